@@ -1,0 +1,46 @@
+# The two commands a new user needs: `make run` and `make test` (see README.md).
+BUILD_DIR ?= build
+BUILD_TYPE ?= RelWithDebInfo
+JOBS ?= $(shell nproc)
+TEST_JOBS ?= $(shell echo $$(( $$(nproc) * 2 )))
+CMAKE_FLAGS ?=
+ifdef CI
+  CMAKE_FLAGS += -DVEZA_WERROR=ON
+endif
+ifdef SANITIZE
+  CMAKE_FLAGS += -DVEZA_SANITIZE=ON
+endif
+
+.PHONY: all setup configure build run test bench fmt fmt-check clean
+
+all: build
+
+setup:
+	@./scripts/setup
+
+configure: setup
+	@cmake -S . -B $(BUILD_DIR) -G Ninja -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) $(CMAKE_FLAGS) >/dev/null
+
+build: configure
+	@cmake --build $(BUILD_DIR) -j $(JOBS)
+
+run: build
+	./$(BUILD_DIR)/veza serve --listen 127.0.0.1:8080
+
+# Unit, contract (every backend against real PostgreSQL, Redis, NATS and S3 servers) and
+# functional tests (the real binary over HTTP). Ends with CTest's summary line.
+test: build
+	@scripts/test-services run -- ctest --test-dir $(BUILD_DIR) --output-on-failure \
+		-j $(TEST_JOBS) --timeout 300
+
+bench: build
+	@bench/http_vs_nginx/run
+
+fmt:
+	@git ls-files '*.cc' '*.h' | xargs clang-format -i
+
+fmt-check:
+	@git ls-files '*.cc' '*.h' | xargs clang-format --dry-run --Werror
+
+clean:
+	rm -rf $(BUILD_DIR)

@@ -1,0 +1,44 @@
+#pragma once
+// CORS for browser clients on other origins. Same-origin use (the web app served by veza)
+// needs none of it; the default allows no cross-origin caller.
+#include <string>
+#include <vector>
+
+#include "api/http/message.h"
+
+namespace veza::http {
+
+struct CorsOptions {
+  std::vector<std::string> allowed_origins;  // exact origins, or "*" for any (no credentials then)
+  bool allow_credentials = false;
+  std::string allowed_methods = "GET, POST, PUT, PATCH, DELETE, OPTIONS";
+  std::string allowed_headers = "Authorization, Content-Type, X-Request-Id, Idempotency-Key";
+  std::string exposed_headers = "X-Request-Id, Location, Retry-After";
+  int max_age_seconds = 600;
+};
+
+class Cors {
+ public:
+  explicit Cors(CorsOptions options) : options_(std::move(options)) {}
+  // A preflight (OPTIONS with Origin and Access-Control-Request-Method) answered here.
+  bool IsPreflight(const Request& req) const;
+  StringResponse Preflight(const Request& req) const;
+  // Adds the allow headers to an actual response when the origin is allowed.
+  template <class Fields>
+  void Decorate(const Request& req, Fields& res) const {
+    std::string_view origin = req[bhttp::field::origin];
+    if (origin.empty() || !Allowed(origin)) return;
+    bool any = AllowsAny();
+    res.set(bhttp::field::access_control_allow_origin, any ? std::string_view("*") : origin);
+    if (!any) res.set(bhttp::field::vary, "Origin");
+    if (options_.allow_credentials && !any) res.set(bhttp::field::access_control_allow_credentials, "true");
+    res.set(bhttp::field::access_control_expose_headers, options_.exposed_headers);
+  }
+
+ private:
+  bool Allowed(std::string_view origin) const;
+  bool AllowsAny() const;
+  CorsOptions options_;
+};
+
+}  // namespace veza::http

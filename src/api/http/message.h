@@ -1,0 +1,66 @@
+#pragma once
+// What a handler sees and returns. Handlers parse, call one service, encode (ARCHITECTURE.md).
+#include <boost/asio/awaitable.hpp>
+#include <boost/beast/http/basic_file_body.hpp>
+#include <boost/beast/http/message.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <boost/json/value.hpp>
+#include <functional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <variant>
+#include <vector>
+
+#include "api/http/ranged_file.h"
+#include "base/result.h"
+
+namespace veza::http {
+
+namespace bhttp = boost::beast::http;
+
+using Request = bhttp::request<bhttp::string_body>;
+using StringResponse = bhttp::response<bhttp::string_body>;
+using FileBody = bhttp::basic_file_body<RangedFile>;
+using FileResponse = bhttp::response<FileBody>;
+using Response = std::variant<StringResponse, FileResponse>;
+
+struct RequestContext {
+  Request& request;
+  std::string_view path;   // target before '?', still percent-encoded
+  std::string_view query;  // after '?', without it
+  std::string request_id;
+  std::string remote_address;
+  std::string_view route;  // the matched pattern ("/api/v1/users/{id}"), for metrics and logs
+  std::vector<std::pair<std::string_view, std::string_view>> params;
+
+  std::string_view Param(std::string_view name) const {
+    for (const auto& [k, v] : params)
+      if (k == name) return v;
+    return {};
+  }
+};
+
+using Handler = std::function<boost::asio::awaitable<Response>(RequestContext&)>;
+
+// RFC 9457 problem+json for an error; `type` is a stable URI naming the error code.
+StringResponse Problem(const Error& error, const RequestContext& ctx);
+StringResponse Problem(const Error& error, unsigned version, bool keep_alive,
+                       std::string_view instance, std::string_view request_id);
+StringResponse Json(bhttp::status status, const boost::json::value& body, const Request& req);
+StringResponse Text(bhttp::status status, std::string body, std::string_view content_type,
+                    const Request& req);
+
+// Parses the request body as a JSON value: 415 unless the content type is JSON, 400 with the
+// byte offset when malformed or nested deeper than 32 levels.
+Result<boost::json::value> ParseJsonBody(const RequestContext& ctx);
+
+// Status, headers and body size of either response kind.
+unsigned StatusOf(const Response& r);
+std::uint64_t BodySizeOf(const Response& r);
+template <class Fn>
+void ForHeaders(Response& r, Fn&& fn) {
+  std::visit([&](auto& m) { fn(m); }, r);
+}
+
+}  // namespace veza::http

@@ -1,0 +1,42 @@
+#pragma once
+// Routes by method and path pattern. Patterns are literal segments and "{name}" parameters
+// ("/api/v1/users/{username}"), plus an optional trailing "{name...}" that takes the rest.
+// Literal segments win over parameters. HEAD falls back to the GET route.
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "api/http/message.h"
+
+namespace veza::http {
+
+class Router {
+ public:
+  Router();
+  ~Router();
+  Router(const Router&) = delete;
+  Router& operator=(const Router&) = delete;
+
+  void Add(bhttp::verb method, std::string_view pattern, Handler handler);
+
+  struct Match {
+    const Handler* handler = nullptr;
+    std::string_view pattern;
+    std::vector<std::pair<std::string_view, std::string_view>> params;
+    // When handler is null: true if the path exists with other methods (405), listed here.
+    std::string allow;
+  };
+  // Views in params point into path and into the router; path must outlive the match.
+  Match Find(bhttp::verb method, std::string_view path) const;
+  // Every registered "METHOD pattern", for the OpenAPI coverage test.
+  std::vector<std::string> Routes() const;
+
+ private:
+  struct Node;
+  std::unique_ptr<Node> root_;
+  std::vector<std::string> routes_;
+};
+
+}  // namespace veza::http

@@ -1,0 +1,452 @@
+// The HTTP core over real sockets: an in-process server with test routes.
+#include "api/http/server.h"
+
+#include <gtest/gtest.h>
+
+#include <boost/asio/ssl.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+#include <fstream>
+#include <future>
+#include <thread>
+
+#include "http_client.h"
+#include "veza_process.h"
+
+namespace veza::http {
+namespace {
+
+namespace asio = boost::asio;
+using namespace std::chrono_literals;
+using veza::testing::Get;
+using veza::testing::Http;
+using veza::testing::SendRaw;
+
+class HttpServerTest : public ::testing::Test {
+ protected:
+  HttpServerTest() {
+    router_.Add(bhttp::verb::post, "/echo", [](RequestContext& ctx) -> asio::awaitable<Response> {
+      auto body = ParseJsonBody(ctx);
+      if (!body.ok()) co_return Problem(body.error(), ctx);
+      co_return Json(bhttp::status::ok, body.value(), ctx.request);
+    });
+    router_.Add(bhttp::verb::get, "/items/{id}", [](RequestContext& ctx) -> asio::awaitable<Response> {
+      co_return Text(bhttp::status::ok, std::string(ctx.Param("id")), "text/plain", ctx.request);
+    });
+    router_.Add(bhttp::verb::delete_, "/items/{id}", [](RequestContext& ctx) -> asio::awaitable<Response> {
+      co_return Text(bhttp::status::no_content, "", "text/plain", ctx.request);
+    });
+    router_.Add(bhttp::verb::get, "/slow", [](RequestContext& ctx) -> asio::awaitable<Response> {
+      asio::steady_timer timer(co_await asio::this_coro::executor, 400ms);
+      co_await timer.async_wait(asio::use_awaitable);
+      co_return Text(bhttp::status::ok, "slow done", "text/plain", ctx.request);
+    });
+    router_.Add(bhttp::verb::get, "/throws", [](RequestContext&) -> asio::awaitable<Response> {
+      throw std::runtime_error("boom");
+      co_return StringResponse{};
+    });
+  }
+
+  ~HttpServerTest() override { StopServer(); }
+
+  void StartServer(HttpServerOptions options = {}, const StaticFiles* files = nullptr) {
+    options.listen = {"127.0.0.1:0"};
+    options.access_log = false;
+    server_ = std::make_unique<HttpServer>(ioc_, options, router_, metrics_, files);
+    auto bound = server_->Listen();
+    ASSERT_TRUE(bound.ok()) << bound.error().message;
+    port_ = bound.value()[0].port();
+    server_->Start();
+    for (int i = 0; i < 2; ++i) threads_.emplace_back([this] { ioc_.run(); });
+  }
+
+  void StopServer(std::chrono::milliseconds grace = 1s) {
+    if (!server_) return;
+    std::promise<void> stopped;
+    server_->Stop(grace, [&] { stopped.set_value(); });
+    stopped.get_future().wait_for(10s);
+    ioc_.stop();
+    for (auto& t : threads_) t.join();
+    threads_.clear();
+    server_.reset();
+  }
+
+  static boost::json::object ParseProblem(const testing::HttpResponse& r) {
+    EXPECT_EQ(r.Header("content-type"), "application/problem+json");
+    auto v = boost::json::parse(r.body);
+    auto& o = v.as_object();
+    EXPECT_EQ(o.at("status").as_int64(), r.status);
+    EXPECT_TRUE(o.contains("type"));
+    EXPECT_TRUE(o.contains("title"));
+    EXPECT_TRUE(o.contains("detail"));
+    return o;
+  }
+
+  asio::io_context ioc_;
+  Router router_;
+  Metrics metrics_;
+  std::unique_ptr<HttpServer> server_;
+  std::vector<std::thread> threads_;
+  unsigned short port_ = 0;
+};
+
+TEST_F(HttpServerTest, EchoesJsonAndSetsRequestId) {
+  StartServer();
+  auto r = Http("127.0.0.1", port_, {"POST", "/echo", R"({"a":[1,2,{"b":"ü"}]})", {{"Content-Type", "application/json"}}});
+  ASSERT_EQ(r.status, 200) << r.error;
+  EXPECT_EQ(r.Header("content-type"), "application/json");
+  EXPECT_EQ(boost::json::parse(r.body), boost::json::parse(R"({"a":[1,2,{"b":"ü"}]})"));
+  EXPECT_EQ(r.Header("x-request-id").size(), 16u);
+  EXPECT_EQ(r.Header("x-content-type-options"), "nosniff");
+}
+
+TEST_F(HttpServerTest, MalformedJsonIs400ProblemAndServerKeepsServing) {
+  StartServer();
+  for (const char* bad : {"{", "{\"a\":}", "[1,2", "nul", "{\"a\":1}}"}) {
+    auto r = Http("127.0.0.1", port_, {"POST", "/echo", bad, {{"Content-Type", "application/json"}}});
+    ASSERT_EQ(r.status, 400) << bad;
+    auto p = ParseProblem(r);
+    EXPECT_NE(std::string(p.at("detail").as_string()).find("malformed JSON"), std::string::npos);
+  }
+  std::string deep(100, '[');
+  deep += std::string(100, ']');
+  EXPECT_EQ(Http("127.0.0.1", port_, {"POST", "/echo", deep, {{"Content-Type", "application/json"}}}).status, 400);
+  EXPECT_EQ(Get(port_, "/items/1").status, 200);
+}
+
+TEST_F(HttpServerTest, NonJsonContentTypeIs415) {
+  StartServer();
+  auto r = Http("127.0.0.1", port_, {"POST", "/echo", "{}", {{"Content-Type", "text/plain"}}});
+  EXPECT_EQ(r.status, 415);
+  ParseProblem(r);
+  EXPECT_EQ(Http("127.0.0.1", port_, {"POST", "/echo", "{}", {{"Content-Type", "application/json; charset=utf-8"}}}).status, 200);
+}
+
+TEST_F(HttpServerTest, OversizedBodiesAre413) {
+  HttpServerOptions options;
+  options.max_body_bytes = 1024;
+  StartServer(options);
+  std::string big(4096, 'x');
+  auto r = Http("127.0.0.1", port_, {"POST", "/echo", big, {{"Content-Type", "application/json"}}});
+  EXPECT_EQ(r.status, 413);
+  ParseProblem(r);
+  // Chunked: the limit trips while reading.
+  std::string chunked = "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n";
+  for (int i = 0; i < 4; ++i) chunked += "200\r\n" + std::string(512, ' ') + "\r\n";
+  chunked += "0\r\n\r\n";
+  auto raw = SendRaw(port_, {chunked}, 0ms, 5s);
+  EXPECT_NE(raw.received.find("HTTP/1.1 413"), std::string::npos) << raw.received;
+  EXPECT_EQ(Get(port_, "/items/2").status, 200);
+}
+
+TEST_F(HttpServerTest, HugeHeaderIsRejected) {
+  HttpServerOptions options;
+  options.max_header_bytes = 2048;
+  StartServer(options);
+  auto r = Get(port_, "/items/1", {{"X-Filler", std::string(8000, 'a')}});
+  EXPECT_EQ(r.status, 413);
+}
+
+TEST_F(HttpServerTest, UnknownRouteIs404AndWrongMethodIs405WithAllow) {
+  StartServer();
+  auto nf = Get(port_, "/api/v1/nothing");
+  EXPECT_EQ(nf.status, 404);
+  ParseProblem(nf);
+  auto na = Http("127.0.0.1", port_, {"PUT", "/items/3", "", {}});
+  EXPECT_EQ(na.status, 405);
+  ParseProblem(na);
+  EXPECT_NE(na.Header("allow").find("DELETE"), std::string::npos);
+  EXPECT_NE(na.Header("allow").find("GET"), std::string::npos);
+}
+
+TEST_F(HttpServerTest, MalformedRequestLineIs400) {
+  StartServer();
+  auto raw = SendRaw(port_, {"GARBAGE\r\n\r\n"}, 0ms, 5s);
+  EXPECT_NE(raw.received.find("HTTP/1.1 400"), std::string::npos) << raw.received;
+  EXPECT_NE(raw.received.find("application/problem+json"), std::string::npos);
+  auto raw2 = SendRaw(port_, {"GET /x HTTP/1.1\r\nHost: a\r\nContent-Length: abc\r\n\r\n"}, 0ms, 5s);
+  EXPECT_NE(raw2.received.find("HTTP/1.1 400"), std::string::npos) << raw2.received;
+  EXPECT_EQ(Get(port_, "/items/1").status, 200);
+}
+
+TEST_F(HttpServerTest, ClientRequestIdIsKeptWhenSafeAndReplacedOtherwise) {
+  StartServer();
+  EXPECT_EQ(Get(port_, "/items/1", {{"X-Request-Id", "abc-123.x_y"}}).Header("x-request-id"), "abc-123.x_y");
+  auto replaced = Get(port_, "/items/1", {{"X-Request-Id", "bad id\"<script>"}});
+  EXPECT_EQ(replaced.Header("x-request-id").size(), 16u);
+  EXPECT_EQ(Get(port_, "/items/1", {{"X-Request-Id", std::string(500, 'a')}}).Header("x-request-id").size(), 16u);
+}
+
+TEST_F(HttpServerTest, HeadAnswersHeadersOnly) {
+  StartServer();
+  auto r = Http("127.0.0.1", port_, {"HEAD", "/items/12345", "", {}});
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.Header("content-length"), "5");
+  EXPECT_TRUE(r.body.empty());
+}
+
+TEST_F(HttpServerTest, HandlerExceptionIs500AndServerKeepsServing) {
+  StartServer();
+  auto r = Get(port_, "/throws");
+  EXPECT_EQ(r.status, 500);
+  auto p = ParseProblem(r);
+  EXPECT_EQ(std::string(p.at("detail").as_string()), "internal error");  // no internals leaked
+  EXPECT_EQ(Get(port_, "/items/1").status, 200);
+}
+
+TEST_F(HttpServerTest, PipelinedRequestsOnOneConnection) {
+  StartServer();
+  auto raw = SendRaw(port_,
+                     {"GET /items/a HTTP/1.1\r\nHost: x\r\n\r\nGET /items/b HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"},
+                     0ms, 5s);
+  auto first = raw.received.find("\r\n\r\na");
+  auto second = raw.received.find("\r\n\r\nb");
+  EXPECT_NE(first, std::string::npos) << raw.received;
+  EXPECT_NE(second, std::string::npos) << raw.received;
+  EXPECT_LT(first, second);
+  EXPECT_TRUE(raw.closed_by_server);
+}
+
+TEST_F(HttpServerTest, SlowHeadersAreCutAtTheHeaderTimeout) {
+  HttpServerOptions options;
+  options.header_timeout = 800ms;
+  StartServer(options);
+  // One header byte every 100 ms would keep a per-read timeout alive forever.
+  std::vector<std::string> drip = {"GET /items/1 HTTP/1.1\r\n"};
+  for (int i = 0; i < 60; ++i) drip.push_back("X");
+  auto raw = SendRaw(port_, drip, 100ms, 10s);
+  EXPECT_TRUE(raw.closed_by_server);
+  EXPECT_EQ(raw.received.find("HTTP/1.1 200"), std::string::npos);
+}
+
+TEST_F(HttpServerTest, IdleKeepAliveConnectionIsClosed) {
+  HttpServerOptions options;
+  options.idle_timeout = 300ms;
+  StartServer(options);
+  auto raw = SendRaw(port_, {"GET /items/1 HTTP/1.1\r\nHost: x\r\n\r\n"}, 0ms, 5s);
+  EXPECT_NE(raw.received.find("HTTP/1.1 200"), std::string::npos);
+  EXPECT_TRUE(raw.closed_by_server);
+}
+
+TEST_F(HttpServerTest, CorsPreflightAndActualRequests) {
+  HttpServerOptions options;
+  options.cors.allowed_origins = {"https://app.example"};
+  StartServer(options);
+  auto pre = Http("127.0.0.1", port_, {"OPTIONS", "/echo", "", {{"Origin", "https://app.example"}, {"Access-Control-Request-Method", "POST"}}});
+  EXPECT_EQ(pre.status, 204);
+  EXPECT_EQ(pre.Header("access-control-allow-origin"), "https://app.example");
+  EXPECT_NE(pre.Header("access-control-allow-methods").find("POST"), std::string::npos);
+
+  auto denied = Http("127.0.0.1", port_, {"OPTIONS", "/echo", "", {{"Origin", "https://evil.example"}, {"Access-Control-Request-Method", "POST"}}});
+  EXPECT_EQ(denied.status, 204);
+  EXPECT_EQ(denied.Header("access-control-allow-origin"), "");
+
+  auto actual = Get(port_, "/items/1", {{"Origin", "https://app.example"}});
+  EXPECT_EQ(actual.Header("access-control-allow-origin"), "https://app.example");
+  EXPECT_EQ(actual.Header("vary"), "Origin");
+  EXPECT_EQ(Get(port_, "/items/1", {{"Origin", "https://evil.example"}}).Header("access-control-allow-origin"), "");
+}
+
+TEST_F(HttpServerTest, MetricsCountRequestsByRoutePatternAndStatus) {
+  StartServer();
+  Get(port_, "/items/1");
+  Get(port_, "/items/2");
+  Get(port_, "/nope");
+  // The server records a request just after writing its response: allow it a moment.
+  std::string text;
+  for (int i = 0; i < 100; ++i) {
+    text = metrics_.Render();
+    if (text.find("status=\"404\"} 1") != std::string::npos) break;
+    std::this_thread::sleep_for(10ms);
+  }
+  EXPECT_NE(text.find(R"(veza_http_requests_total{route="/items/{id}",method="GET",status="200"} 2)"), std::string::npos) << text;
+  EXPECT_NE(text.find(R"(veza_http_requests_total{route="unmatched",method="GET",status="404"} 1)"), std::string::npos);
+  EXPECT_NE(text.find("veza_http_request_duration_seconds_bucket{route=\"/items/{id}\""), std::string::npos);
+  EXPECT_NE(text.find("process_resident_memory_bytes "), std::string::npos);
+}
+
+TEST_F(HttpServerTest, GracefulStopFinishesInFlightRequests) {
+  StartServer();
+  auto slow = std::async(std::launch::async, [&] { return Get(port_, "/slow"); });
+  std::this_thread::sleep_for(100ms);  // let the request reach the handler
+  std::promise<void> stopped;
+  server_->Stop(5s, [&] { stopped.set_value(); });
+  auto r = slow.get();
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.body, "slow done");
+  EXPECT_EQ(stopped.get_future().wait_for(5s), std::future_status::ready);
+  EXPECT_EQ(Get(port_, "/items/1").status, 0);  // no longer accepting
+  ioc_.stop();
+  for (auto& t : threads_) t.join();
+  threads_.clear();
+  server_.reset();
+}
+
+TEST_F(HttpServerTest, GracePeriodBoundsTheStop) {
+  StartServer();
+  // A client that sent half a request keeps its connection busy; Stop must not wait forever.
+  std::thread hog([&] { SendRaw(port_, {"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\nabc"}, 0ms, 3s); });
+  std::this_thread::sleep_for(100ms);
+  std::promise<void> stopped;
+  auto start = std::chrono::steady_clock::now();
+  server_->Stop(300ms, [&] { stopped.set_value(); });
+  EXPECT_EQ(stopped.get_future().wait_for(5s), std::future_status::ready);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 3s);
+  hog.join();
+  ioc_.stop();
+  for (auto& t : threads_) t.join();
+  threads_.clear();
+  server_.reset();
+}
+
+class StaticFilesServerTest : public HttpServerTest {
+ protected:
+  void SetUp() override {
+    auto root = dir_.path();
+    std::filesystem::create_directories(root / "assets");
+    std::ofstream(root / "index.html") << "<!doctype html><title>veza</title>";
+    std::ofstream(root / "assets" / "app.js") << "console.log('full');";
+    std::ofstream(root / "assets" / "app.js.gz") << "GZIPPED";
+    std::ofstream(root / "data.bin") << "0123456789";
+    files_ = std::make_unique<StaticFiles>(root);
+    StartServer({}, files_.get());
+  }
+  void TearDown() override { StopServer(); }
+  veza::testing::TempDir dir_;
+  std::unique_ptr<StaticFiles> files_;
+};
+
+TEST_F(StaticFilesServerTest, ServesWithETagAndConditionalGet) {
+  auto r = Get(port_, "/");
+  ASSERT_EQ(r.status, 200);
+  EXPECT_EQ(r.body, "<!doctype html><title>veza</title>");
+  EXPECT_EQ(r.Header("content-type"), "text/html; charset=utf-8");
+  EXPECT_EQ(r.Header("cache-control"), "no-cache");
+  std::string etag = r.Header("etag");
+  ASSERT_FALSE(etag.empty());
+  auto again = Get(port_, "/index.html", {{"If-None-Match", etag}});
+  EXPECT_EQ(again.status, 304);
+  EXPECT_TRUE(again.body.empty());
+}
+
+TEST_F(StaticFilesServerTest, RangesAndUnsatisfiableRanges) {
+  auto r = Get(port_, "/data.bin", {{"Range", "bytes=2-5"}});
+  EXPECT_EQ(r.status, 206);
+  EXPECT_EQ(r.body, "2345");
+  EXPECT_EQ(r.Header("content-range"), "bytes 2-5/10");
+  EXPECT_EQ(Get(port_, "/data.bin", {{"Range", "bytes=-3"}}).body, "789");
+  EXPECT_EQ(Get(port_, "/data.bin", {{"Range", "bytes=7-"}}).body, "789");
+  auto bad = Get(port_, "/data.bin", {{"Range", "bytes=50-"}});
+  EXPECT_EQ(bad.status, 416);
+  EXPECT_EQ(bad.Header("content-range"), "bytes */10");
+  // If-Range with a stale validator: the whole file.
+  auto stale = Get(port_, "/data.bin", {{"Range", "bytes=2-5"}, {"If-Range", "\"old\""}});
+  EXPECT_EQ(stale.status, 200);
+  EXPECT_EQ(stale.body, "0123456789");
+}
+
+TEST_F(StaticFilesServerTest, PrecompressedVariantAndImmutableAssets) {
+  auto gz = Get(port_, "/assets/app.js", {{"Accept-Encoding", "gzip, deflate"}});
+  EXPECT_EQ(gz.status, 200);
+  EXPECT_EQ(gz.body, "GZIPPED");
+  EXPECT_EQ(gz.Header("content-encoding"), "gzip");
+  EXPECT_EQ(gz.Header("vary"), "Accept-Encoding");
+  EXPECT_NE(gz.Header("cache-control").find("immutable"), std::string::npos);
+  auto plain = Get(port_, "/assets/app.js");
+  EXPECT_EQ(plain.body, "console.log('full');");
+  EXPECT_EQ(plain.Header("content-encoding"), "");
+  EXPECT_NE(gz.Header("etag"), plain.Header("etag"));
+}
+
+TEST_F(StaticFilesServerTest, SpaFallbackTraversalAndMissingAssets) {
+  auto app_route = Get(port_, "/tracks/42");
+  EXPECT_EQ(app_route.status, 200);
+  EXPECT_EQ(app_route.body, "<!doctype html><title>veza</title>");
+  EXPECT_EQ(Get(port_, "/assets/missing.js").status, 404);
+  EXPECT_EQ(Get(port_, "/api/v1/unknown").status, 404);  // the API never falls back to the app
+  auto traversal = Get(port_, "/%2e%2e/%2e%2e/etc/passwd");
+  EXPECT_EQ(traversal.status, 400);
+  EXPECT_EQ(traversal.body.find("root:"), std::string::npos);
+}
+
+// TLS: a self-signed certificate made with the openssl CLI.
+class TlsServerTest : public HttpServerTest {
+ protected:
+  bool MakeCert(const std::string& name, const std::string& cn) {
+    std::string cmd = "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 1 -subj /CN=" +
+                      cn + " -keyout " + (dir_.path() / (name + ".key")).string() + " -out " +
+                      (dir_.path() / (name + ".crt")).string() + " >/dev/null 2>&1";
+    return std::system(cmd.c_str()) == 0;
+  }
+  std::string FetchSubject() {
+    asio::io_context ioc;
+    asio::ssl::context ctx(asio::ssl::context::tls_client);
+    ctx.set_verify_mode(asio::ssl::verify_none);
+    boost::beast::ssl_stream<boost::beast::tcp_stream> stream(ioc, ctx);
+    boost::beast::get_lowest_layer(stream).connect({asio::ip::make_address("127.0.0.1"), port_});
+    stream.handshake(asio::ssl::stream_base::client);
+    X509* cert = SSL_get_peer_certificate(stream.native_handle());
+    char buf[256] = {};
+    X509_NAME_oneline(X509_get_subject_name(cert), buf, sizeof buf);
+    X509_free(cert);
+    bhttp::request<bhttp::empty_body> req{bhttp::verb::get, "/items/tls", 11};
+    req.set(bhttp::field::host, "localhost");
+    bhttp::write(stream, req);
+    boost::beast::flat_buffer b;
+    bhttp::response<bhttp::string_body> res;
+    bhttp::read(stream, b, res);
+    return std::string(buf) + "|" + res.body();
+  }
+  void TearDown() override { StopServer(); }
+  veza::testing::TempDir dir_;
+};
+
+TEST_F(TlsServerTest, ServesHttpsAndReloadsTheCertificate) {
+  ASSERT_TRUE(MakeCert("a", "first.test"));
+  ASSERT_TRUE(MakeCert("b", "second.test"));
+  std::filesystem::copy_file(dir_.path() / "a.crt", dir_.path() / "live.crt");
+  std::filesystem::copy_file(dir_.path() / "a.key", dir_.path() / "live.key");
+  HttpServerOptions options;
+  options.tls = TlsOptions{(dir_.path() / "live.crt").string(), (dir_.path() / "live.key").string()};
+  StartServer(options);
+  EXPECT_EQ(FetchSubject(), "/CN=first.test|tls");
+
+  std::filesystem::copy_file(dir_.path() / "b.crt", dir_.path() / "live.crt", std::filesystem::copy_options::overwrite_existing);
+  std::filesystem::copy_file(dir_.path() / "b.key", dir_.path() / "live.key", std::filesystem::copy_options::overwrite_existing);
+  ASSERT_TRUE(server_->ReloadTls().ok());
+  EXPECT_EQ(FetchSubject(), "/CN=second.test|tls");
+
+  std::ofstream(dir_.path() / "live.key") << "not a key";
+  EXPECT_FALSE(server_->ReloadTls().ok());
+  EXPECT_EQ(FetchSubject(), "/CN=second.test|tls");  // the old certificate stays
+}
+
+TEST(HttpServerListen, ReportsAddressInUseClearly) {
+  asio::io_context ioc;
+  Router router;
+  Metrics metrics;
+  HttpServerOptions a;
+  a.listen = {"127.0.0.1:0"};
+  HttpServer first(ioc, a, router, metrics, nullptr);
+  auto bound = first.Listen();
+  ASSERT_TRUE(bound.ok());
+  HttpServerOptions b;
+  b.listen = {"127.0.0.1:" + std::to_string(bound.value()[0].port())};
+  HttpServer second(ioc, b, router, metrics, nullptr);
+  auto clash = second.Listen();
+  ASSERT_FALSE(clash.ok());
+  EXPECT_NE(clash.error().message.find("cannot listen on 127.0.0.1:"), std::string::npos);
+  HttpServerOptions c;
+  c.listen = {"localhost:80"};
+  HttpServer third(ioc, c, router, metrics, nullptr);
+  EXPECT_FALSE(third.Listen().ok());
+}
+
+}  // namespace
+}  // namespace veza::http

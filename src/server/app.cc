@@ -1,0 +1,146 @@
+#include "server/app.h"
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <boost/json/array.hpp>
+#include <csignal>
+#include <thread>
+
+#include "api/http/metrics.h"
+#include "api/http/router.h"
+#include "api/http/server.h"
+#include "api/http/static_files.h"
+#include "api/http/system_routes.h"
+#include "base/log.h"
+#include "base/url.h"
+#include "server/backends.h"
+
+namespace veza::server {
+
+namespace asio = boost::asio;
+
+namespace {
+
+std::string JoinRoles(const std::set<std::string>& roles) {
+  std::string out;
+  for (const char* r : kAllRoles) {
+    if (roles.count(r)) out += (out.empty() ? "" : ",") + std::string(r);
+  }
+  return out;
+}
+
+Result<Backends> OpenAndMigrate(const ServeOptions& options) {
+  log::Info("opening backends", {{"database", RedactUrl(options.backends.database)},
+                                 {"blobs", RedactUrl(options.backends.blobs)},
+                                 {"bus", RedactUrl(options.backends.bus)},
+                                 {"cache", RedactUrl(options.backends.cache)}});
+  VEZA_ASSIGN_OR_RETURN(Backends backends, OpenBackends(options.backends));
+  auto applied = ApplyMigrations(*backends.database, EmbeddedMigrations(backends.database->Dialect()));
+  if (!applied.ok()) {
+    Error e = applied.take_error();
+    e.message = "--database: " + e.message;
+    return e;
+  }
+  boost::json::array versions;
+  for (int v : applied.value()) versions.push_back(v);
+  log::Info("migrations applied", {{"dialect", backends.database->Dialect()}, {"versions", versions}});
+  return backends;
+}
+
+}  // namespace
+
+int Migrate(const ServeOptions& options) {
+  log::SetLevel(options.log_level);
+  auto backends = OpenAndMigrate(options);
+  if (!backends.ok()) {
+    log::Error("migrate failed", {{"error", backends.error().message}});
+    return 1;
+  }
+  return 0;
+}
+
+int Serve(const ServeOptions& options) {
+  log::SetLevel(options.log_level);
+  std::string roles = JoinRoles(options.roles);
+  log::Info("starting", {{"version", VEZA_VERSION_STRING}, {"roles", roles}});
+
+  auto opened = OpenAndMigrate(options);
+  if (!opened.ok()) {
+    log::Error("startup failed", {{"error", opened.error().message}});
+    return 1;
+  }
+  Backends backends = std::move(opened).value();
+
+  asio::io_context ioc(options.io_threads);
+  asio::thread_pool workers(static_cast<std::size_t>(options.worker_threads));
+
+  http::Metrics metrics;
+  http::Router router;
+  http::StaticFiles static_files(options.web_root);
+  std::vector<http::ReadinessCheck> checks = {
+      {"database", [db = backends.database.get()] { return db->Ping(); }},
+      {"blobs", [b = backends.blobs.get()] { return b->Ping(); }},
+      {"bus", [b = backends.bus.get()] { return b->Ping(); }},
+      {"cache", [c = backends.cache.get()] { return c->Ping(); }},
+  };
+  http::AddSystemRoutes(router, metrics, workers, std::move(checks),
+                        {VEZA_VERSION_STRING, roles});
+
+  std::unique_ptr<http::HttpServer> server;
+  if (options.roles.count("http")) {
+    server = std::make_unique<http::HttpServer>(ioc, options.http, router, metrics,
+                                                static_files.Enabled() ? &static_files : nullptr);
+    auto bound = server->Listen();
+    if (!bound.ok()) {
+      log::Error("startup failed", {{"error", bound.error().message}});
+      return 1;
+    }
+    for (const auto& ep : bound.value()) {
+      log::Info("listening", {{"address", ep.address().to_string()},
+                              {"port", ep.port()},
+                              {"tls", options.http.tls.has_value()}});
+    }
+    if (!static_files.Enabled()) {
+      log::Info("web app not built; serving the API only", {{"web_root", options.web_root}});
+    }
+    server->Start();
+  }
+  for (const char* role : {"ws", "grpc", "media"}) {
+    if (options.roles.count(role)) log::Info("role enabled", {{"role", role}, {"state", "no services yet"}});
+  }
+
+  asio::signal_set signals(ioc, SIGINT, SIGTERM, SIGHUP);
+  std::function<void(const boost::system::error_code&, int)> on_signal =
+      [&](const boost::system::error_code& ec, int signo) {
+        if (ec) return;
+        if (signo == SIGHUP) {
+          if (server && options.http.tls) {
+            Status st = server->ReloadTls();
+            if (st.ok()) log::Info("TLS certificate reloaded");
+            else log::Error("TLS reload failed; keeping the old certificate", {{"error", st.error().message}});
+          }
+          signals.async_wait(on_signal);
+          return;
+        }
+        log::Info("shutting down", {{"signal", signo},
+                                    {"grace_ms", static_cast<std::int64_t>(options.shutdown_grace.count())}});
+        signals.cancel();
+        if (server) {
+          server->Stop(options.shutdown_grace, [&ioc] { ioc.stop(); });
+        } else {
+          ioc.stop();
+        }
+      };
+  signals.async_wait(on_signal);
+
+  std::vector<std::thread> io_threads;
+  for (int i = 1; i < options.io_threads; ++i) io_threads.emplace_back([&ioc] { ioc.run(); });
+  ioc.run();
+  for (auto& t : io_threads) t.join();
+  workers.join();
+  log::Info("stopped");
+  return 0;
+}
+
+}  // namespace veza::server

@@ -1,0 +1,12 @@
+#pragma once
+// The composition root: the only place that knows every part (ARCHITECTURE.md).
+#include "server/config.h"
+
+namespace veza::server {
+
+// Runs `veza serve` until SIGTERM/SIGINT; returns the process exit code.
+int Serve(const ServeOptions& options);
+// Runs `veza migrate`; returns the process exit code.
+int Migrate(const ServeOptions& options);
+
+}  // namespace veza::server

@@ -1,0 +1,29 @@
+#pragma once
+// Picks each port's backend by URL scheme, once, at startup (Envoy-style registry).
+#include <memory>
+#include <string_view>
+
+#include "ports/blob_store.h"
+#include "ports/cache.h"
+#include "ports/database.h"
+#include "ports/event_bus.h"
+#include "server/config.h"
+
+namespace veza::server {
+
+struct Backends {
+  std::unique_ptr<Database> database;
+  std::unique_ptr<BlobStore> blobs;
+  std::unique_ptr<EventBus> bus;
+  std::unique_ptr<Cache> cache;
+};
+
+Result<std::unique_ptr<Database>> OpenDatabase(std::string_view url);
+Result<std::unique_ptr<BlobStore>> OpenBlobStore(std::string_view url);
+Result<std::unique_ptr<EventBus>> OpenEventBus(std::string_view url);
+Result<std::unique_ptr<Cache>> OpenCache(std::string_view url);
+
+// Opens all four; the first failure names the setting and the (redacted) URL.
+Result<Backends> OpenBackends(const BackendUrls& urls);
+
+}  // namespace veza::server

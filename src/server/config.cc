@@ -1,0 +1,158 @@
+#include "server/config.h"
+
+#include <CLI/CLI.hpp>
+#include <sstream>
+#include <thread>
+
+namespace veza::server {
+namespace {
+
+std::vector<std::string> SplitList(const std::string& s) {
+  std::vector<std::string> out;
+  std::stringstream in(s);
+  std::string item;
+  while (std::getline(in, item, ',')) {
+    while (!item.empty() && item.front() == ' ') item.erase(0, 1);
+    while (!item.empty() && item.back() == ' ') item.pop_back();
+    if (!item.empty()) out.push_back(item);
+  }
+  return out;
+}
+
+// Durations are given in seconds (fractions allowed) to keep flags and env simple.
+std::chrono::milliseconds Seconds(double s) {
+  return std::chrono::milliseconds(static_cast<long long>(s * 1000.0));
+}
+
+}  // namespace
+
+Result<CommandLine> ParseCommandLine(int argc, const char* const* argv, ParseExit& exit) {
+  CommandLine cl;
+  ServeOptions& o = cl.options;
+  CLI::App app{"veza: music and chat for music makers, in one binary."};
+  app.require_subcommand(0, 1);
+  app.set_version_flag("--version", std::string("veza ") + VEZA_VERSION_STRING);
+  app.set_config("--config", "", "Config file (TOML: key = value, names as the long flags)");
+  app.get_config_ptr()->envname("VEZA_CONFIG");
+
+  std::string listen = "127.0.0.1:8080";
+  std::string roles = "http,ws,grpc,media";
+  std::string cors_origins;
+  std::string log_level = "info";
+  double header_timeout = 10, body_timeout = 60, idle_timeout = 75, write_timeout = 60, grace = 15;
+  std::string tls_cert, tls_key;
+
+  // Options shared by serve and migrate live on the main app so they may come before or after
+  // the subcommand name.
+  app.add_option("--database", o.backends.database, "Database URL: sqlite://PATH or postgres://USER:PASS@HOST:PORT/DB")
+      ->envname("VEZA_DATABASE")->capture_default_str();
+  app.add_option("--blobs", o.backends.blobs, "Blob store URL: file://DIR or s3://BUCKET?endpoint=URL&region=R")
+      ->envname("VEZA_BLOBS")->capture_default_str();
+  app.add_option("--bus", o.backends.bus, "Event bus URL: inproc:// or nats://HOST:PORT")
+      ->envname("VEZA_BUS")->capture_default_str();
+  app.add_option("--cache", o.backends.cache, "Cache URL: memory://[?max_entries=N] or redis://HOST:PORT[/DB]")
+      ->envname("VEZA_CACHE")->capture_default_str();
+  app.add_option("--log-level", log_level, "debug, info, warn or error")
+      ->envname("VEZA_LOG_LEVEL")->capture_default_str()
+      ->check(CLI::IsMember({"debug", "info", "warn", "error"}));
+
+  auto* serve = app.add_subcommand("serve", "Run the server (the default command)");
+  auto* migrate = app.add_subcommand("migrate", "Apply database migrations and exit");
+  auto* version = app.add_subcommand("version", "Print the version and exit");
+  // Options of the main app may also follow the subcommand name.
+  serve->fallthrough();
+  migrate->fallthrough();
+
+  serve->add_option("--listen", listen, "Comma-separated HOST:PORT addresses for HTTP")
+      ->envname("VEZA_LISTEN")->capture_default_str();
+  serve->add_option("--roles", roles, "Comma-separated roles this node runs: http, ws, grpc, media")
+      ->envname("VEZA_ROLES")->capture_default_str();
+  serve->add_option("--web-root", o.web_root, "Directory of the built web app (served at /)")
+      ->envname("VEZA_WEB_ROOT")->capture_default_str();
+  serve->add_option("--io-threads", o.io_threads, "IO threads (0: one per core)")
+      ->envname("VEZA_IO_THREADS")->capture_default_str()->check(CLI::Range(0, 256));
+  serve->add_option("--worker-threads", o.worker_threads, "Threads for blocking work (0: max(4, 2 per core))")
+      ->envname("VEZA_WORKER_THREADS")->capture_default_str()->check(CLI::Range(0, 1024));
+  serve->add_option("--max-body", o.http.max_body_bytes, "Largest request body in bytes (uploads excepted)")
+      ->envname("VEZA_MAX_BODY")->capture_default_str()->check(CLI::Range(std::size_t{1}, std::size_t{1} << 30));
+  serve->add_option("--max-header", o.http.max_header_bytes, "Largest request header block in bytes")
+      ->envname("VEZA_MAX_HEADER")->capture_default_str()->check(CLI::Range(1024, 1 << 20));
+  serve->add_option("--max-connections", o.http.max_connections, "Open connections before new ones are refused")
+      ->envname("VEZA_MAX_CONNECTIONS")->capture_default_str();
+  serve->add_option("--header-timeout", header_timeout, "Seconds from a request's first byte to its last header byte")
+      ->envname("VEZA_HEADER_TIMEOUT")->capture_default_str()->check(CLI::PositiveNumber);
+  serve->add_option("--body-timeout", body_timeout, "Seconds to receive a request body")
+      ->envname("VEZA_BODY_TIMEOUT")->capture_default_str()->check(CLI::PositiveNumber);
+  serve->add_option("--idle-timeout", idle_timeout, "Seconds a keep-alive connection may wait for its next request")
+      ->envname("VEZA_IDLE_TIMEOUT")->capture_default_str()->check(CLI::PositiveNumber);
+  serve->add_option("--write-timeout", write_timeout, "Seconds to send a response")
+      ->envname("VEZA_WRITE_TIMEOUT")->capture_default_str()->check(CLI::PositiveNumber);
+  serve->add_option("--shutdown-grace", grace, "Seconds in-flight requests get to finish on SIGTERM/SIGINT")
+      ->envname("VEZA_SHUTDOWN_GRACE")->capture_default_str()->check(CLI::NonNegativeNumber);
+  serve->add_flag("--access-log,!--no-access-log", o.http.access_log, "Log one JSON line per request")
+      ->envname("VEZA_ACCESS_LOG")->capture_default_str();
+  serve->add_option("--cors-origins", cors_origins, "Comma-separated origins allowed to call the API from browsers (* for any)")
+      ->envname("VEZA_CORS_ORIGINS");
+  serve->add_flag("--cors-credentials", o.http.cors.allow_credentials, "Allow credentials on cross-origin calls")
+      ->envname("VEZA_CORS_CREDENTIALS");
+  serve->add_option("--tls-cert", tls_cert, "PEM certificate chain; with --tls-key serves HTTPS (reloaded on SIGHUP)")
+      ->envname("VEZA_TLS_CERT")->check(CLI::ExistingFile);
+  serve->add_option("--tls-key", tls_key, "PEM private key for --tls-cert")
+      ->envname("VEZA_TLS_KEY")->check(CLI::ExistingFile);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    std::ostringstream out, err;
+    // CLI11 has a code per error kind; callers only need "help" (0) versus "usage error" (2).
+    exit.exit_code = app.exit(e, out, err) == 0 ? 0 : 2;
+    exit.text = out.str() + err.str();
+    return InvalidArgument(exit.text);
+  }
+
+  if (version->parsed()) {
+    cl.command = Command::kVersion;
+  } else if (migrate->parsed()) {
+    cl.command = Command::kMigrate;
+  }
+  if (!log::ParseLevel(log_level, o.log_level)) {
+    exit = {2, "unknown log level " + log_level + "\n"};
+    return InvalidArgument(exit.text);
+  }
+  o.http.listen = SplitList(listen);
+  if (o.http.listen.empty()) {
+    exit = {2, "--listen needs at least one HOST:PORT\n"};
+    return InvalidArgument(exit.text);
+  }
+  o.roles.clear();
+  for (const auto& r : SplitList(roles)) {
+    bool known = false;
+    for (const char* k : kAllRoles) known = known || r == k;
+    if (!known) {
+      exit = {2, "unknown role '" + r + "' (roles: http, ws, grpc, media)\n"};
+      return InvalidArgument(exit.text);
+    }
+    o.roles.insert(r);
+  }
+  if (o.roles.empty()) {
+    exit = {2, "--roles needs at least one role\n"};
+    return InvalidArgument(exit.text);
+  }
+  o.http.cors.allowed_origins = SplitList(cors_origins);
+  o.http.header_timeout = Seconds(header_timeout);
+  o.http.body_timeout = Seconds(body_timeout);
+  o.http.idle_timeout = Seconds(idle_timeout);
+  o.http.write_timeout = Seconds(write_timeout);
+  o.shutdown_grace = Seconds(grace);
+  if (tls_cert.empty() != tls_key.empty()) {
+    exit = {2, "--tls-cert and --tls-key go together\n"};
+    return InvalidArgument(exit.text);
+  }
+  if (!tls_cert.empty()) o.http.tls = http::TlsOptions{tls_cert, tls_key};
+  unsigned cores = std::max(1u, std::thread::hardware_concurrency());
+  if (o.io_threads == 0) o.io_threads = static_cast<int>(cores);
+  if (o.worker_threads == 0) o.worker_threads = static_cast<int>(std::max(4u, 2 * cores));
+  return cl;
+}
+
+}  // namespace veza::server

@@ -1,0 +1,51 @@
+#pragma once
+// Every setting of `veza`, parsed from flags, VEZA_* environment variables and an optional
+// config file (docs/configuration.md lists them). Plain structs handed down explicitly.
+#include <chrono>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "api/http/server.h"
+#include "base/log.h"
+#include "base/result.h"
+
+namespace veza::server {
+
+struct BackendUrls {
+  std::string database = "sqlite://./data/veza.db";
+  std::string blobs = "file://./data/blobs";
+  std::string bus = "inproc://";
+  std::string cache = "memory://";
+};
+
+struct ServeOptions {
+  BackendUrls backends;
+  http::HttpServerOptions http;
+  std::set<std::string> roles = {"http", "ws", "grpc", "media"};
+  std::string web_root = "./web/dist";
+  int io_threads = 0;      // 0: one per core
+  int worker_threads = 0;  // 0: max(4, 2 per core)
+  std::chrono::milliseconds shutdown_grace{15'000};
+  log::Level log_level = log::Level::kInfo;
+};
+
+enum class Command { kServe, kMigrate, kVersion };
+
+struct CommandLine {
+  Command command = Command::kServe;
+  ServeOptions options;
+};
+
+// Parses argv. On --help or an error, returns an error whose message is the text to print;
+// exit_code tells how to exit (0 for --help).
+struct ParseExit {
+  int exit_code;
+  std::string text;
+};
+Result<CommandLine> ParseCommandLine(int argc, const char* const* argv, ParseExit& exit);
+
+inline constexpr const char* kAllRoles[] = {"http", "ws", "grpc", "media"};
+
+}  // namespace veza::server
