@@ -11,10 +11,10 @@
 #include "api/http/router.h"
 #include "api/http/server.h"
 #include "api/http/static_files.h"
-#include "api/http/system_routes.h"
 #include "base/log.h"
 #include "base/url.h"
 #include "server/backends.h"
+#include "server/routes.h"
 
 namespace veza::server {
 
@@ -78,14 +78,7 @@ int Serve(const ServeOptions& options) {
   http::Metrics metrics;
   http::Router router;
   http::StaticFiles static_files(options.web_root);
-  std::vector<http::ReadinessCheck> checks = {
-      {"database", [db = backends.database.get()] { return db->Ping(); }},
-      {"blobs", [b = backends.blobs.get()] { return b->Ping(); }},
-      {"bus", [b = backends.bus.get()] { return b->Ping(); }},
-      {"cache", [c = backends.cache.get()] { return c->Ping(); }},
-  };
-  http::AddSystemRoutes(router, metrics, workers, std::move(checks),
-                        {VEZA_VERSION_STRING, roles});
+  RegisterRoutes(router, {metrics, workers, backends, roles});
 
   std::unique_ptr<http::HttpServer> server;
   if (options.roles.count("http")) {

@@ -1,6 +1,8 @@
 #include "server/config.h"
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
+#include <cstdlib>
 #include <sstream>
 #include <thread>
 
@@ -42,8 +44,8 @@ Result<CommandLine> ParseCommandLine(int argc, const char* const* argv, ParseExi
   double header_timeout = 10, body_timeout = 60, idle_timeout = 75, write_timeout = 60, grace = 15;
   std::string tls_cert, tls_key;
 
-  // Options shared by serve and migrate live on the main app so they may come before or after
-  // the subcommand name.
+  // Every option lives on the main app, so a config file is one flat list of `name = value`
+  // and options may stand before or after the subcommand name.
   app.add_option("--database", o.backends.database, "Database URL: sqlite://PATH or postgres://USER:PASS@HOST:PORT/DB")
       ->envname("VEZA_DATABASE")->capture_default_str();
   app.add_option("--blobs", o.backends.blobs, "Blob store URL: file://DIR or s3://BUCKET?endpoint=URL&region=R")
@@ -63,45 +65,61 @@ Result<CommandLine> ParseCommandLine(int argc, const char* const* argv, ParseExi
   serve->fallthrough();
   migrate->fallthrough();
 
-  serve->add_option("--listen", listen, "Comma-separated HOST:PORT addresses for HTTP")
+  app.add_option("--listen", listen, "Comma-separated HOST:PORT addresses for HTTP")
       ->envname("VEZA_LISTEN")->capture_default_str();
-  serve->add_option("--roles", roles, "Comma-separated roles this node runs: http, ws, grpc, media")
+  app.add_option("--roles", roles, "Comma-separated roles this node runs: http, ws, grpc, media")
       ->envname("VEZA_ROLES")->capture_default_str();
-  serve->add_option("--web-root", o.web_root, "Directory of the built web app (served at /)")
+  app.add_option("--web-root", o.web_root, "Directory of the built web app (served at /)")
       ->envname("VEZA_WEB_ROOT")->capture_default_str();
-  serve->add_option("--io-threads", o.io_threads, "IO threads (0: one per core)")
+  app.add_option("--io-threads", o.io_threads, "IO threads (0: one per core)")
       ->envname("VEZA_IO_THREADS")->capture_default_str()->check(CLI::Range(0, 256));
-  serve->add_option("--worker-threads", o.worker_threads, "Threads for blocking work (0: max(4, 2 per core))")
+  app.add_option("--worker-threads", o.worker_threads, "Threads for blocking work (0: max(4, 2 per core))")
       ->envname("VEZA_WORKER_THREADS")->capture_default_str()->check(CLI::Range(0, 1024));
-  serve->add_option("--max-body", o.http.max_body_bytes, "Largest request body in bytes (uploads excepted)")
+  app.add_option("--max-body", o.http.max_body_bytes, "Largest request body in bytes (uploads excepted)")
       ->envname("VEZA_MAX_BODY")->capture_default_str()->check(CLI::Range(std::size_t{1}, std::size_t{1} << 30));
-  serve->add_option("--max-header", o.http.max_header_bytes, "Largest request header block in bytes")
+  app.add_option("--max-header", o.http.max_header_bytes, "Largest request header block in bytes")
       ->envname("VEZA_MAX_HEADER")->capture_default_str()->check(CLI::Range(1024, 1 << 20));
-  serve->add_option("--max-connections", o.http.max_connections, "Open connections before new ones are refused")
+  app.add_option("--max-connections", o.http.max_connections, "Open connections before new ones are refused")
       ->envname("VEZA_MAX_CONNECTIONS")->capture_default_str();
-  serve->add_option("--header-timeout", header_timeout, "Seconds from a request's first byte to its last header byte")
+  app.add_option("--header-timeout", header_timeout, "Seconds from a request's first byte to its last header byte")
       ->envname("VEZA_HEADER_TIMEOUT")->capture_default_str()->check(CLI::PositiveNumber);
-  serve->add_option("--body-timeout", body_timeout, "Seconds to receive a request body")
+  app.add_option("--body-timeout", body_timeout, "Seconds to receive a request body")
       ->envname("VEZA_BODY_TIMEOUT")->capture_default_str()->check(CLI::PositiveNumber);
-  serve->add_option("--idle-timeout", idle_timeout, "Seconds a keep-alive connection may wait for its next request")
+  app.add_option("--idle-timeout", idle_timeout, "Seconds a keep-alive connection may wait for its next request")
       ->envname("VEZA_IDLE_TIMEOUT")->capture_default_str()->check(CLI::PositiveNumber);
-  serve->add_option("--write-timeout", write_timeout, "Seconds to send a response")
+  app.add_option("--write-timeout", write_timeout, "Seconds to send a response")
       ->envname("VEZA_WRITE_TIMEOUT")->capture_default_str()->check(CLI::PositiveNumber);
-  serve->add_option("--shutdown-grace", grace, "Seconds in-flight requests get to finish on SIGTERM/SIGINT")
+  app.add_option("--shutdown-grace", grace, "Seconds in-flight requests get to finish on SIGTERM/SIGINT")
       ->envname("VEZA_SHUTDOWN_GRACE")->capture_default_str()->check(CLI::NonNegativeNumber);
-  serve->add_flag("--access-log,!--no-access-log", o.http.access_log, "Log one JSON line per request")
+  app.add_flag("--access-log,!--no-access-log", o.http.access_log, "Log one JSON line per request")
       ->envname("VEZA_ACCESS_LOG")->capture_default_str();
-  serve->add_option("--cors-origins", cors_origins, "Comma-separated origins allowed to call the API from browsers (* for any)")
+  app.add_option("--cors-origins", cors_origins, "Comma-separated origins allowed to call the API from browsers (* for any)")
       ->envname("VEZA_CORS_ORIGINS");
-  serve->add_flag("--cors-credentials", o.http.cors.allow_credentials, "Allow credentials on cross-origin calls")
+  app.add_flag("--cors-credentials", o.http.cors.allow_credentials, "Allow credentials on cross-origin calls")
       ->envname("VEZA_CORS_CREDENTIALS");
-  serve->add_option("--tls-cert", tls_cert, "PEM certificate chain; with --tls-key serves HTTPS (reloaded on SIGHUP)")
+  app.add_option("--tls-cert", tls_cert, "PEM certificate chain; with --tls-key serves HTTPS (reloaded on SIGHUP)")
       ->envname("VEZA_TLS_CERT")->check(CLI::ExistingFile);
-  serve->add_option("--tls-key", tls_key, "PEM private key for --tls-cert")
+  app.add_option("--tls-key", tls_key, "PEM private key for --tls-cert")
       ->envname("VEZA_TLS_KEY")->check(CLI::ExistingFile);
 
+  // Precedence: command line > environment > config file > defaults. CLI11 alone would rank
+  // the config file above the environment, so set variables are turned into arguments placed
+  // before the user's own (the last occurrence wins).
+  app.option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
+  for (auto* opt : app.get_options()) opt->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
+  std::vector<std::string> args;
+  for (const CLI::Option* opt : app.get_options()) {
+    const std::string& env = opt->get_envname();
+    if (env.empty() || env == "VEZA_CONFIG" || opt->get_lnames().empty()) continue;
+    if (const char* value = std::getenv(env.c_str())) {
+      args.push_back("--" + opt->get_lnames().front() + "=" + value);
+    }
+  }
+  for (int i = 1; i < argc; ++i) args.emplace_back(argv[i]);
+  std::reverse(args.begin(), args.end());  // CLI11 takes a vector last-argument-first
+
   try {
-    app.parse(argc, argv);
+    app.parse(args);
   } catch (const CLI::ParseError& e) {
     std::ostringstream out, err;
     // CLI11 has a code per error kind; callers only need "help" (0) versus "usage error" (2).

@@ -9,6 +9,7 @@
 #include <future>
 #include <memory>
 
+#include "api/http/openapi.h"
 #include "base/blocking.h"
 
 namespace veza::http {
@@ -101,6 +102,12 @@ void AddSystemRoutes(Router& router, Metrics& metrics, asio::thread_pool& worker
   router.Add(bhttp::verb::get, "/metrics", [&metrics](RequestContext& ctx) -> asio::awaitable<Response> {
     co_return Text(bhttp::status::ok, metrics.Render(), "text/plain; version=0.0.4; charset=utf-8",
                    ctx.request);
+  });
+
+  router.Add(bhttp::verb::get, "/api/v1/openapi.yaml", [](RequestContext& ctx) -> asio::awaitable<Response> {
+    auto res = Text(bhttp::status::ok, std::string(OpenApiDocumentText()), "application/yaml", ctx.request);
+    res.set(bhttp::field::cache_control, "no-cache");
+    co_return res;
   });
 
   router.Add(bhttp::verb::get, "/api/v1/version", [info](RequestContext& ctx) -> asio::awaitable<Response> {

@@ -1,0 +1,97 @@
+#include "server/config.h"
+
+#include <gtest/gtest.h>
+#include <stdlib.h>
+
+#include <fstream>
+
+#include "veza_process.h"
+
+namespace veza::server {
+namespace {
+
+Result<CommandLine> Parse(std::vector<std::string> args, ParseExit& exit) {
+  args.insert(args.begin(), "veza");
+  std::vector<const char*> argv;
+  for (auto& a : args) argv.push_back(a.c_str());
+  return ParseCommandLine(static_cast<int>(argv.size()), argv.data(), exit);
+}
+
+class ConfigTest : public ::testing::Test {
+ protected:
+  void TearDown() override {
+    unsetenv("VEZA_LISTEN");
+    unsetenv("VEZA_DATABASE");
+    unsetenv("VEZA_ACCESS_LOG");
+  }
+  ParseExit exit_{0, ""};
+};
+
+TEST_F(ConfigTest, DefaultsAreTheEmbeddedBackends) {
+  auto cl = Parse({}, exit_);
+  ASSERT_TRUE(cl.ok()) << exit_.text;
+  EXPECT_EQ(cl->command, Command::kServe);
+  EXPECT_EQ(cl->options.backends.database, "sqlite://./data/veza.db");
+  EXPECT_EQ(cl->options.backends.blobs, "file://./data/blobs");
+  EXPECT_EQ(cl->options.backends.bus, "inproc://");
+  EXPECT_EQ(cl->options.backends.cache, "memory://");
+  EXPECT_EQ(cl->options.http.listen, std::vector<std::string>{"127.0.0.1:8080"});
+  EXPECT_EQ(cl->options.roles.size(), 4u);
+  EXPECT_GE(cl->options.io_threads, 1);
+  EXPECT_GE(cl->options.worker_threads, 4);
+}
+
+TEST_F(ConfigTest, CommandLineBeatsEnvironmentBeatsConfigFile) {
+  veza::testing::TempDir dir;
+  auto file = dir.path() / "veza.toml";
+  std::ofstream(file) << "listen = \"127.0.0.1:1001\"\ndatabase = \"sqlite://file.db\"\nidle-timeout = 5\n";
+  auto from_file = Parse({"--config", file.string()}, exit_);
+  ASSERT_TRUE(from_file.ok()) << exit_.text;
+  EXPECT_EQ(from_file->options.http.listen[0], "127.0.0.1:1001");
+  EXPECT_EQ(from_file->options.http.idle_timeout, std::chrono::milliseconds(5000));
+
+  setenv("VEZA_LISTEN", "127.0.0.1:1002", 1);
+  auto from_env = Parse({"serve", "--config", file.string()}, exit_);
+  EXPECT_EQ(from_env->options.http.listen[0], "127.0.0.1:1002");
+  EXPECT_EQ(from_env->options.backends.database, "sqlite://file.db");
+
+  auto from_flag = Parse({"serve", "--config", file.string(), "--listen", "127.0.0.1:1003,[::1]:1004"}, exit_);
+  EXPECT_EQ(from_flag->options.http.listen, (std::vector<std::string>{"127.0.0.1:1003", "[::1]:1004"}));
+}
+
+TEST_F(ConfigTest, FlagsMayFollowTheSubcommand) {
+  auto cl = Parse({"migrate", "--database", "postgres://db/veza"}, exit_);
+  ASSERT_TRUE(cl.ok()) << exit_.text;
+  EXPECT_EQ(cl->command, Command::kMigrate);
+  EXPECT_EQ(cl->options.backends.database, "postgres://db/veza");
+}
+
+TEST_F(ConfigTest, BooleanFromEnvironment) {
+  setenv("VEZA_ACCESS_LOG", "false", 1);
+  auto cl = Parse({}, exit_);
+  ASSERT_TRUE(cl.ok()) << exit_.text;
+  EXPECT_FALSE(cl->options.http.access_log);
+}
+
+TEST_F(ConfigTest, RejectsBadValuesWithExitTwo) {
+  for (std::vector<std::string> bad : std::vector<std::vector<std::string>>{
+           {"--roles", "http,dj"}, {"--roles", ""}, {"--listen", ""}, {"--io-threads", "-1"},
+           {"--header-timeout", "0"}, {"--log-level", "loud"}, {"--tls-cert", "/nonexistent"},
+           {"--unknown"}, {"--max-body", "0"}}) {
+    ParseExit exit{0, ""};
+    auto cl = Parse(bad, exit);
+    EXPECT_FALSE(cl.ok()) << bad[0];
+    EXPECT_EQ(exit.exit_code, 2) << bad[0];
+    EXPECT_FALSE(exit.text.empty());
+  }
+}
+
+TEST_F(ConfigTest, HelpExitsZero) {
+  auto cl = Parse({"--help"}, exit_);
+  EXPECT_FALSE(cl.ok());
+  EXPECT_EQ(exit_.exit_code, 0);
+  EXPECT_NE(exit_.text.find("--database"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace veza::server

@@ -1,0 +1,19 @@
+#include "server/routes.h"
+
+#include "api/http/system_routes.h"
+
+namespace veza::server {
+
+void RegisterRoutes(http::Router& router, RouteDeps deps) {
+  Backends& b = deps.backends;
+  std::vector<http::ReadinessCheck> checks = {
+      {"database", [db = b.database.get()] { return db->Ping(); }},
+      {"blobs", [blobs = b.blobs.get()] { return blobs->Ping(); }},
+      {"bus", [bus = b.bus.get()] { return bus->Ping(); }},
+      {"cache", [cache = b.cache.get()] { return cache->Ping(); }},
+  };
+  http::AddSystemRoutes(router, deps.metrics, deps.workers, std::move(checks),
+                        {VEZA_VERSION_STRING, deps.roles});
+}
+
+}  // namespace veza::server

@@ -1,0 +1,22 @@
+#pragma once
+// Every HTTP route of the server, registered in one place so the OpenAPI coverage test sees
+// exactly what `veza serve` serves.
+#include <boost/asio/thread_pool.hpp>
+#include <string>
+
+#include "api/http/metrics.h"
+#include "api/http/router.h"
+#include "server/backends.h"
+
+namespace veza::server {
+
+struct RouteDeps {
+  http::Metrics& metrics;
+  boost::asio::thread_pool& workers;
+  Backends& backends;
+  std::string roles;
+};
+
+void RegisterRoutes(http::Router& router, RouteDeps deps);
+
+}  // namespace veza::server

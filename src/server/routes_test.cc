@@ -1,0 +1,41 @@
+#include "server/routes.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+
+#include "api/http/openapi.h"
+
+namespace veza::server {
+namespace {
+
+TEST(Routes, EveryRouteIsInTheOpenApiDocumentAndBack) {
+  http::Router router;
+  http::Metrics metrics;
+  boost::asio::thread_pool workers(1);
+  Backends backends;  // the checks are registered, never run here
+  RegisterRoutes(router, {metrics, workers, backends, "http"});
+
+  auto documented = http::OpenApiOperations(http::OpenApiDocumentText());
+  ASSERT_FALSE(documented.empty());
+  for (const std::string& route : router.Routes()) {
+    EXPECT_NE(std::find(documented.begin(), documented.end(), route), documented.end())
+        << route << " is served but missing from docs/api/openapi.yaml";
+  }
+  auto served = router.Routes();
+  for (const std::string& op : documented) {
+    EXPECT_NE(std::find(served.begin(), served.end(), op), served.end())
+        << op << " is documented but not served";
+  }
+  workers.join();
+}
+
+TEST(OpenApiOperations, ReadsPathsAndMethodsOnly) {
+  auto ops = http::OpenApiOperations(
+      "openapi: 3.1.0\npaths:\n  /a/{id}:\n    get:\n      summary: x\n    delete:\n      x: 1\n"
+      "    parameters:\n      - name: id\ncomponents:\n  /not-a-path:\n    get:\n");
+  EXPECT_EQ(ops, (std::vector<std::string>{"GET /a/{id}", "DELETE /a/{id}"}));
+}
+
+}  // namespace
+}  // namespace veza::server
