@@ -2,10 +2,12 @@
 // (the s3rver bucket named by VEZA_TEST_S3_URL, started by scripts/test-services). Tests run in
 // parallel processes against one shared bucket, so each test works under its own random key
 // prefix and removes it afterwards.
+#include <gtest/gtest.h>
 #include <openssl/evp.h>
 #include <sys/stat.h>
 #include <utime.h>
 
+#include <atomic>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -16,9 +18,6 @@
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/http/write.hpp>
 #include <boost/url/parse.hpp>
-#include <gtest/gtest.h>
-
-#include <atomic>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
@@ -57,7 +56,8 @@ std::string Pattern(std::uint64_t seed, std::size_t size) {
   std::string out(size, '\0');
   for (std::size_t i = 0; i < size; i += 8) {
     std::uint64_t v = rng();
-    for (std::size_t j = 0; j < 8 && i + j < size; ++j) out[i + j] = static_cast<char>(v >> (8 * j));
+    for (std::size_t j = 0; j < 8 && i + j < size; ++j)
+      out[i + j] = static_cast<char>(v >> (8 * j));
   }
   return out;
 }
@@ -200,6 +200,10 @@ TEST_P(BlobStoreContractTest, EmptyObjectRoundTrips) {
   auto whole = store_->GetAll(Key("empty"), ByteRange{0, std::nullopt});
   ASSERT_TRUE(whole.ok()) << whole.error().message;
   EXPECT_EQ(*whole, "");
+  // Any explicit range of an empty object starts past its end.
+  auto ranged = store_->OpenReader(Key("empty"), ByteRange{0, 5});
+  ASSERT_FALSE(ranged.ok());
+  EXPECT_EQ(ranged.error().code, ErrorCode::kRangeNotSatisfiable) << ranged.error().message;
   auto stat = store_->Stat(Key("empty"));
   ASSERT_TRUE(stat.ok()) << stat.error().message;
   EXPECT_EQ(stat->size, 0u);
@@ -332,8 +336,9 @@ TEST_P(BlobStoreContractTest, StatReportsSizeEtagAndTime) {
   EXPECT_EQ(stat->size, 5u);
   EXPECT_FALSE(stat->etag.empty());
   EXPECT_EQ(stat->etag, committed->etag) << "Commit and Stat agree on the etag";
-  auto now = std::chrono::duration_cast<seconds>(
-                 std::chrono::system_clock::now().time_since_epoch()).count();
+  auto now =
+      std::chrono::duration_cast<seconds>(std::chrono::system_clock::now().time_since_epoch())
+          .count();
   EXPECT_NEAR(static_cast<double>(stat->modified_unix), static_cast<double>(now), 300.0);
 
   auto reader = store_->OpenReader(key);
@@ -467,8 +472,8 @@ TEST_P(BlobStoreContractTest, ListFollowsContinuationTokens) {
   std::unique_ptr<BlobStore> paged_store;
   BlobStore* store = store_.get();
   if (IsS3()) {
-    auto reopened = OpenS3BlobStore(std::string(std::getenv("VEZA_TEST_S3_URL")) +
-                                    "&list_page_size=2");
+    auto reopened =
+        OpenS3BlobStore(std::string(std::getenv("VEZA_TEST_S3_URL")) + "&list_page_size=2");
     ASSERT_TRUE(reopened.ok()) << reopened.error().message;
     paged_store = std::move(*reopened);
     store = paged_store.get();
@@ -621,7 +626,7 @@ TEST_P(BlobStoreContractTest, ConcurrentUseFromManyThreads) {
   for (int t = 0; t < kThreads; ++t) {
     threads.emplace_back([&, t] {
       for (int r = 0; r < kRounds; ++r) {
-        // Same directory for all: commits race with deletes pruning empty directories.
+        // Same directory for all: local commits race with deletes pruning empty directories.
         std::string key = Key("conc/" + std::to_string(t) + "-" + std::to_string(r));
         std::string bytes = Pattern(t * 100 + r, 1000 + t * 37 + r);
         auto put = store_->Put(key, bytes);
@@ -630,14 +635,24 @@ TEST_P(BlobStoreContractTest, ConcurrentUseFromManyThreads) {
           continue;
         }
         auto got = store_->GetAll(key);
-        if (!got.ok()) fail("get " + key + ": " + got.error().message);
-        else if (*got != bytes) fail("get " + key + ": other bytes");
-        Status deleted = store_->Delete(key);
-        if (!deleted.ok()) fail("delete " + key + ": " + deleted.error().message);
+        if (!got.ok())
+          fail("get " + key + ": " + got.error().message);
+        else if (*got != bytes)
+          fail("get " + key + ": other bytes");
+        // s3rver 3.7.1 removes emptied directories on delete and crashes (an unhandled ENOENT)
+        // when a PUT into that directory races with it, taking the shared server down for
+        // every test; so on s3 the deletes come after the threads.
+        if (!IsS3()) {
+          Status deleted = store_->Delete(key);
+          if (!deleted.ok()) fail("delete " + key + ": " + deleted.error().message);
+        }
       }
     });
   }
   for (auto& thread : threads) thread.join();
+  auto left = store_->List(Key("conc/"), "", 1000);
+  ASSERT_TRUE(left.ok()) << left.error().message;
+  EXPECT_EQ(left->size(), IsS3() ? std::size_t{kThreads * kRounds} : 0u);
   EXPECT_TRUE(failures.empty()) << failures.size() << " failures, first: " << failures[0];
 }
 
@@ -750,9 +765,7 @@ TEST(BlobStoreOpen, S3UnknownAccessKeyIsRejected) {
 
 class LocalBlobStoreTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("veza-blob-local-" + RandomHex(12));
-  }
+  void SetUp() override { dir_ = fs::temp_directory_path() / ("veza-blob-local-" + RandomHex(12)); }
   void TearDown() override {
     std::error_code ec;
     fs::remove_all(dir_, ec);

@@ -641,6 +641,11 @@ TEST(NatsEventBusTest, RecoversAfterServerRestartAndKeepsQueuedJobs) {
   }
   ASSERT_FALSE(ping.ok()) << "Ping stayed ok with the server down";
   EXPECT_EQ(ping.error().code, ErrorCode::kUnavailable);
+  auto enqueue_start = steady_clock::now();
+  auto enqueued = (*bus)->Enqueue("ct_restart", "lost");
+  ASSERT_FALSE(enqueued.ok()) << "Enqueue cannot be durable while the server is down";
+  EXPECT_EQ(enqueued.error().code, ErrorCode::kUnavailable);
+  EXPECT_LT(steady_clock::now() - enqueue_start, 1s);
 
   ASSERT_TRUE(server.Start());
   deadline = steady_clock::now() + 10s;

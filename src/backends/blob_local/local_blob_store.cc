@@ -5,10 +5,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <boost/json/object.hpp>
-
 #include <algorithm>
 #include <atomic>
+#include <boost/json/object.hpp>
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
@@ -73,7 +72,8 @@ BlobInfo InfoOf(std::string key, const struct stat& st) {
   info.modified_unix = st.st_mtim.tv_sec;
   std::uint64_t mtime_ns = static_cast<std::uint64_t>(st.st_mtim.tv_sec) * 1000000000u +
                            static_cast<std::uint64_t>(st.st_mtim.tv_nsec);
-  info.etag = Hex(info.size) + "-" + Hex(mtime_ns) + "-" + Hex(static_cast<std::uint64_t>(st.st_ino));
+  info.etag =
+      Hex(info.size) + "-" + Hex(mtime_ns) + "-" + Hex(static_cast<std::uint64_t>(st.st_ino));
   return info;
 }
 
@@ -128,8 +128,8 @@ class LocalReader final : public BlobReader {
   const BlobInfo& Info() const override { return info_; }
 
   Result<std::string> Read(std::size_t max) override {
-    std::size_t want = static_cast<std::size_t>(
-        std::min<std::uint64_t>({max, end_ - pos_, kMaxReadChunk}));
+    std::size_t want =
+        static_cast<std::size_t>(std::min<std::uint64_t>({max, end_ - pos_, kMaxReadChunk}));
     std::string out(want, '\0');
     std::size_t got = 0;
     while (got < want) {
@@ -225,8 +225,8 @@ class LocalWriter final : public BlobWriter {
   bool ClashExists(const fs::path& target) const {
     struct stat st {};
     if (::stat(target.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) return true;
-    for (fs::path dir = target.parent_path(); dir != root_ && dir.native().size() > root_.native().size();
-         dir = dir.parent_path()) {
+    for (fs::path dir = target.parent_path();
+         dir != root_ && dir.native().size() > root_.native().size(); dir = dir.parent_path()) {
       if (::stat(dir.c_str(), &st) == 0 && !S_ISDIR(st.st_mode)) return true;
     }
     return false;
@@ -345,8 +345,8 @@ class LocalBlobStore final : public BlobStore {
     }
     // Prune directories the delete left empty, so the tree does not fill with husks; rmdir
     // fails harmlessly on the first one that still holds something.
-    for (fs::path dir = path.parent_path(); dir != root_ && dir.string().size() > root_.string().size();
-         dir = dir.parent_path()) {
+    for (fs::path dir = path.parent_path();
+         dir != root_ && dir.string().size() > root_.string().size(); dir = dir.parent_path()) {
       if (::rmdir(dir.c_str()) != 0) break;
     }
     return Ok();
@@ -453,8 +453,8 @@ Result<std::unique_ptr<BlobStore>> OpenLocalBlobStore(std::string_view url) {
   if (root.has_filename() == false && root != root.root_path()) root = root.parent_path();
   fs::create_directories(root / kTmpDir, ec);
   if (ec) {
-    return Error{ErrorCode::kUnavailable,
-                 "local blob store: cannot create " + (root / kTmpDir).string() + ": " + ec.message()};
+    return Error{ErrorCode::kUnavailable, "local blob store: cannot create " +
+                                              (root / kTmpDir).string() + ": " + ec.message()};
   }
   auto store = std::make_unique<LocalBlobStore>(root);
   if (Status writable = store->ProbeWritable(); !writable.ok()) {

@@ -3,6 +3,7 @@
 #include <openssl/err.h>
 #include <poll.h>
 
+#include <algorithm>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/address.hpp>
@@ -18,7 +19,6 @@
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
 #include <boost/beast/ssl/ssl_stream.hpp>
-#include <algorithm>
 #include <charconv>
 #include <type_traits>
 
@@ -83,12 +83,12 @@ class BeastConnection final : public HttpConnection {
     tcp::resolver resolver(ioc_);
     tcp::resolver::results_type results;
     beast::error_code ec = Run([&](auto done) {
-      resolver.async_resolve(endpoint.host, endpoint.port,
-                             [&results, done](beast::error_code e,
-                                              tcp::resolver::results_type r) mutable {
-                               results = std::move(r);
-                               done(e);
-                             });
+      resolver.async_resolve(
+          endpoint.host, endpoint.port,
+          [&results, done](beast::error_code e, tcp::resolver::results_type r) mutable {
+            results = std::move(r);
+            done(e);
+          });
     });
     if (ec) return ec;
     *step = "connect";
@@ -103,12 +103,14 @@ class BeastConnection final : public HttpConnection {
       // SNI takes names only, never addresses (RFC 6066).
       if (!IsIpLiteral(endpoint.host) &&
           !SSL_set_tlsext_host_name(stream_.native_handle(), endpoint.host.c_str())) {
-        return beast::error_code(static_cast<int>(::ERR_get_error()), net::error::get_ssl_category());
+        return beast::error_code(static_cast<int>(::ERR_get_error()),
+                                 net::error::get_ssl_category());
       }
       stream_.set_verify_mode(ssl::verify_peer);
       stream_.set_verify_callback(ssl::host_name_verification(endpoint.host));
       Lowest().expires_after(timeouts_.io);
-      ec = Run([&](auto done) { stream_.async_handshake(ssl::stream_base::client, std::move(done)); });
+      ec = Run(
+          [&](auto done) { stream_.async_handshake(ssl::stream_base::client, std::move(done)); });
       if (ec) return ec;
     }
     return {};
@@ -121,7 +123,8 @@ class BeastConnection final : public HttpConnection {
 
   beast::error_code ReadHeader(Parser& parser) override {
     Lowest().expires_after(timeouts_.io);
-    return Run([&](auto done) { http::async_read_header(stream_, buffer_, parser, std::move(done)); });
+    return Run(
+        [&](auto done) { http::async_read_header(stream_, buffer_, parser, std::move(done)); });
   }
 
   beast::error_code ReadSome(Parser& parser) override {

@@ -7,7 +7,6 @@
 // (Beast's synchronous calls have none).
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/string_body.hpp>
-
 #include <chrono>
 #include <cstdint>
 #include <memory>

@@ -3,14 +3,13 @@
 #include "backends/blob_s3/http_client.h"
 
 #include <arpa/inet.h>
+#include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-#include <gtest/gtest.h>
 
 #include <atomic>
 #include <cstdlib>
@@ -153,8 +152,8 @@ http::request<http::string_body> Get(std::string target) {
 
 TEST(HttpClient, StreamsBodyAndReusesTheConnection) {
   ScriptedServer server([](const ScriptedServer::Request& r, std::string* response) {
-    *response = ScriptedServer::Ok(r.head.substr(0, r.head.find(' ')) + " body " +
-                                   std::to_string(r.index));
+    *response =
+        ScriptedServer::Ok(r.head.substr(0, r.head.find(' ')) + " body " + std::to_string(r.index));
     return ScriptedServer::Action::kRespond;
   });
   HttpClient client(server.endpoint(), HttpTimeouts{});
@@ -209,16 +208,17 @@ TEST(HttpClient, RetriesOnANewConnectionWhenAPooledOneDies) {
     ASSERT_TRUE(response.ok()) << response.error().message;
     auto text = (*response)->ReadAll(1000);
     ASSERT_TRUE(text.ok());
-    EXPECT_EQ(*text, std::string(body == std::string("one") ? "conn 1" : "conn 2") + " body " + body);
+    EXPECT_EQ(*text,
+              std::string(body == std::string("one") ? "conn 1" : "conn 2") + " body " + body);
   }
   EXPECT_EQ(server.accepted(), 2);
 }
 
 TEST(HttpClient, ResponseDroppedMidBodyIsNotReused) {
   ScriptedServer server([](const ScriptedServer::Request& r, std::string* response) {
-    *response = ScriptedServer::Ok(r.head.find("/big") != std::string::npos
-                                       ? std::string(1 << 20, 'b')
-                                       : std::string("small"));
+    *response =
+        ScriptedServer::Ok(r.head.find("/big") != std::string::npos ? std::string(1 << 20, 'b')
+                                                                    : std::string("small"));
     return ScriptedServer::Action::kRespond;
   });
   HttpClient client(server.endpoint(), HttpTimeouts{});
@@ -261,9 +261,8 @@ TEST(HttpClient, ConnectionRefusedIsUnavailableAndNamesTheEndpoint) {
 }
 
 TEST(HttpClient, SilentServerTimesOut) {
-  ScriptedServer server([](const ScriptedServer::Request&, std::string*) {
-    return ScriptedServer::Action::kHang;
-  });
+  ScriptedServer server(
+      [](const ScriptedServer::Request&, std::string*) { return ScriptedServer::Action::kHang; });
   HttpClient client(server.endpoint(),
                     HttpTimeouts{std::chrono::milliseconds(1000), std::chrono::milliseconds(300)});
   auto start = std::chrono::steady_clock::now();
@@ -280,7 +279,8 @@ TEST(HttpClient, SilentServerTimesOut) {
 TEST(HttpClient, ChunkedBodiesAreDecoded) {
   ScriptedServer server([](const ScriptedServer::Request&, std::string* response) {
     *response =
-        "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n";
+        "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n6\r\n "
+        "world\r\n0\r\n\r\n";
     return ScriptedServer::Action::kRespond;
   });
   HttpClient client(server.endpoint(), HttpTimeouts{});
@@ -300,20 +300,22 @@ class HttpClientTlsTest : public ::testing::Test {
  protected:
   void SetUp() override {
     if (std::system("command -v openssl >/dev/null 2>&1") != 0) GTEST_SKIP() << "no openssl CLI";
-    dir_ = std::filesystem::temp_directory_path() /
-           ("veza-tls-test-" + std::to_string(::getpid()));
+    dir_ = std::filesystem::temp_directory_path() / ("veza-tls-test-" + std::to_string(::getpid()));
     std::filesystem::create_directories(dir_);
-    std::string cmd = "openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=localhost "
-                      "-addext subjectAltName=DNS:localhost -keyout " + (dir_ / "k.pem").string() +
-                      " -out " + (dir_ / "c.pem").string() + " >/dev/null 2>&1";
+    std::string cmd =
+        "openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=localhost "
+        "-addext subjectAltName=DNS:localhost -keyout " +
+        (dir_ / "k.pem").string() + " -out " + (dir_ / "c.pem").string() + " >/dev/null 2>&1";
     ASSERT_EQ(std::system(cmd.c_str()), 0);
     port_ = FreePort();
     std::string accept = "127.0.0.1:" + std::to_string(port_);
     std::string cert = (dir_ / "c.pem").string(), key = (dir_ / "k.pem").string();
-    const char* argv[] = {"openssl", "s_server", "-quiet", "-www", "-accept", accept.c_str(),
-                          "-cert", cert.c_str(), "-key", key.c_str(), nullptr};
-    ASSERT_EQ(::posix_spawnp(&pid_, "openssl", nullptr, nullptr, const_cast<char**>(argv), environ), 0);
-    for (int i = 0; i < 100 && !Listening(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    const char* argv[] = {"openssl", "s_server",   "-quiet", "-www",      "-accept", accept.c_str(),
+                          "-cert",   cert.c_str(), "-key",   key.c_str(), nullptr};
+    ASSERT_EQ(::posix_spawnp(&pid_, "openssl", nullptr, nullptr, const_cast<char**>(argv), environ),
+              0);
+    for (int i = 0; i < 100 && !Listening(); ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
     ASSERT_TRUE(Listening());
   }
   void TearDown() override {

@@ -1,10 +1,9 @@
 #include "backends/blob_s3/s3_blob_store.h"
 
+#include <algorithm>
 #include <boost/beast/http/field.hpp>
 #include <boost/beast/http/verb.hpp>
 #include <boost/json/object.hpp>
-
-#include <algorithm>
 #include <charconv>
 #include <chrono>
 #include <thread>
@@ -39,11 +38,20 @@ std::string XmlEscape(std::string_view text) {
   std::string out;
   for (char c : text) {
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      default: out += c;
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      default:
+        out += c;
     }
   }
   return out;
@@ -160,8 +168,8 @@ class S3Core {
   }
 
   // Send() and read the whole (small) body; a non-2xx status becomes an error.
-  Result<Reply> Execute(http::request<http::string_body>& request, bool head,
-                        std::string_view what, int attempts = kAttempts) {
+  Result<Reply> Execute(http::request<http::string_body>& request, bool head, std::string_view what,
+                        int attempts = kAttempts) {
     VEZA_ASSIGN_OR_RETURN(auto response, Send(request, head, what, attempts));
     Reply reply;
     reply.status = response->status();
@@ -192,13 +200,19 @@ class S3Core {
     }
     std::string message = "s3: " + std::string(what) + ": " + detail;
     switch (status) {
-      case 404: return {ErrorCode::kNotFound, message};
-      case 416: return {ErrorCode::kRangeNotSatisfiable, message};
+      case 404:
+        return {ErrorCode::kNotFound, message};
+      case 416:
+        return {ErrorCode::kRangeNotSatisfiable, message};
       case 401:
-      case 403: return {ErrorCode::kPermissionDenied, message};
-      case 409: return {ErrorCode::kConflict, message};
-      case 412: return {ErrorCode::kPreconditionFailed, message};
-      case 429: return {ErrorCode::kUnavailable, message};
+      case 403:
+        return {ErrorCode::kPermissionDenied, message};
+      case 409:
+        return {ErrorCode::kConflict, message};
+      case 412:
+        return {ErrorCode::kPreconditionFailed, message};
+      case 429:
+        return {ErrorCode::kUnavailable, message};
       case 301:
       case 307:
         return {ErrorCode::kInternal,
@@ -220,7 +234,9 @@ class S3Core {
       query.emplace_back("start-after", std::string(start_after));
     }
     auto request = Build(http::verb::get, BucketPath(), query);
-    VEZA_ASSIGN_OR_RETURN(Reply reply, Execute(request, false, prefix.empty() ? "list" : "list " + Quoted(prefix), attempts));
+    VEZA_ASSIGN_OR_RETURN(
+        Reply reply,
+        Execute(request, false, prefix.empty() ? "list" : "list " + Quoted(prefix), attempts));
     return s3::ParseListObjectsV2(reply.body);
   }
 
@@ -263,7 +279,8 @@ class S3Reader final : public BlobReader {
     // A body longer than asked for (s3rver answers "bytes=0-0" with the whole object) is cut
     // here; the connection then is not reused, as its response was not read to the end.
     if (remaining_ == 0 || max == 0) return std::string();
-    auto chunk = response_->ReadSome(static_cast<std::size_t>(std::min<std::uint64_t>(max, remaining_)));
+    auto chunk =
+        response_->ReadSome(static_cast<std::size_t>(std::min<std::uint64_t>(max, remaining_)));
     if (!chunk.ok()) {
       Error e = chunk.take_error();
       return Error{e.code, "s3: read " + Quoted(info_.key) + ": " + e.message};
@@ -309,7 +326,8 @@ class S3Writer final : public BlobWriter {
       std::size_t take = std::min(part_size_ - buffer_.size(), bytes.size());
       if (buffer_.size() + take > buffer_.capacity()) {
         // Grow geometrically but never past one part: memory stays bounded by part_size.
-        buffer_.reserve(std::min(part_size_, std::max(buffer_.size() + take, 2 * buffer_.capacity())));
+        buffer_.reserve(
+            std::min(part_size_, std::max(buffer_.size() + take, 2 * buffer_.capacity())));
       }
       buffer_.append(bytes.substr(0, take));
       bytes.remove_prefix(take);
@@ -360,12 +378,13 @@ class S3Writer final : public BlobWriter {
                    "s3: " + Quoted(key_) + " needs more than 10000 parts; raise part_size"};
     }
     std::string number = std::to_string(part_etags_.size() + 1);
-    auto request = core_->Build(http::verb::put, core_->ObjectPath(key_),
-                                {{"partNumber", number}, {"uploadId", upload_id_}}, {},
-                                std::move(buffer_));
+    auto request =
+        core_->Build(http::verb::put, core_->ObjectPath(key_),
+                     {{"partNumber", number}, {"uploadId", upload_id_}}, {}, std::move(buffer_));
     buffer_ = std::string();
-    VEZA_ASSIGN_OR_RETURN(Reply reply, core_->Execute(request, false,
-                                                      "upload part " + number + " of " + Quoted(key_)));
+    VEZA_ASSIGN_OR_RETURN(
+        Reply reply,
+        core_->Execute(request, false, "upload part " + number + " of " + Quoted(key_)));
     if (reply.etag.empty()) return Internal("s3: UploadPart reply without an ETag");
     part_etags_.push_back(std::move(reply.etag));
     return Ok();
@@ -379,17 +398,17 @@ class S3Writer final : public BlobWriter {
              XmlEscape("\"" + part_etags_[i] + "\"") + "</ETag></Part>";
     }
     xml += "</CompleteMultipartUpload>";
-    auto request = core_->Build(http::verb::post, core_->ObjectPath(key_),
-                                {{"uploadId", upload_id_}},
-                                {{"content-type", "application/xml"}}, std::move(xml));
+    auto request =
+        core_->Build(http::verb::post, core_->ObjectPath(key_), {{"uploadId", upload_id_}},
+                     {{"content-type", "application/xml"}}, std::move(xml));
     VEZA_ASSIGN_OR_RETURN(Reply reply,
                           core_->Execute(request, false, "complete upload of " + Quoted(key_)));
     return s3::ParseCompleteEtag(reply.body);
   }
 
   void Abort() {
-    auto request = core_->Build(http::verb::delete_, core_->ObjectPath(key_),
-                                {{"uploadId", upload_id_}});
+    auto request =
+        core_->Build(http::verb::delete_, core_->ObjectPath(key_), {{"uploadId", upload_id_}});
     auto reply = core_->Execute(request, false, "abort upload of " + Quoted(key_), 1);
     if (!reply.ok()) {
       // The parts stay billed until a lifecycle rule expires incomplete uploads.
@@ -456,8 +475,14 @@ class S3BlobStore final : public BlobStore {
                         std::string(response->Header("Content-Range")) + "'");
       }
       info.size = content_range->total;
+      if (range->offset >= info.size) {  // S3 says 416 here; some look-alikes do not
+        return Error{ErrorCode::kRangeNotSatisfiable, "s3: " + what +
+                                                          ": range starts past the end (" +
+                                                          std::to_string(info.size) + " bytes)"};
+      }
       std::uint64_t end = info.size;  // exclusive
-      if (range->length && *range->length < end - range->offset) end = range->offset + *range->length;
+      if (range->length && *range->length < end - range->offset)
+        end = range->offset + *range->length;
       length = end - range->offset;
       if (content_range->last + 1 < end) {
         return Internal("s3: " + what + ": the server sent a shorter range than asked for");

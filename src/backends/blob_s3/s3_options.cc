@@ -2,7 +2,6 @@
 
 #include <boost/url/parse.hpp>
 #include <boost/url/url_view.hpp>
-
 #include <charconv>
 #include <cstdlib>
 
@@ -26,10 +25,20 @@ Result<std::size_t> ParseSize(std::string_view text) {
   std::string_view digits = text;
   if (!digits.empty()) {
     switch (digits.back()) {
-      case 'k': case 'K': multiplier = 1u << 10; break;
-      case 'm': case 'M': multiplier = 1u << 20; break;
-      case 'g': case 'G': multiplier = 1u << 30; break;
-      default: break;
+      case 'k':
+      case 'K':
+        multiplier = 1u << 10;
+        break;
+      case 'm':
+      case 'M':
+        multiplier = 1u << 20;
+        break;
+      case 'g':
+      case 'G':
+        multiplier = 1u << 30;
+        break;
+      default:
+        break;
     }
     if (multiplier != 1) digits.remove_suffix(1);
   }
@@ -69,7 +78,8 @@ Result<Endpoint> ParseEndpoint(std::string_view text) {
   }
   endpoint.host = u.host_address();
   if (endpoint.host.empty()) return InvalidArgument("s3 url: endpoint has no host");
-  if (u.has_userinfo()) return InvalidArgument("s3 url: put credentials before the bucket, not in the endpoint");
+  if (u.has_userinfo())
+    return InvalidArgument("s3 url: put credentials before the bucket, not in the endpoint");
   std::string_view path = u.encoded_path();
   if (!path.empty() && path != "/") {
     return InvalidArgument("s3 url: endpoint must not have a path");

@@ -50,8 +50,8 @@ TEST(ParseS3Url, AwsDefaultsToVirtualHostedHttps) {
 }
 
 TEST(ParseS3Url, UserinfoCredentialsWinAndAreDecoded) {
-  auto o = ParseS3Url("s3://AK%2BID:se%2Fcr+et@bucket?endpoint=https://minio.local&path_style=false",
-                      kAwsEnv);
+  auto o = ParseS3Url(
+      "s3://AK%2BID:se%2Fcr+et@bucket?endpoint=https://minio.local&path_style=false", kAwsEnv);
   ASSERT_TRUE(o.ok()) << o.error().message;
   EXPECT_EQ(o->credentials.access_key_id, "AK+ID");
   EXPECT_EQ(o->credentials.secret_access_key, "se/cr+et");

@@ -24,7 +24,9 @@ void AppendUtf8(std::string& out, std::uint32_t cp) {
   }
 }
 
-bool IsNameEnd(char c) { return c == '>' || c == '/' || c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
+bool IsNameEnd(char c) {
+  return c == '>' || c == '/' || c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
 
 // Finds the element starting at or after `from`; returns its content and sets *end past it.
 std::optional<std::string_view> FindFrom(std::string_view xml, std::string_view name,
@@ -80,8 +82,8 @@ std::int64_t DaysFromCivil(std::int64_t y, unsigned m, unsigned d) {
 
 std::optional<std::int64_t> ToUnix(int y, int mo, int d, int h, int mi, int s) {
   if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || s > 60) return std::nullopt;
-  return DaysFromCivil(y, static_cast<unsigned>(mo), static_cast<unsigned>(d)) * 86400 +
-         h * 3600 + mi * 60 + s;
+  return DaysFromCivil(y, static_cast<unsigned>(mo), static_cast<unsigned>(d)) * 86400 + h * 3600 +
+         mi * 60 + s;
 }
 
 std::string Text(std::string_view xml, std::string_view name) {
@@ -107,16 +109,22 @@ std::string XmlUnescape(std::string_view text) {
       continue;
     }
     std::string_view ref = text.substr(i + 1, semi - i - 1);
-    if (ref == "amp") out += '&';
-    else if (ref == "lt") out += '<';
-    else if (ref == "gt") out += '>';
-    else if (ref == "quot") out += '"';
-    else if (ref == "apos") out += '\'';
+    if (ref == "amp")
+      out += '&';
+    else if (ref == "lt")
+      out += '<';
+    else if (ref == "gt")
+      out += '>';
+    else if (ref == "quot")
+      out += '"';
+    else if (ref == "apos")
+      out += '\'';
     else if (ref.size() > 1 && ref[0] == '#') {
       bool hex = ref[1] == 'x' || ref[1] == 'X';
       std::string_view digits = ref.substr(hex ? 2 : 1);
       std::uint32_t cp = 0;
-      auto [ptr, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), cp, hex ? 16 : 10);
+      auto [ptr, ec] =
+          std::from_chars(digits.data(), digits.data() + digits.size(), cp, hex ? 16 : 10);
       if (digits.empty() || ec != std::errc() || ptr != digits.data() + digits.size() ||
           cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) {
         out += c;
@@ -239,8 +247,8 @@ std::optional<std::int64_t> ParseHttpDate(std::string_view s) {
   std::size_t comma = s.find(", ");
   if (comma == std::string_view::npos) return std::nullopt;
   s = s.substr(comma + 2);
-  if (s.size() < 24 || s[2] != ' ' || s[6] != ' ' || s[11] != ' ' || s[14] != ':' ||
-      s[17] != ':' || s.substr(20) != " GMT") {
+  if (s.size() < 24 || s[2] != ' ' || s[6] != ' ' || s[11] != ' ' || s[14] != ':' || s[17] != ':' ||
+      s.substr(20) != " GMT") {
     return std::nullopt;
   }
   int d, y, h, mi, sec;

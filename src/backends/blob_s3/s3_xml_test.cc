@@ -70,12 +70,13 @@ TEST(ParseListObjectsV2, EmptyAndMalformed) {
   EXPECT_TRUE(empty->items.empty());
   EXPECT_FALSE(empty->truncated);
   EXPECT_FALSE(ParseListObjectsV2("<Error><Code>AccessDenied</Code></Error>").ok());
-  EXPECT_FALSE(ParseListObjectsV2(
-                   "<ListBucketResult><Contents><Key>k</Key><Size>x</Size></Contents>"
-                   "</ListBucketResult>")
-                   .ok());
   EXPECT_FALSE(
-      ParseListObjectsV2("<ListBucketResult><IsTruncated>true</IsTruncated></ListBucketResult>").ok());
+      ParseListObjectsV2("<ListBucketResult><Contents><Key>k</Key><Size>x</Size></Contents>"
+                         "</ListBucketResult>")
+          .ok());
+  EXPECT_FALSE(
+      ParseListObjectsV2("<ListBucketResult><IsTruncated>true</IsTruncated></ListBucketResult>")
+          .ok());
 }
 
 TEST(ParseErrorBody, CodeAndMessage) {

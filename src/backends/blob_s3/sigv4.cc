@@ -198,9 +198,9 @@ std::string Signer::Authorization(const Request& request, std::string_view amz_d
   return out;
 }
 
-std::string Signer::PresignQuery(std::string_view method, std::string_view path,
-                                 const Pairs& query, std::string_view host,
-                                 std::string_view amz_date, std::chrono::seconds expires) const {
+std::string Signer::PresignQuery(std::string_view method, std::string_view path, const Pairs& query,
+                                 std::string_view host, std::string_view amz_date,
+                                 std::chrono::seconds expires) const {
   Request request;
   request.method = std::string(method);
   request.path = std::string(path);

@@ -64,6 +64,14 @@ struct NatsConn {
     if (nc != nullptr) natsConnection_Destroy(nc);  // closes it; callbacks take no closure
   }
 
+  // Requests (JetStream publish, ack) made while disconnected would only wait out their
+  // timeout; fail them at once so callers can report or retry without a 5 s stall.
+  Status RequireConnected(std::string_view what) const {
+    if (natsConnection_Status(nc) == NATS_CONN_STATUS_CONNECTED) return Ok();
+    return veza::Unavailable("nats at " + redacted_url + ": " + std::string(what) +
+                             ": disconnected (reconnecting)");
+  }
+
   Error Unavailable(std::string_view what, natsStatus s) const {
     return veza::Unavailable("nats at " + redacted_url + ": " + std::string(what) + ": " +
                              NatsErrorText(s));
@@ -168,6 +176,7 @@ class NatsJob final : public Job {
 
   Status Ack() override {
     if (done_) return Conflict("job already acknowledged or retried");
+    VEZA_TRY(sub_->conn->RequireConnected("ack of job in queue " + queue_));
     // Synchronous so that ok means JetStream recorded it (and the job will not come back).
     jsErrCode jerr = static_cast<jsErrCode>(0);
     natsStatus s = natsMsg_AckSync(msg_, nullptr, &jerr);
@@ -304,6 +313,7 @@ class NatsEventBus final : public EventBus {
     std::string stream = StreamName(queue);
     std::string subject = JobSubject(queue);
     for (int attempt = 0;; ++attempt) {
+      VEZA_TRY(conn_->RequireConnected("enqueue to " + std::string(queue)));
       {
         std::lock_guard lock(qs->mu);
         VEZA_TRY(EnsureStream(*qs, stream, subject));

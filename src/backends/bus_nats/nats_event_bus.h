@@ -12,10 +12,16 @@
 // holding subject `veza.jobs.<Q>`, and one durable pull consumer `workers` with explicit acks.
 // Enqueue returns once JetStream acknowledged the write, so a queued job survives restarts of
 // veza and of the NATS server. The consumer's AckWait and MaxDeliver follow the QueueOptions
-// of the latest Fetch (changing them updates the consumer for every node).
+// of the latest Fetch (changing them updates the consumer for every node). Job::Ack waits for
+// JetStream's confirmation; Retry is a NAK with delay. MaxDeliver is max_attempts + 1: the
+// extra delivery of a job whose last attempt timed out is not handed to the caller but
+// terminated and logged by Fetch, so dropped jobs are logged and leave the stream (as does a
+// Retry on the last attempt).
 //
-// The connection reconnects forever (every ~250 ms); Open fails within a few seconds, naming
-// the server (without password), when it cannot connect or JetStream is not enabled.
+// The connection reconnects forever (every ~250 ms); meanwhile Publish is buffered by libnats,
+// Enqueue and Ack fail at once with kUnavailable, Fetch returns no job after its timeout and
+// Ping reports kUnavailable. Open fails within a few seconds, naming the server (without password),
+// when it cannot connect or JetStream is not enabled.
 #include <memory>
 #include <string_view>
 
