@@ -27,8 +27,9 @@ class Subscription {
   virtual ~Subscription() = default;  // unsubscribes
 };
 
-// One delivery of a queued job. Exactly one of Ack/Retry should be called; a job neither acked
-// nor retried within the queue's ack wait is delivered again.
+// One delivery of a queued job. Exactly one of Ack/Retry should be called (a second call on the
+// same Job returns kConflict); a job neither acked nor retried within the queue's ack wait is
+// delivered again, and a late Ack from an earlier delivery is still accepted.
 class Job {
  public:
   virtual ~Job() = default;
@@ -52,7 +53,7 @@ class EventBus {
   // Durable work queue: a job is persisted before Enqueue returns ok, and is handed to one
   // consumer at a time.
   virtual Status Enqueue(std::string_view queue, std::string_view payload) = 0;
-  // Waits up to timeout for a job; nullopt when none came.
+  // Waits up to timeout for a job; ok with a null pointer when none came.
   virtual Result<std::unique_ptr<Job>> Fetch(std::string_view queue, std::chrono::milliseconds timeout,
                                              const QueueOptions& options = {}) = 0;
   virtual Status Ping() = 0;
