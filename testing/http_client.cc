@@ -7,7 +7,7 @@
 #include <boost/beast/http.hpp>
 #include <thread>
 
-namespace veza::testing {
+namespace veza::test {
 
 namespace asio = boost::asio;
 namespace beast = boost::beast;
@@ -99,4 +99,4 @@ RawExchange SendRaw(unsigned short port, const std::vector<std::string>& pieces,
   return out;
 }
 
-}  // namespace veza::testing
+}  // namespace veza::test

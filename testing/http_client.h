@@ -6,7 +6,7 @@
 #include <utility>
 #include <vector>
 
-namespace veza::testing {
+namespace veza::test {
 
 struct HttpResponse {
   int status = 0;  // 0 when the connection failed or closed before a response
@@ -45,4 +45,4 @@ struct RawExchange {
 RawExchange SendRaw(unsigned short port, const std::vector<std::string>& pieces,
                     std::chrono::milliseconds pause_between, std::chrono::milliseconds timeout);
 
-}  // namespace veza::testing
+}  // namespace veza::test

@@ -12,7 +12,7 @@
 #include <sstream>
 #include <thread>
 
-namespace veza::testing {
+namespace veza::test {
 
 namespace fs = std::filesystem;
 
@@ -114,4 +114,4 @@ std::string VezaProcess::Log() const {
   return ss.str();
 }
 
-}  // namespace veza::testing
+}  // namespace veza::test

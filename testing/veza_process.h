@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-namespace veza::testing {
+namespace veza::test {
 
 class VezaProcess {
  public:
@@ -54,4 +54,4 @@ class TempDir {
 // The value of an environment variable, or "" when unset.
 std::string Env(const char* name);
 
-}  // namespace veza::testing
+}  // namespace veza::test

@@ -42,7 +42,7 @@ TEST_F(ConfigTest, DefaultsAreTheEmbeddedBackends) {
 }
 
 TEST_F(ConfigTest, CommandLineBeatsEnvironmentBeatsConfigFile) {
-  veza::testing::TempDir dir;
+  veza::test::TempDir dir;
   auto file = dir.path() / "veza.toml";
   std::ofstream(file) << "listen = \"127.0.0.1:1001\"\ndatabase = \"sqlite://file.db\"\nidle-timeout = 5\n";
   auto from_file = Parse({"--config", file.string()}, exit_);

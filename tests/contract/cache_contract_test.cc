@@ -25,6 +25,7 @@
 #include "backends/cache_memory/memory_cache.h"
 #include "backends/cache_redis/redis_cache.h"
 #include "ports/cache.h"
+#include "test_support.h"
 
 extern char** environ;
 
@@ -34,24 +35,6 @@ namespace {
 using namespace std::chrono_literals;
 using std::chrono::milliseconds;
 using std::chrono::steady_clock;
-
-template <class R>
-testing::AssertionResult IsOk(const R& r) {
-  if (r.ok()) return testing::AssertionSuccess();
-  return testing::AssertionFailure() << ErrorCodeName(r.error().code) << ": " << r.error().message;
-}
-#define ASSERT_OK(expr) ASSERT_TRUE(IsOk(expr))
-#define EXPECT_OK(expr) EXPECT_TRUE(IsOk(expr))
-
-std::string RandomToken() {
-  static std::atomic<int> counter{0};
-  std::random_device rd;
-  std::uint64_t v = (static_cast<std::uint64_t>(rd()) << 32) ^ rd() ^
-                    (static_cast<std::uint64_t>(::getpid()) << 16) ^ counter.fetch_add(1);
-  char buf[17];
-  auto [p, ec] = std::to_chars(buf, buf + 16, v, 16);
-  return std::string(buf, p);
-}
 
 const char* kNeedServices =
     "VEZA_TEST_REDIS_URL is not set: run the contract tests under `scripts/test-services run -- "
@@ -70,7 +53,7 @@ class CacheContractTest : public testing::TestWithParam<std::string> {
     auto cache = OpenBackend(GetParam());
     ASSERT_TRUE(cache.ok()) << cache.error().message;
     cache_ = std::move(cache).value();
-    prefix_ = "ct:" + RandomToken() + ":";
+    prefix_ = "ct:" + test::RandomToken() + ":";
   }
 
   std::string Key(std::string_view name) const { return prefix_ + std::string(name); }
@@ -306,7 +289,7 @@ TEST(RedisCacheTest, SelectsTheDatabaseFromTheUrlPath) {
   auto db0 = OpenRedisCache(url);
   ASSERT_OK(db5);
   ASSERT_OK(db0);
-  std::string k = "ct:" + RandomToken();
+  std::string k = "ct:" + test::RandomToken();
   ASSERT_OK((*db5)->Set(k, "in5", 10s));
   auto r = (*db0)->Get(k);
   ASSERT_OK(r);
@@ -320,7 +303,7 @@ TEST(RedisCacheTest, SelectsTheDatabaseFromTheUrlPath) {
 class OwnRedisServer {
  public:
   OwnRedisServer()
-      : dir_(std::filesystem::temp_directory_path() / ("veza-redis-" + RandomToken())) {
+      : dir_(std::filesystem::temp_directory_path() / ("veza-redis-" + test::RandomToken())) {
     std::filesystem::create_directories(dir_);
     port_ = FreePort();
   }

@@ -21,28 +21,12 @@
 #include "backends/postgres/postgres_database.h"
 #include "backends/sqlite/sqlite_database.h"
 #include "ports/database.h"
+#include "test_support.h"
 
 namespace veza {
 namespace {
 
 using std::chrono::steady_clock;
-
-template <class R>
-testing::AssertionResult IsOk(const R& r) {
-  if (r.ok()) return testing::AssertionSuccess();
-  return testing::AssertionFailure() << ErrorCodeName(r.error().code) << ": " << r.error().message;
-}
-#define ASSERT_OK(expr) ASSERT_TRUE(IsOk(expr))
-#define EXPECT_OK(expr) EXPECT_TRUE(IsOk(expr))
-
-std::string RandomSuffix() {
-  std::random_device rd;
-  std::uniform_int_distribution<std::uint64_t> dist;
-  std::uint64_t v = dist(rd) ^ (static_cast<std::uint64_t>(::getpid()) << 32);
-  char buf[17];
-  auto [p, ec] = std::to_chars(buf, buf + 16, v, 16);
-  return std::string(buf, p);
-}
 
 std::string AddParam(std::string url, std::string_view kv) {
   url += url.find('?') == std::string::npos ? '?' : '&';
@@ -98,7 +82,7 @@ class DatabaseContractTest : public testing::TestWithParam<std::string> {
       auto a = OpenPostgresDatabase(AddParam(admin_url_, "pool_size=1"));
       ASSERT_OK(a);
       admin_ = std::move(*a);
-      db_name_ = "veza_t_" + RandomSuffix();
+      db_name_ = "veza_t_" + test::RandomToken();
       ASSERT_OK(admin_->Query("CREATE DATABASE " + db_name_ + " TEMPLATE template0"));
       url_ = WithDatabaseName(admin_url_, db_name_);
     }
@@ -634,7 +618,7 @@ TEST_P(DatabaseContractTest, OpensEveryUrlForm) {
     EXPECT_EQ(bad_pool.error().code, ErrorCode::kInvalidArgument);
   } else {
     // A relative path, with parent directories that do not exist yet.
-    std::string rel = "veza-db-test-rel-" + RandomSuffix();
+    std::string rel = "veza-db-test-rel-" + test::RandomToken();
     auto db = OpenSqliteDatabase("sqlite://./" + rel + "/nested/dir/veza.db?readers=2");
     std::error_code ec;
     bool exists = std::filesystem::exists(rel + "/nested/dir/veza.db", ec);

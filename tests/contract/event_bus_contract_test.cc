@@ -27,6 +27,7 @@
 #include "backends/bus_inproc/inproc_event_bus.h"
 #include "backends/bus_nats/nats_event_bus.h"
 #include "ports/event_bus.h"
+#include "test_support.h"
 
 extern char** environ;
 
@@ -36,24 +37,6 @@ namespace {
 using namespace std::chrono_literals;
 using std::chrono::milliseconds;
 using std::chrono::steady_clock;
-
-template <class R>
-testing::AssertionResult IsOk(const R& r) {
-  if (r.ok()) return testing::AssertionSuccess();
-  return testing::AssertionFailure() << ErrorCodeName(r.error().code) << ": " << r.error().message;
-}
-#define ASSERT_OK(expr) ASSERT_TRUE(IsOk(expr))
-#define EXPECT_OK(expr) EXPECT_TRUE(IsOk(expr))
-
-std::string RandomToken() {
-  static std::atomic<int> counter{0};
-  std::random_device rd;
-  std::uint64_t v = (static_cast<std::uint64_t>(rd()) << 32) ^ rd() ^
-                    (static_cast<std::uint64_t>(::getpid()) << 16) ^ counter.fetch_add(1);
-  char buf[17];
-  auto [p, ec] = std::to_chars(buf, buf + 16, v, 16);
-  return "t" + std::string(buf, p);
-}
 
 const char* kNeedServices =
     "VEZA_TEST_NATS_URL is not set: run the contract tests under `scripts/test-services run -- "
@@ -105,11 +88,11 @@ class EventBusContractTest : public testing::TestWithParam<std::string> {
     auto bus = OpenBackend(GetParam());
     ASSERT_TRUE(bus.ok()) << bus.error().message;
     bus_ = std::move(bus).value();
-    prefix_ = "ct." + RandomToken();
+    prefix_ = "ct." + test::RandomToken();
   }
 
   std::string Subject(std::string_view rest) const { return prefix_ + "." + std::string(rest); }
-  std::string Queue() const { return "ct_" + RandomToken(); }
+  std::string Queue() const { return "ct_" + test::RandomToken(); }
 
   // Fetch that must succeed and return a job.
   std::unique_ptr<Job> MustFetch(const std::string& queue, const QueueOptions& options = {},
@@ -325,7 +308,7 @@ TEST_P(EventBusContractTest, Pings) { EXPECT_OK(bus_->Ping()); }
 // ---- work queue ------------------------------------------------------------------------------
 
 TEST_P(EventBusContractTest, EnqueueFetchAck) {
-  std::string q = "ct." + RandomToken() + ".media";  // dots are legal in queue names
+  std::string q = "ct." + test::RandomToken() + ".media";  // dots are legal in queue names
   std::string payload("job\0with\xffnul", 12);
   ASSERT_OK(bus_->Enqueue(q, payload));
   auto job = MustFetch(q);
@@ -529,7 +512,7 @@ TEST(NatsEventBusTest, RejectsBadUrls) {
 TEST(NatsEventBusTest, JobsAreSharedByNodesAndOutliveTheProducer) {
   const char* url = std::getenv("VEZA_TEST_NATS_URL");
   ASSERT_TRUE(url != nullptr && *url != '\0') << kNeedServices;
-  std::string q = "ct_" + RandomToken();
+  std::string q = "ct_" + test::RandomToken();
   {
     auto producer = OpenNatsEventBus(url);
     ASSERT_OK(producer);
@@ -552,7 +535,7 @@ TEST(NatsEventBusTest, EventsCrossConnections) {
   ASSERT_OK(a);
   ASSERT_OK(b);
   Inbox inbox;
-  std::string subject = "ct." + RandomToken() + ".x";
+  std::string subject = "ct." + test::RandomToken() + ".x";
   auto sub = (*b)->Subscribe(subject, inbox.Handler());
   ASSERT_OK(sub);
   // Subscribe returns once the server knows, so a publish from another node right away lands.
@@ -566,7 +549,7 @@ TEST(NatsEventBusTest, EventsCrossConnections) {
 class OwnNatsServer {
  public:
   OwnNatsServer() {
-    dir_ = std::filesystem::temp_directory_path() / ("veza-nats-" + RandomToken());
+    dir_ = std::filesystem::temp_directory_path() / ("veza-nats-" + test::RandomToken());
     std::filesystem::create_directories(dir_);
     port_ = FreePort();
   }

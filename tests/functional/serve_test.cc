@@ -15,11 +15,11 @@ namespace veza {
 namespace {
 
 using namespace std::chrono_literals;
-using testing::Env;
-using testing::Get;
-using testing::Http;
-using testing::TempDir;
-using testing::VezaProcess;
+using test::Env;
+using test::Get;
+using test::Http;
+using test::TempDir;
+using test::VezaProcess;
 
 std::vector<std::string> ServeArgs(std::vector<std::string> extra = {}) {
   std::vector<std::string> args = {"serve", "--listen", "127.0.0.1:0", "--shutdown-grace", "2"};
@@ -105,7 +105,7 @@ TEST(Serve, BadRequestsGetProblemJsonAndTheServerKeepsServing) {
   EXPECT_EQ(too_big.status, 413);
   EXPECT_EQ(too_big.Header("content-type"), "application/problem+json");
 
-  auto garbage = testing::SendRaw(port, {"\x16\x03\x01 not http at all\r\n\r\n"}, 0ms, 3s);
+  auto garbage = test::SendRaw(port, {"\x16\x03\x01 not http at all\r\n\r\n"}, 0ms, 3s);
   EXPECT_NE(garbage.received.find("400"), std::string::npos);
 
   EXPECT_EQ(Get(port, "/healthz").status, 200);

@@ -24,9 +24,9 @@ namespace {
 
 namespace asio = boost::asio;
 using namespace std::chrono_literals;
-using veza::testing::Get;
-using veza::testing::Http;
-using veza::testing::SendRaw;
+using veza::test::Get;
+using veza::test::Http;
+using veza::test::SendRaw;
 
 class HttpServerTest : public ::testing::Test {
  protected:
@@ -77,7 +77,7 @@ class HttpServerTest : public ::testing::Test {
     server_.reset();
   }
 
-  static boost::json::object ParseProblem(const testing::HttpResponse& r) {
+  static boost::json::object ParseProblem(const test::HttpResponse& r) {
     EXPECT_EQ(r.Header("content-type"), "application/problem+json");
     auto v = boost::json::parse(r.body);
     auto& o = v.as_object();
@@ -318,7 +318,7 @@ class StaticFilesServerTest : public HttpServerTest {
     StartServer({}, files_.get());
   }
   void TearDown() override { StopServer(); }
-  veza::testing::TempDir dir_;
+  veza::test::TempDir dir_;
   std::unique_ptr<StaticFiles> files_;
 };
 
@@ -404,7 +404,7 @@ class TlsServerTest : public HttpServerTest {
     return std::string(buf) + "|" + res.body();
   }
   void TearDown() override { StopServer(); }
-  veza::testing::TempDir dir_;
+  veza::test::TempDir dir_;
 };
 
 TEST_F(TlsServerTest, ServesHttpsAndReloadsTheCertificate) {

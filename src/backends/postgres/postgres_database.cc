@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "base/log.h"
+#include "ports/sql_transaction_rules.h"
 #include "base/url.h"
 
 namespace veza {
@@ -26,7 +27,6 @@ namespace {
 constexpr std::size_t kDefaultPoolSize = 8;
 constexpr std::size_t kMaxPoolSize = 256;
 constexpr int kDefaultPoolTimeoutMs = 5000;
-constexpr std::size_t kLoggedSqlMax = 300;
 
 // Type OIDs from catalog/pg_type.h (a server header that client installs may lack).
 constexpr Oid kBoolOid = 16;
@@ -66,7 +66,6 @@ struct ResultDeleter {
 };
 using PgResult = std::unique_ptr<PGresult, ResultDeleter>;
 
-std::string_view Truncated(std::string_view sql) { return sql.substr(0, kLoggedSqlMax); }
 
 // libpq messages span lines ("...failed: Connection refused\n\tIs the server running...").
 std::string OneLine(std::string_view text) {
@@ -145,7 +144,7 @@ Error MapError(PGconn* c, const PGresult* res, std::string_view sql) {
     err = Internal("database error");
   }
   boost::json::object fields{
-      {"sqlstate", state}, {"error", primary}, {"sql", std::string(Truncated(sql))}};
+      {"sqlstate", state}, {"error", primary}, {"sql", std::string(TruncatedSql(sql))}};
   if (expected) {
     log::Debug("postgres statement failed", std::move(fields));
   } else {
@@ -441,54 +440,34 @@ class Lease {
 Status EnsureIdle(PGconn* c, std::string_view sql) {
   if (PQstatus(c) != CONNECTION_OK || PQtransactionStatus(c) == PQTRANS_IDLE) return Ok();
   PgResult(PQexec(c, "ROLLBACK"));
-  log::Warn("postgres query left a transaction open", {{"sql", std::string(Truncated(sql))}});
+  log::Warn("postgres query left a transaction open", {{"sql", std::string(TruncatedSql(sql))}});
   return Internal("transaction control statements are not allowed; use Database::Transaction");
 }
 
-class TxSession final : public SqlSession {
+class TxSession final : public SqlSession, public AbortOnFirstError {
  public:
   explicit TxSession(PGconn* c) : c_(c) {}
 
   Result<QueryResult> Query(std::string_view sql, const std::vector<SqlValue>& params) override {
-    if (aborted_) return AbortedError();
+    if (aborted()) return AbortedError();
     Result<QueryResult> r = Execute(c_, sql, params);
     if (!r.ok()) return Fail(r.take_error());
-    if (!StillInTransaction()) return Fail(EndedError(sql));
+    if (!StillInTransaction()) return Fail(EndedError("postgres", sql));
     return r;
   }
 
   Status ExecScript(std::string_view sql) override {
-    if (aborted_) return AbortedError();
+    if (aborted()) return AbortedError();
     Result<std::string> r = Command(c_, sql);
     if (!r.ok()) return Fail(r.take_error());
-    if (!StillInTransaction()) return Fail(EndedError(sql));
+    if (!StillInTransaction()) return Fail(EndedError("postgres", sql));
     return Ok();
   }
 
-  bool aborted() const { return aborted_; }
-  const Error& first_error() const { return first_error_; }
-
  private:
   bool StillInTransaction() const { return PQtransactionStatus(c_) == PQTRANS_INTRANS; }
-  Error Fail(Error e) {
-    if (!aborted_) {
-      aborted_ = true;
-      first_error_ = e;
-    }
-    return e;
-  }
-  Error AbortedError() const {
-    return Error{first_error_.code,
-                 "transaction aborted by an earlier failed statement: " + first_error_.message};
-  }
-  static Error EndedError(std::string_view sql) {
-    log::Warn("postgres statement ended the transaction", {{"sql", std::string(Truncated(sql))}});
-    return Internal("transaction control statements are not allowed inside Transaction");
-  }
 
   PGconn* c_;
-  bool aborted_ = false;
-  Error first_error_;
 };
 
 class PostgresDatabase final : public Database {

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "base/log.h"
+#include "ports/sql_transaction_rules.h"
 
 namespace veza {
 namespace {
@@ -25,7 +26,6 @@ constexpr int kDefaultBusyTimeoutMs = 5000;
 // Distinct SQL strings cached per connection; repositories use a bounded set of constant
 // strings, so the cache is only flushed when something builds SQL dynamically.
 constexpr std::size_t kStatementCacheMax = 256;
-constexpr std::size_t kLoggedSqlMax = 300;
 
 // The databases this thread is inside a Transaction() of. Calling back into the same Database
 // (instead of the session) from fn would deadlock on the writer, so it is refused instead.
@@ -44,7 +44,6 @@ class TransactionMark {
   TransactionMark& operator=(const TransactionMark&) = delete;
 };
 
-std::string_view Truncated(std::string_view sql) { return sql.substr(0, kLoggedSqlMax); }
 
 // After "UNIQUE constraint failed: t.c" keep "t.c": names no values and no SQL.
 std::string ConstraintDetail(const char* msg) {
@@ -109,7 +108,7 @@ Error MapError(sqlite3* db, int rc, std::string_view sql) {
       break;
   }
   boost::json::object fields{
-      {"code", ext}, {"error", raw ? raw : ""}, {"sql", std::string(Truncated(sql))}};
+      {"code", ext}, {"error", raw ? raw : ""}, {"sql", std::string(TruncatedSql(sql))}};
   if (expected) {
     log::Debug("sqlite statement failed", std::move(fields));
   } else {
@@ -157,7 +156,7 @@ class Connection {
       sqlite3_finalize(next);
       if (more) {
         sqlite3_finalize(stmt);
-        log::Warn("sqlite query has several statements", {{"sql", std::string(Truncated(sql))}});
+        log::Warn("sqlite query has several statements", {{"sql", std::string(TruncatedSql(sql))}});
         return Internal("database query must be a single statement");
       }
     }
@@ -211,13 +210,13 @@ Status Bind(sqlite3* db, sqlite3_stmt* stmt, std::string_view sql,
     std::size_t n = PlaceholderNumber(name);
     if (n == 0) {
       log::Warn("sqlite query uses an unsupported placeholder",
-                {{"placeholder", name ? name : "?"}, {"sql", std::string(Truncated(sql))}});
+                {{"placeholder", name ? name : "?"}, {"sql", std::string(TruncatedSql(sql))}});
       return Internal("database query uses an unsupported placeholder (use $1, $2, ...)");
     }
     if (n > params.size()) {
       log::Warn(
           "sqlite query parameter missing",
-          {{"placeholder", name}, {"given", params.size()}, {"sql", std::string(Truncated(sql))}});
+          {{"placeholder", name}, {"given", params.size()}, {"sql", std::string(TruncatedSql(sql))}});
       return Internal("database query parameter $" + std::to_string(n) + " was not given");
     }
     used[n - 1] = true;
@@ -246,7 +245,7 @@ Status Bind(sqlite3* db, sqlite3_stmt* stmt, std::string_view sql,
   for (std::size_t k = 0; k < used.size(); ++k) {
     if (!used[k]) {
       log::Warn("sqlite query parameter unused",
-                {{"parameter", k + 1}, {"sql", std::string(Truncated(sql))}});
+                {{"parameter", k + 1}, {"sql", std::string(TruncatedSql(sql))}});
       return Internal("database query parameter $" + std::to_string(k + 1) + " is not used");
     }
   }
@@ -317,7 +316,7 @@ Result<QueryResult> RunAutocommit(Connection& conn, sqlite3_stmt* stmt, std::str
   Result<QueryResult> r = Run(conn, stmt, sql, params);
   if (conn.InTransaction()) {
     conn.RollbackIfOpen();
-    log::Warn("sqlite query left a transaction open", {{"sql", std::string(Truncated(sql))}});
+    log::Warn("sqlite query left a transaction open", {{"sql", std::string(TruncatedSql(sql))}});
     return Internal("transaction control statements are not allowed; use Database::Transaction");
   }
   return r;
@@ -325,52 +324,31 @@ Result<QueryResult> RunAutocommit(Connection& conn, sqlite3_stmt* stmt, std::str
 
 // The session handed to Transaction's fn: the writer connection, with PostgreSQL's rule that
 // the first failed statement aborts the transaction.
-class TxSession final : public SqlSession {
+class TxSession final : public SqlSession, public AbortOnFirstError {
  public:
   explicit TxSession(Connection& conn) : conn_(conn) {}
 
   Result<QueryResult> Query(std::string_view sql, const std::vector<SqlValue>& params) override {
-    if (aborted_) return AbortedError();
+    if (aborted()) return AbortedError();
     Result<sqlite3_stmt*> stmt = conn_.Prepare(sql);
     if (!stmt.ok()) return Fail(stmt.take_error());
     if (*stmt == nullptr) return QueryResult{};
     Result<QueryResult> r = Run(conn_, *stmt, sql, params);
-    if (!conn_.InTransaction()) return Fail(EndedError(sql));
+    if (!conn_.InTransaction()) return Fail(EndedError("sqlite", sql));
     if (!r.ok()) return Fail(r.take_error());
     return r;
   }
 
   Status ExecScript(std::string_view sql) override {
-    if (aborted_) return AbortedError();
+    if (aborted()) return AbortedError();
     Status st = conn_.Exec(sql);
-    if (!conn_.InTransaction()) return Fail(EndedError(sql));
+    if (!conn_.InTransaction()) return Fail(EndedError("sqlite", sql));
     if (!st.ok()) return Fail(st.take_error());
     return Ok();
   }
 
-  bool aborted() const { return aborted_; }
-  const Error& first_error() const { return first_error_; }
-
  private:
-  Error Fail(Error e) {
-    if (!aborted_) {
-      aborted_ = true;
-      first_error_ = e;
-    }
-    return e;
-  }
-  Error AbortedError() const {
-    return Error{first_error_.code,
-                 "transaction aborted by an earlier failed statement: " + first_error_.message};
-  }
-  static Error EndedError(std::string_view sql) {
-    log::Warn("sqlite statement ended the transaction", {{"sql", std::string(Truncated(sql))}});
-    return Internal("transaction control statements are not allowed inside Transaction");
-  }
-
   Connection& conn_;
-  bool aborted_ = false;
-  Error first_error_;
 };
 
 class SqliteDatabase final : public Database {
