@@ -21,29 +21,13 @@
 #include "backends/postgres/postgres_database.h"
 #include "backends/sqlite/sqlite_database.h"
 #include "ports/database.h"
+#include "test_database.h"
 #include "test_support.h"
 
 namespace veza {
 namespace {
 
 using std::chrono::steady_clock;
-
-std::string AddParam(std::string url, std::string_view kv) {
-  url += url.find('?') == std::string::npos ? '?' : '&';
-  url += kv;
-  return url;
-}
-
-std::string WithDatabaseName(const std::string& url, const std::string& name) {
-  boost::urls::url u = *boost::urls::parse_uri(url);
-  u.set_path("/" + name);
-  return std::string(u.buffer());
-}
-
-Result<std::unique_ptr<Database>> OpenUrl(const std::string& url) {
-  if (url.starts_with("sqlite:")) return OpenSqliteDatabase(url);
-  return OpenPostgresDatabase(url);
-}
 
 // A printable, type-tagged form of a value, so mismatches show both type and content.
 std::string Show(const SqlValue& v) {
@@ -67,39 +51,17 @@ std::string Show(const SqlValue& v) {
 class DatabaseContractTest : public testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
-    if (GetParam() == "sqlite") {
-      std::string templ = (std::filesystem::temp_directory_path() / "veza-db-test-XXXXXX").string();
-      ASSERT_NE(::mkdtemp(templ.data()), nullptr);
-      dir_ = templ;
-      url_ = "sqlite://" + dir_ + "/test.db";  // dir_ is absolute: sqlite:///tmp/...
-    } else {
-      const char* admin = std::getenv("VEZA_TEST_POSTGRES_URL");
-      ASSERT_TRUE(admin != nullptr && *admin != '\0')
-          << "VEZA_TEST_POSTGRES_URL is not set. The postgres contract tests need a real server: "
-             "run them under scripts/test-services, e.g. "
-             "`scripts/test-services run -- ctest --test-dir build -R Database`";
-      admin_url_ = admin;
-      auto a = OpenPostgresDatabase(AddParam(admin_url_, "pool_size=1"));
-      ASSERT_OK(a);
-      admin_ = std::move(*a);
-      db_name_ = "veza_t_" + test::RandomToken();
-      ASSERT_OK(admin_->Query("CREATE DATABASE " + db_name_ + " TEMPLATE template0"));
-      url_ = WithDatabaseName(admin_url_, db_name_);
-    }
-    auto db = OpenUrl(url_);
-    ASSERT_OK(db);
-    db_ = std::move(*db);
+    test_db_ = std::make_unique<test::TestDatabase>(GetParam());
+    ASSERT_TRUE(test_db_->ok());
+    db_ = std::move(test_db_->owned());
+    url_ = test_db_->url();
+    db_name_ = test_db_->name();
+    admin_ = test_db_->admin();
   }
 
   void TearDown() override {
-    db_.reset();
-    if (admin_) {
-      EXPECT_OK(admin_->Query("DROP DATABASE IF EXISTS " + db_name_ + " WITH (FORCE)"));
-    }
-    if (!dir_.empty()) {
-      std::error_code ec;
-      std::filesystem::remove_all(dir_, ec);
-    }
+    db_.reset();  // before the database is dropped
+    test_db_.reset();
   }
 
   bool IsPostgres() const { return GetParam() == "postgres"; }
@@ -107,7 +69,7 @@ class DatabaseContractTest : public testing::TestWithParam<std::string> {
 
   // url_ plus backend-specific options.
   std::string UrlWith(std::string_view sqlite_opts, std::string_view postgres_opts) const {
-    return AddParam(url_, IsPostgres() ? postgres_opts : sqlite_opts);
+    return test::AddUrlParam(url_, IsPostgres() ? postgres_opts : sqlite_opts);
   }
 
   std::int64_t Count(std::string_view table) {
@@ -121,11 +83,10 @@ class DatabaseContractTest : public testing::TestWithParam<std::string> {
     ASSERT_OK(db_->ExecScript("CREATE TABLE kv (k TEXT PRIMARY KEY, v TEXT NOT NULL, n BIGINT)"));
   }
 
-  std::string dir_;
-  std::string admin_url_;
+  std::unique_ptr<test::TestDatabase> test_db_;
   std::string db_name_;
   std::string url_;
-  std::unique_ptr<Database> admin_;
+  Database* admin_ = nullptr;  // PostgreSQL only
   std::unique_ptr<Database> db_;
 };
 
@@ -163,7 +124,7 @@ TEST_P(DatabaseContractTest, MigrationsApplyOnceAndAreRecorded) {
   EXPECT_TRUE(second->empty());
 
   // A second node opening the same store finds nothing to do either.
-  auto other = OpenUrl(url_);
+  auto other = test::OpenDatabaseUrl(url_);
   ASSERT_OK(other);
   auto third = ApplyMigrations(**other, migrations);
   ASSERT_OK(third);
@@ -425,7 +386,7 @@ TEST_P(DatabaseContractTest, TransactionControlThroughQueryIsRefused) {
   // The connection went back clean: a write now is committed and visible from elsewhere.
   ASSERT_OK(db_->Query("INSERT INTO kv (k, v) VALUES ($1, $2)",
                        {SqlValue{std::string("a")}, SqlValue{std::string("b")}}));
-  auto other = OpenUrl(url_);
+  auto other = test::OpenDatabaseUrl(url_);
   ASSERT_OK(other);
   auto r = (*other)->Query("SELECT COUNT(*) FROM kv");
   ASSERT_OK(r);
@@ -570,7 +531,7 @@ TEST_P(DatabaseContractTest, ConcurrentWritersInTransactionsAllCommit) {
 TEST_P(DatabaseContractTest, WaitingForABusyWriterIsBoundedAndUnavailable) {
   CreateKv();
   // One writer at a time: SQLite's single writer, or a one-connection PostgreSQL pool.
-  auto small = OpenUrl(UrlWith("busy_timeout_ms=300", "pool_size=1&pool_timeout_ms=300"));
+  auto small = test::OpenDatabaseUrl(UrlWith("busy_timeout_ms=300", "pool_size=1&pool_timeout_ms=300"));
   ASSERT_OK(small);
   Database& db = **small;
   std::promise<void> started;
@@ -605,7 +566,7 @@ TEST_P(DatabaseContractTest, OpensEveryUrlForm) {
   if (IsPostgres()) {
     // Pool options are stripped before libpq sees them; other libpq options pass through.
     auto with_opts = OpenPostgresDatabase(
-        AddParam(url_, "pool_size=2&pool_timeout_ms=1000&application_name=veza-contract"));
+        test::AddUrlParam(url_, "pool_size=2&pool_timeout_ms=1000&application_name=veza-contract"));
     ASSERT_OK(with_opts);
     EXPECT_OK((*with_opts)->Ping());
     std::string postgresql = url_;
@@ -613,7 +574,7 @@ TEST_P(DatabaseContractTest, OpensEveryUrlForm) {
     auto long_scheme = OpenPostgresDatabase(postgresql);
     ASSERT_OK(long_scheme);
     EXPECT_OK((*long_scheme)->Ping());
-    auto bad_pool = OpenPostgresDatabase(AddParam(url_, "pool_size=0"));
+    auto bad_pool = OpenPostgresDatabase(test::AddUrlParam(url_, "pool_size=0"));
     ASSERT_FALSE(bad_pool.ok());
     EXPECT_EQ(bad_pool.error().code, ErrorCode::kInvalidArgument);
   } else {

@@ -1,0 +1,14 @@
+#pragma once
+#include <string>
+#include <string_view>
+
+namespace veza {
+
+// A UUIDv7 (RFC 9562) in its canonical text form: 48 bits of Unix milliseconds then 74 random
+// bits, so ids sort by creation time and index well in PostgreSQL and SQLite alike.
+std::string NewId();
+
+// True for the canonical lower-case text form of any UUID (what NewId makes).
+bool IsUuid(std::string_view s);
+
+}  // namespace veza
