@@ -78,7 +78,13 @@ int Serve(const ServeOptions& options) {
   http::Metrics metrics;
   http::Router router;
   http::StaticFiles static_files(options.web_root);
-  RegisterRoutes(router, {metrics, workers, backends, roles});
+  SystemClock clock;
+  auth::AuthService auth(*backends.database, *backends.cache, clock, {});
+  if (Status started = auth.Start(); !started.ok()) {
+    log::Error("startup failed", {{"error", "auth: " + started.error().message}});
+    return 1;
+  }
+  RegisterRoutes(router, {metrics, workers, backends, auth, roles});
 
   std::unique_ptr<http::HttpServer> server;
   if (options.roles.count("http")) {

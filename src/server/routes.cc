@@ -1,5 +1,6 @@
 #include "server/routes.h"
 
+#include "api/http/auth_routes.h"
 #include "api/http/system_routes.h"
 
 namespace veza::server {
@@ -14,6 +15,7 @@ void RegisterRoutes(http::Router& router, RouteDeps deps) {
   };
   http::AddSystemRoutes(router, deps.metrics, deps.workers, std::move(checks),
                         {VEZA_VERSION_STRING, deps.roles});
+  http::AddAuthRoutes(router, deps.auth, deps.workers);
 }
 
 }  // namespace veza::server

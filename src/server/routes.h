@@ -7,6 +7,7 @@
 #include "api/http/metrics.h"
 #include "api/http/router.h"
 #include "server/backends.h"
+#include "services/auth/auth_service.h"
 
 namespace veza::server {
 
@@ -14,6 +15,7 @@ struct RouteDeps {
   http::Metrics& metrics;
   boost::asio::thread_pool& workers;
   Backends& backends;
+  auth::AuthService& auth;
   std::string roles;
 };
 

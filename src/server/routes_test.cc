@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "api/http/openapi.h"
+#include "veza_process.h"
 
 namespace veza::server {
 namespace {
@@ -13,8 +14,13 @@ TEST(Routes, EveryRouteIsInTheOpenApiDocumentAndBack) {
   http::Router router;
   http::Metrics metrics;
   boost::asio::thread_pool workers(1);
-  Backends backends;  // the checks are registered, never run here
-  RegisterRoutes(router, {metrics, workers, backends, "http"});
+  veza::test::TempDir dir;
+  auto backends = OpenBackends({"sqlite://" + (dir.path() / "db.sqlite").string(),
+                                "file://" + (dir.path() / "blobs").string(), "inproc://", "memory://"});
+  ASSERT_TRUE(backends.ok()) << backends.error().message;
+  SystemClock clock;
+  auth::AuthService auth(*backends->database, *backends->cache, clock, {});
+  RegisterRoutes(router, {metrics, workers, backends.value(), auth, "http"});
 
   auto documented = http::OpenApiOperations(http::OpenApiDocumentText());
   ASSERT_FALSE(documented.empty());

@@ -1,0 +1,285 @@
+#include "services/auth/auth_service.h"
+
+#include <openssl/crypto.h>
+#include <openssl/rand.h>
+#include <openssl/sha.h>
+
+#include <charconv>
+
+#include "base/ids.h"
+#include "base/log.h"
+
+namespace veza::auth {
+namespace {
+
+constexpr std::string_view kBadCredentials = "wrong login or password";
+constexpr std::string_view kBadRefresh = "refresh token is invalid or expired";
+
+std::string Sha256Hex(std::string_view data) {
+  unsigned char digest[SHA256_DIGEST_LENGTH];
+  SHA256(reinterpret_cast<const unsigned char*>(data.data()), data.size(), digest);
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  for (unsigned char c : digest) {
+    out.push_back(kHex[c >> 4]);
+    out.push_back(kHex[c & 15]);
+  }
+  return out;
+}
+
+std::string NewRefreshToken() {
+  unsigned char bytes[32];  // 256 bits
+  RAND_bytes(bytes, sizeof bytes);
+  return Base64UrlEncode(std::string_view(reinterpret_cast<const char*>(bytes), sizeof bytes));
+}
+
+SqlValue Text(std::string_view s) { return SqlValue{std::string(s)}; }
+SqlValue Int(std::int64_t v) { return SqlValue{v}; }
+
+std::string RevokedSessionKey(std::string_view sid) { return "auth:revoked-session:" + std::string(sid); }
+std::string SuspendedUserKey(std::string_view uid) { return "auth:suspended-user:" + std::string(uid); }
+
+}  // namespace
+
+Status ValidateUsername(std::string_view u) {
+  if (u.size() < 3 || u.size() > 30) return InvalidArgument("username must be 3 to 30 characters");
+  auto alnum = [](char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'); };
+  if (!alnum(u.front())) return InvalidArgument("username must start with a letter or digit");
+  for (char c : u) {
+    if (!alnum(c) && c != '_' && c != '.' && c != '-') {
+      return InvalidArgument("username may hold only letters, digits, '_', '.' and '-'");
+    }
+  }
+  return Ok();
+}
+
+Status ValidateEmail(std::string_view e) {
+  if (e.size() < 3 || e.size() > 254) return InvalidArgument("email must be 3 to 254 characters");
+  auto at = e.find('@');
+  if (at == std::string_view::npos || at == 0 || at == e.size() - 1 || e.find('@', at + 1) != std::string_view::npos) {
+    return InvalidArgument("email must look like name@example.com");
+  }
+  for (unsigned char c : e) {
+    if (c <= 0x20 || c == 0x7f) return InvalidArgument("email must not hold spaces or control characters");
+  }
+  if (e.substr(at + 1).find('.') == std::string_view::npos) return InvalidArgument("email domain needs a dot");
+  return Ok();
+}
+
+AuthService::AuthService(Database& db, Cache& cache, const Clock& clock, AuthOptions options)
+    : db_(db), cache_(cache), clock_(clock), options_(std::move(options)), users_(db) {}
+
+std::int64_t AuthService::NowMs() const {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(clock_.Now().time_since_epoch()).count();
+}
+
+Status AuthService::Start() {
+  VEZA_TRY(ValidatePasswordParams(options_.password));
+  // A real hash with the current parameters, so an unknown login costs what a known one does.
+  VEZA_ASSIGN_OR_RETURN(dummy_hash_, HashPassword("veza-dummy-password-for-timing", options_.password));
+  return LoadSigningKeys();
+}
+
+Status AuthService::LoadSigningKeys() {
+  VEZA_ASSIGN_OR_RETURN(QueryResult rows,
+                        db_.Query("SELECT kid, private_key_pem FROM signing_keys ORDER BY created_at DESC, kid"));
+  if (rows.rows.empty()) {
+    VEZA_ASSIGN_OR_RETURN(SigningKey key, SigningKey::Generate());
+    VEZA_ASSIGN_OR_RETURN(std::string pem, key.PrivateKeyPem());
+    // Two nodes starting at once may both create a key: both are kept (their kids differ), the
+    // newest signs and both verify.
+    VEZA_TRY(db_.Query("INSERT INTO signing_keys (kid, private_key_pem, created_at) VALUES ($1, $2, $3)",
+                       {Text(key.kid()), Text(pem), Int(NowMs())}));
+    log::Info("created the first access-token signing key", {{"kid", key.kid()}});
+    VEZA_ASSIGN_OR_RETURN(rows, db_.Query("SELECT kid, private_key_pem FROM signing_keys ORDER BY created_at DESC, kid"));
+  }
+  // Oldest first, so the newest ends up active.
+  for (auto it = rows.rows.rbegin(); it != rows.rows.rend(); ++it) {
+    VEZA_ASSIGN_OR_RETURN(SigningKey key, SigningKey::FromPrivateKeyPem(it->Text(1)));
+    VEZA_TRY(keys_.Rotate(std::move(key)));
+  }
+  return Ok();
+}
+
+Status AuthService::CheckRate(const std::string& key, int limit, std::chrono::seconds window) {
+  auto n = cache_.Increment(key, 1, window);
+  if (!n.ok()) {
+    // The cache being down must not lock everyone out; it is reported by /readyz.
+    log::Warn("rate limit unavailable", {{"error", n.error().message}});
+    return Ok();
+  }
+  if (*n > limit) return Error{ErrorCode::kRateLimited, "too many attempts; try again later"};
+  return Ok();
+}
+
+Result<SignedIn> AuthService::Register(std::string_view username, std::string_view email,
+                                       std::string_view password, const ClientInfo& client) {
+  VEZA_TRY(ValidateUsername(username));
+  VEZA_TRY(ValidateEmail(email));
+  VEZA_TRY(CheckPasswordPolicy(password, username, email));
+  VEZA_TRY(CheckRate("auth:rl:register:" + client.ip, options_.max_logins_per_minute_per_ip, std::chrono::seconds(60)));
+  VEZA_ASSIGN_OR_RETURN(std::string hash, HashPassword(password, options_.password));
+  VEZA_ASSIGN_OR_RETURN(User user, users_.Create({std::string(username), std::string(email), hash, std::string(username)}, NowMs()));
+  log::Info("account created", {{"user_id", user.id}});
+  VEZA_ASSIGN_OR_RETURN(TokenPair tokens, OpenSession(user, client));
+  return SignedIn{std::move(user), std::move(tokens)};
+}
+
+Result<SignedIn> AuthService::Login(std::string_view login, std::string_view password, const ClientInfo& client) {
+  if (login.empty() || login.size() > 254 || password.size() > kMaxPasswordBytes) {
+    return Error{ErrorCode::kUnauthenticated, std::string(kBadCredentials)};
+  }
+  VEZA_TRY(CheckRate("auth:rl:login-ip:" + client.ip, options_.max_logins_per_minute_per_ip, std::chrono::seconds(60)));
+  std::string account_key = "auth:rl:login-fail:" + FoldKey(login);
+  // Failed attempts per account, whoever makes them: a cap of max_failed_logins_per_hour.
+  if (auto failures = cache_.Get(account_key); failures.ok() && failures->has_value()) {
+    std::int64_t count = 0;
+    std::from_chars((**failures).data(), (**failures).data() + (**failures).size(), count);
+    if (count >= options_.max_failed_logins_per_hour) {
+      return Error{ErrorCode::kRateLimited, "too many failed logins for this account; try again later"};
+    }
+  }
+  auto user = users_.FindByLogin(login);
+  if (!user.ok() && user.error().code != ErrorCode::kNotFound) return user.take_error();
+  const std::string& stored = user.ok() && user->password_hash ? *user->password_hash : dummy_hash_;
+  auto verified = VerifyPassword(password, stored);
+  if (!verified.ok()) {
+    // A stored hash we cannot read must look like any failed login from outside.
+    log::Error("security: unreadable password hash", {{"user_id", user.ok() ? user->id : std::string()},
+                                                      {"error", verified.error().message}});
+  }
+  bool matches = verified.ok() && verified.value();
+  if (!user.ok() || !user->password_hash || !matches) {
+    (void)cache_.Increment(account_key, 1, std::chrono::hours(1));
+    return Error{ErrorCode::kUnauthenticated, std::string(kBadCredentials)};
+  }
+  if (user->suspended) return Error{ErrorCode::kPermissionDenied, "this account is suspended"};
+  (void)cache_.Delete(account_key);
+  if (NeedsRehash(*user->password_hash, options_.password)) {
+    // Settings rose since this hash was made: upgrade it now that we hold the password.
+    auto upgraded = HashPassword(password, options_.password);
+    if (upgraded.ok()) (void)users_.SetPasswordHash(user->id, *upgraded, NowMs());
+  }
+  VEZA_ASSIGN_OR_RETURN(TokenPair tokens, OpenSession(*user, client));
+  return SignedIn{std::move(user).value(), std::move(tokens)};
+}
+
+Result<TokenPair> AuthService::OpenSession(const User& user, const ClientInfo& client) {
+  TokenPair tokens;
+  std::string session_id = NewId();
+  Status st = db_.Transaction([&](SqlSession& tx) -> Status {
+    VEZA_TRY(tx.Query("INSERT INTO sessions (id, user_id, device, ip, created_at, last_used_at) "
+                      "VALUES ($1, $2, $3, $4, $5, $5)",
+                      {Text(session_id), Text(user.id), Text(client.device.substr(0, 200)),
+                       Text(client.ip.substr(0, 64)), Int(NowMs())}));
+    VEZA_ASSIGN_OR_RETURN(tokens, IssueTokens(user, session_id, tx));
+    return Ok();
+  });
+  if (!st.ok()) return st.take_error();
+  return tokens;
+}
+
+Result<TokenPair> AuthService::IssueTokens(const User& user, const std::string& session_id, SqlSession& tx) {
+  std::int64_t now_ms = NowMs();
+  TokenPair t;
+  t.session_id = session_id;
+  t.refresh_token = NewRefreshToken();
+  t.refresh_expires_at = now_ms / 1000 + options_.refresh_ttl.count();
+  VEZA_TRY(tx.Query("INSERT INTO refresh_tokens (token_hash, session_id, created_at, expires_at) VALUES ($1, $2, $3, $4)",
+                    {Text(Sha256Hex(t.refresh_token)), Text(session_id), Int(now_ms), Int(t.refresh_expires_at * 1000)}));
+  AccessClaims claims;
+  claims.sub = user.id;
+  claims.role = std::string(RoleName(user.role));
+  claims.sid = session_id;
+  VEZA_ASSIGN_OR_RETURN(IssuedAccessToken access, IssueAccessToken(keys_, options_.jwt, claims, now_ms / 1000));
+  t.access_token = std::move(access.token);
+  t.access_expires_at = access.claims.exp;
+  return t;
+}
+
+Result<TokenPair> AuthService::Refresh(std::string_view refresh_token, const ClientInfo& client) {
+  if (refresh_token.empty() || refresh_token.size() > 128) return Error{ErrorCode::kUnauthenticated, std::string(kBadRefresh)};
+  std::string hash = Sha256Hex(refresh_token);
+  std::int64_t now_ms = NowMs();
+  std::optional<std::string> reused_session;
+  TokenPair tokens;
+  Status st = db_.Transaction([&](SqlSession& tx) -> Status {
+    VEZA_ASSIGN_OR_RETURN(QueryResult r, tx.Query(
+        "SELECT rt.session_id, rt.used_at, rt.expires_at, s.revoked_at, s.user_id FROM refresh_tokens rt "
+        "JOIN sessions s ON s.id = rt.session_id WHERE rt.token_hash = $1",
+        {Text(hash)}));
+    if (r.rows.empty()) return Error{ErrorCode::kUnauthenticated, std::string(kBadRefresh)};
+    const Row& row = r.rows[0];
+    std::string session_id = row.Text(0);
+    if (!row.IsNull(3)) return Error{ErrorCode::kUnauthenticated, std::string(kBadRefresh)};
+    if (!row.IsNull(1)) {
+      // A spent token came back: commit the revocation, then refuse.
+      VEZA_TRY(tx.Query("UPDATE sessions SET revoked_at = $2 WHERE id = $1", {Text(session_id), Int(now_ms)}));
+      reused_session = session_id;
+      return Ok();
+    }
+    if (row.Int(2) <= now_ms) return Error{ErrorCode::kUnauthenticated, std::string(kBadRefresh)};
+    VEZA_ASSIGN_OR_RETURN(QueryResult spent, tx.Query(
+        "UPDATE refresh_tokens SET used_at = $2 WHERE token_hash = $1 AND used_at IS NULL", {Text(hash), Int(now_ms)}));
+    if (spent.affected_rows != 1) return Error{ErrorCode::kUnauthenticated, std::string(kBadRefresh)};
+    VEZA_TRY(tx.Query("UPDATE sessions SET last_used_at = $2, ip = $3 WHERE id = $1",
+                      {Text(session_id), Int(now_ms), Text(client.ip.substr(0, 64))}));
+    VEZA_ASSIGN_OR_RETURN(QueryResult u, tx.Query("SELECT suspended, role FROM users WHERE id = $1", {Text(row.Text(4))}));
+    if (u.rows.empty() || u.rows[0].Int(0) != 0) return Error{ErrorCode::kUnauthenticated, std::string(kBadRefresh)};
+    const QueryResult& role = u;
+    User user;
+    user.id = row.Text(4);
+    user.role = ParseRole(role.rows[0].Text(1)).value_or(Role::kUser);
+    VEZA_ASSIGN_OR_RETURN(tokens, IssueTokens(user, session_id, tx));
+    return Ok();
+  });
+  if (!st.ok()) return st.take_error();
+  if (reused_session) {
+    log::Warn("security: refresh token reused; session revoked", {{"session_id", *reused_session}, {"ip", client.ip}});
+    (void)cache_.Set(RevokedSessionKey(*reused_session), "1", options_.jwt.ttl + options_.jwt.leeway);
+    return Error{ErrorCode::kUnauthenticated, std::string(kBadRefresh)};
+  }
+  return tokens;
+}
+
+Status AuthService::RevokeSessions(const std::vector<std::string>& session_ids) {
+  std::int64_t now_ms = NowMs();
+  for (const std::string& sid : session_ids) {
+    VEZA_TRY(db_.Query("UPDATE sessions SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL",
+                       {Text(sid), Int(now_ms)}));
+    // Access tokens of the session live at most ttl + leeway: remember the revocation that long.
+    VEZA_TRY(cache_.Set(RevokedSessionKey(sid), "1", options_.jwt.ttl + options_.jwt.leeway));
+  }
+  return Ok();
+}
+
+Status AuthService::Logout(const Principal& who) { return RevokeSessions({who.session_id}); }
+
+Status AuthService::LogoutEverywhere(const Principal& who) {
+  VEZA_ASSIGN_OR_RETURN(QueryResult r, db_.Query("SELECT id FROM sessions WHERE user_id = $1 AND revoked_at IS NULL",
+                                                 {Text(who.user_id)}));
+  std::vector<std::string> ids;
+  for (const Row& row : r.rows) ids.push_back(row.Text(0));
+  return RevokeSessions(ids);
+}
+
+Result<Principal> AuthService::Authenticate(std::string_view access_token) {
+  auto claims = VerifyAccessToken(keys_, options_.jwt, access_token, NowMs() / 1000);
+  if (!claims.ok()) return claims.take_error();  // the reason is logged at debug level
+  if (claims->sid.empty()) return Error{ErrorCode::kUnauthenticated, "access token has no session"};
+  // Revocation and suspension must bite at once on every node: both live in the shared cache.
+  for (const std::string& key : {RevokedSessionKey(claims->sid), SuspendedUserKey(claims->sub)}) {
+    auto hit = cache_.Get(key);
+    if (!hit.ok()) return Error{ErrorCode::kUnavailable, "cannot check the session right now"};
+    if (hit->has_value()) return Error{ErrorCode::kUnauthenticated, "session revoked"};
+  }
+  Principal p;
+  p.user_id = claims->sub;
+  p.session_id = claims->sid;
+  p.role = ParseRole(claims->role).value_or(Role::kUser);
+  return p;
+}
+
+Result<User> AuthService::Me(const Principal& who) { return users_.FindById(who.user_id); }
+
+}  // namespace veza::auth

@@ -1,0 +1,100 @@
+#pragma once
+// Accounts and sessions: register, log in, rotate refresh tokens, log out, and authenticate
+// access tokens. Blocking (argon2id, database): call it from the worker pool.
+//
+// Sessions: each login opens a session row; its refresh tokens form a family in refresh_tokens
+// (only SHA-256 hashes are stored). Every refresh spends the presented token and issues a new
+// one. Presenting a spent token again means it was stolen or replayed: the whole session is
+// revoked and a security event is logged (RFC 9700 section 4.14.2). Revocations and suspensions
+// are written to the Cache so every node rejects the session's access tokens at once, before
+// they expire.
+#include <chrono>
+#include <memory>
+#include <string>
+
+#include "ports/cache.h"
+#include "ports/clock.h"
+#include "ports/database.h"
+#include "services/auth/jwt.h"
+#include "services/auth/password.h"
+#include "services/auth/signing_keys.h"
+#include "services/auth/user_repository.h"
+
+namespace veza::auth {
+
+struct AuthOptions {
+  PasswordParams password;
+  JwtOptions jwt{"veza", "veza-api", std::chrono::seconds(900), std::chrono::seconds(30)};
+  std::chrono::seconds refresh_ttl{30 * 24 * 3600};
+  int max_failed_logins_per_hour = 100;  // per account
+  int max_logins_per_minute_per_ip = 30;
+};
+
+struct ClientInfo {
+  std::string ip;
+  std::string device;  // User-Agent, truncated
+};
+
+struct TokenPair {
+  std::string access_token;
+  std::int64_t access_expires_at = 0;  // Unix seconds
+  std::string refresh_token;
+  std::int64_t refresh_expires_at = 0;
+  std::string session_id;
+};
+
+struct SignedIn {
+  User user;
+  TokenPair tokens;
+};
+
+struct Principal {
+  std::string user_id;
+  std::string session_id;
+  Role role = Role::kUser;
+};
+
+class AuthService {
+ public:
+  AuthService(Database& db, Cache& cache, const Clock& clock, AuthOptions options);
+
+  // Checks the password settings and loads the signing keys from the database (creating the
+  // first one if there is none). Call once before serving.
+  Status Start();
+  const KeyRing& keys() const { return keys_; }
+
+  Result<SignedIn> Register(std::string_view username, std::string_view email,
+                            std::string_view password, const ClientInfo& client);
+  // login is a username or an email. Every failure says the same thing, whether or not the
+  // account exists, and takes about as long.
+  Result<SignedIn> Login(std::string_view login, std::string_view password, const ClientInfo& client);
+  Result<TokenPair> Refresh(std::string_view refresh_token, const ClientInfo& client);
+  Status Logout(const Principal& who);
+  Status LogoutEverywhere(const Principal& who);
+  // Verifies an access token and that its session is live and its user not suspended.
+  Result<Principal> Authenticate(std::string_view access_token);
+  Result<User> Me(const Principal& who);
+
+ private:
+  Status LoadSigningKeys();
+  Result<TokenPair> OpenSession(const User& user, const ClientInfo& client);
+  Result<TokenPair> IssueTokens(const User& user, const std::string& session_id, SqlSession& tx);
+  Status RevokeSessions(const std::vector<std::string>& session_ids);
+  Status CheckRate(const std::string& key, int limit, std::chrono::seconds window);
+  std::int64_t NowMs() const;
+
+  Database& db_;
+  Cache& cache_;
+  const Clock& clock_;
+  AuthOptions options_;
+  UserRepository users_;
+  KeyRing keys_;
+  std::string dummy_hash_;  // verified against when the account does not exist
+};
+
+// Usernames: 3..30 of [A-Za-z0-9_.-], starting with a letter or digit. Emails: one '@',
+// 3..254 bytes, no spaces or control characters.
+Status ValidateUsername(std::string_view username);
+Status ValidateEmail(std::string_view email);
+
+}  // namespace veza::auth
