@@ -61,11 +61,22 @@ std::optional<std::string> Row::OptionalText(std::size_t i) const {
 }
 
 Result<std::vector<int>> ApplyMigrations(Database& db, const std::vector<Migration>& migrations) {
-  VEZA_TRY(db.ExecScript(
-      "CREATE TABLE IF NOT EXISTS schema_migrations ("
-      " version INTEGER PRIMARY KEY,"
-      " name TEXT NOT NULL,"
-      " applied_at TEXT NOT NULL)"));
+  // Nodes starting together against one PostgreSQL must not run migrations side by side (even
+  // CREATE TABLE IF NOT EXISTS races there): each step takes a transaction-scoped advisory lock.
+  // SQLite needs none: its write transactions already run one at a time.
+  auto serialize = [&](SqlSession& tx) -> Status {
+    if (db.Dialect() != "postgres") return Ok();
+    VEZA_TRY(tx.Query("SELECT pg_advisory_xact_lock(7265626)"));  // any constant, same on every node
+    return Ok();
+  };
+  VEZA_TRY(db.Transaction([&](SqlSession& tx) -> Status {
+    VEZA_TRY(serialize(tx));
+    return tx.ExecScript(
+        "CREATE TABLE IF NOT EXISTS schema_migrations ("
+        " version INTEGER PRIMARY KEY,"
+        " name TEXT NOT NULL,"
+        " applied_at TEXT NOT NULL)");
+  }));
   std::vector<Migration> sorted = migrations;
   std::sort(sorted.begin(), sorted.end(),
             [](const Migration& a, const Migration& b) { return a.version < b.version; });
@@ -75,6 +86,7 @@ Result<std::vector<int>> ApplyMigrations(Database& db, const std::vector<Migrati
     // the loser's INSERT into schema_migrations fails on the primary key and rolls back.
     bool ran = false;
     Status st = db.Transaction([&](SqlSession& tx) -> Status {
+      VEZA_TRY(serialize(tx));
       VEZA_ASSIGN_OR_RETURN(QueryResult seen,
                             tx.Query("SELECT version FROM schema_migrations WHERE version = $1",
                                      {SqlValue{std::int64_t{m.version}}}));

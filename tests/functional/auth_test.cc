@@ -4,7 +4,10 @@
 
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
+#include <unistd.h>
+
 #include <fstream>
+#include <thread>
 
 #include "http_client.h"
 #include "veza_process.h"
@@ -175,6 +178,47 @@ TEST_F(AuthTest, TokensSurviveARestartBecauseKeysLiveInTheDatabase) {
       VEZA_BINARY, std::vector<std::string>{"serve", "--listen", "127.0.0.1:0"}, std::vector<std::string>{}, dir_.path());
   ASSERT_TRUE(veza_->Start()) << veza_->Log();
   EXPECT_EQ(GetMe(Str(reg, "access_token")).status, 200);
+}
+
+}  // namespace
+}  // namespace veza
+
+namespace veza {
+namespace {
+
+// Two nodes sharing PostgreSQL and Redis: a logout on one is refused at once on the other.
+TEST(AuthTwoNodes, RevocationOnOneNodeIsRefusedOnTheOther) {
+  std::string pg = test::Env("VEZA_TEST_POSTGRES_URL"), redis = test::Env("VEZA_TEST_REDIS_URL");
+  ASSERT_FALSE(pg.empty() || redis.empty()) << "run under scripts/test-services (make test)";
+  // A database of its own, so parallel tests do not share accounts.
+  std::string db_name = "veza_auth_" + std::to_string(::getpid());
+  ASSERT_EQ(std::system(("psql -q '" + pg + "' -c 'DROP DATABASE IF EXISTS " + db_name + "' -c 'CREATE DATABASE " + db_name + "' >/dev/null").c_str()), 0);
+  std::string url = pg.substr(0, pg.rfind('/') + 1) + db_name;
+  test::TempDir dir;
+  std::vector<std::string> args = {"serve", "--listen", "127.0.0.1:0", "--database", url, "--cache", redis, "--no-access-log"};
+  // Both start on an empty database at once: they must agree on one signing key.
+  test::VezaProcess a(VEZA_BINARY, args, {}, dir.path());
+  test::VezaProcess b(VEZA_BINARY, args, {}, dir.path());
+  bool b_started = false;
+  std::thread start_b([&] { b_started = b.Start(); });
+  bool a_started = a.Start();
+  start_b.join();
+  ASSERT_TRUE(a_started) << a.Log();
+  ASSERT_TRUE(b_started) << b.Log();
+
+  auto reg = Http("127.0.0.1", a.port(), {"POST", "/api/v1/auth/register",
+                                          R"({"username":"nina","email":"nina@example.com","password":"violet kettle 93 drums"})",
+                                          {{"Content-Type", "application/json"}}});
+  ASSERT_EQ(reg.status, 201) << reg.body;
+  std::string token(json::parse(reg.body).at("access_token").as_string());
+  auto me_on_b = [&] { return test::Get(b.port(), "/api/v1/users/me", {{"Authorization", "Bearer " + token}}).status; };
+  EXPECT_EQ(me_on_b(), 200);  // B verifies A's token: the signing keys are shared
+  auto out = Http("127.0.0.1", a.port(), {"POST", "/api/v1/auth/logout", "", {{"Authorization", "Bearer " + token}}});
+  ASSERT_EQ(out.status, 204);
+  EXPECT_EQ(me_on_b(), 401);
+  a.Stop(SIGTERM);
+  b.Stop(SIGTERM);
+  std::system(("psql -q '" + pg + "' -c 'DROP DATABASE IF EXISTS " + db_name + " WITH (FORCE)' >/dev/null").c_str());
 }
 
 }  // namespace

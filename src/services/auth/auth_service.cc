@@ -86,12 +86,24 @@ Status AuthService::LoadSigningKeys() {
   if (rows.rows.empty()) {
     VEZA_ASSIGN_OR_RETURN(SigningKey key, SigningKey::Generate());
     VEZA_ASSIGN_OR_RETURN(std::string pem, key.PrivateKeyPem());
-    // Two nodes starting at once may both create a key: both are kept (their kids differ), the
-    // newest signs and both verify.
-    VEZA_TRY(db_.Query("INSERT INTO signing_keys (kid, private_key_pem, created_at) VALUES ($1, $2, $3)",
-                       {Text(key.kid()), Text(pem), Int(NowMs())}));
-    log::Info("created the first access-token signing key", {{"kid", key.kid()}});
+    // Nodes starting together must agree on one first key: the node whose marker row goes in
+    // stores its key in the same transaction; the others wait on the marker's unique key until
+    // that commits, insert nothing, and read the winner's key below.
+    bool created = false;
+    VEZA_TRY(db_.Transaction([&](SqlSession& tx) -> Status {
+      VEZA_ASSIGN_OR_RETURN(QueryResult marker, tx.Query(
+          "INSERT INTO instance_settings (key, value, updated_at) VALUES ('auth.first_signing_key', $1, $2) "
+          "ON CONFLICT (key) DO NOTHING",
+          {Text(key.kid()), Text(std::to_string(NowMs()))}));
+      if (marker.affected_rows != 1) return Ok();
+      VEZA_TRY(tx.Query("INSERT INTO signing_keys (kid, private_key_pem, created_at) VALUES ($1, $2, $3)",
+                        {Text(key.kid()), Text(pem), Int(NowMs())}));
+      created = true;
+      return Ok();
+    }));
+    if (created) log::Info("created the first access-token signing key", {{"kid", key.kid()}});
     VEZA_ASSIGN_OR_RETURN(rows, db_.Query("SELECT kid, private_key_pem FROM signing_keys ORDER BY created_at DESC, kid"));
+    if (rows.rows.empty()) return Internal("no signing key after bootstrap");
   }
   // Oldest first, so the newest ends up active.
   for (auto it = rows.rows.rbegin(); it != rows.rows.rend(); ++it) {
