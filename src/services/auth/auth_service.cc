@@ -36,10 +36,10 @@ std::string NewRefreshToken() {
 SqlValue Text(std::string_view s) { return SqlValue{std::string(s)}; }
 SqlValue Int(std::int64_t v) { return SqlValue{v}; }
 
+}  // namespace
+
 std::string RevokedSessionKey(std::string_view sid) { return "auth:revoked-session:" + std::string(sid); }
 std::string SuspendedUserKey(std::string_view uid) { return "auth:suspended-user:" + std::string(uid); }
-
-}  // namespace
 
 Status ValidateUsername(std::string_view u) {
   if (u.size() < 3 || u.size() > 30) return InvalidArgument("username must be 3 to 30 characters");

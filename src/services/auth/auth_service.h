@@ -92,6 +92,11 @@ class AuthService {
   std::string dummy_hash_;  // verified against when the account does not exist
 };
 
+// Cache keys checked by Authenticate on every request. Set them (with a ttl of at least the
+// access-token lifetime plus leeway) to make a session's or a user's tokens stop at once.
+std::string RevokedSessionKey(std::string_view session_id);
+std::string SuspendedUserKey(std::string_view user_id);
+
 // Usernames: 3..30 of [A-Za-z0-9_.-], starting with a letter or digit. Emails: one '@',
 // 3..254 bytes, no spaces or control characters.
 Status ValidateUsername(std::string_view username);
