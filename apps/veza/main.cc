@@ -17,6 +17,8 @@ int main(int argc, char** argv) {
       return 0;
     case veza::server::Command::kMigrate:
       return veza::server::Migrate(parsed->options);
+    case veza::server::Command::kSetRole:
+      return veza::server::SetRole(parsed->options, parsed->target_username, parsed->target_role);
     case veza::server::Command::kServe:
       return veza::server::Serve(parsed->options);
   }

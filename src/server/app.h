@@ -8,5 +8,7 @@ namespace veza::server {
 int Serve(const ServeOptions& options);
 // Runs `veza migrate`; returns the process exit code.
 int Migrate(const ServeOptions& options);
+// Runs `veza set-role USERNAME ROLE` against the configured database; returns the exit code.
+int SetRole(const ServeOptions& options, const std::string& username, const std::string& role);
 
 }  // namespace veza::server

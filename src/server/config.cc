@@ -61,6 +61,12 @@ Result<CommandLine> ParseCommandLine(int argc, const char* const* argv, ParseExi
   auto* serve = app.add_subcommand("serve", "Run the server (the default command)");
   auto* migrate = app.add_subcommand("migrate", "Apply database migrations and exit");
   auto* version = app.add_subcommand("version", "Print the version and exit");
+  auto* set_role = app.add_subcommand("set-role", "Give an account a role (user, moderator, admin, super_admin) and exit");
+  set_role->add_option("username", cl.target_username, "The account's username")->required();
+  set_role->add_option("role", cl.target_role, "The new role")
+      ->required()
+      ->check(CLI::IsMember({"user", "moderator", "admin", "super_admin"}));
+  set_role->fallthrough();
   // Options of the main app may also follow the subcommand name.
   serve->fallthrough();
   migrate->fallthrough();
@@ -132,6 +138,8 @@ Result<CommandLine> ParseCommandLine(int argc, const char* const* argv, ParseExi
     cl.command = Command::kVersion;
   } else if (migrate->parsed()) {
     cl.command = Command::kMigrate;
+  } else if (set_role->parsed()) {
+    cl.command = Command::kSetRole;
   }
   if (!log::ParseLevel(log_level, o.log_level)) {
     exit = {2, "unknown log level " + log_level + "\n"};

@@ -31,11 +31,14 @@ struct ServeOptions {
   log::Level log_level = log::Level::kInfo;
 };
 
-enum class Command { kServe, kMigrate, kVersion };
+enum class Command { kServe, kMigrate, kVersion, kSetRole };
 
 struct CommandLine {
   Command command = Command::kServe;
   ServeOptions options;
+  // `veza set-role USERNAME ROLE`: how the first admin is made on a fresh install.
+  std::string target_username;
+  std::string target_role;
 };
 
 // Parses argv. On --help or an error, returns an error whose message is the text to print;

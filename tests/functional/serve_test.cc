@@ -289,3 +289,36 @@ TEST_F(BackendOutage, ReadyzFollowsPostgresAndRedisWithoutRestart) {
 
 }  // namespace
 }  // namespace veza
+
+namespace veza {
+namespace {
+
+TEST(SetRole, MakesTheFirstAdminFromTheCommandLine) {
+  TempDir dir;
+  VezaProcess veza(VEZA_BINARY, ServeArgs({"--no-access-log"}), {}, dir.path());
+  ASSERT_TRUE(veza.Start()) << veza.Log();
+  auto reg = Http("127.0.0.1", veza.port(), {"POST", "/api/v1/auth/register",
+                                             R"({"username":"root1","email":"root1@example.com","password":"violet kettle 93 drums"})",
+                                             {{"Content-Type", "application/json"}}});
+  ASSERT_EQ(reg.status, 201) << reg.body;
+
+  VezaProcess set_role(VEZA_BINARY, {"set-role", "root1", "admin"}, {}, dir.path());
+  set_role.Start(1s);
+  EXPECT_EQ(set_role.Wait(20s), 0) << set_role.Log();
+  VezaProcess unknown(VEZA_BINARY, {"set-role", "nobody", "admin"}, {}, dir.path());
+  unknown.Start(1s);
+  EXPECT_EQ(unknown.Wait(20s), 1);
+  EXPECT_NE(unknown.Log().find("no account named nobody"), std::string::npos);
+  VezaProcess bad_role(VEZA_BINARY, {"set-role", "root1", "overlord"}, {}, dir.path());
+  bad_role.Start(1s);
+  EXPECT_EQ(bad_role.Wait(20s), 2);
+
+  auto login = Http("127.0.0.1", veza.port(), {"POST", "/api/v1/auth/login",
+                                               R"({"login":"root1","password":"violet kettle 93 drums"})",
+                                               {{"Content-Type", "application/json"}}});
+  ASSERT_EQ(login.status, 200) << login.body;
+  EXPECT_EQ(boost::json::parse(login.body).at("user").at("role").as_string(), "admin");
+}
+
+}  // namespace
+}  // namespace veza
