@@ -84,7 +84,8 @@ int Serve(const ServeOptions& options) {
     log::Error("startup failed", {{"error", "auth: " + started.error().message}});
     return 1;
   }
-  RegisterRoutes(router, {metrics, workers, backends, auth, roles});
+  auth::AdminService admin(*backends.database, *backends.cache, clock);
+  RegisterRoutes(router, {metrics, workers, backends, auth, admin, roles});
 
   std::unique_ptr<http::HttpServer> server;
   if (options.roles.count("http")) {

@@ -1,5 +1,6 @@
 #include "server/routes.h"
 
+#include "api/http/admin_routes.h"
 #include "api/http/auth_routes.h"
 #include "api/http/system_routes.h"
 
@@ -16,6 +17,7 @@ void RegisterRoutes(http::Router& router, RouteDeps deps) {
   http::AddSystemRoutes(router, deps.metrics, deps.workers, std::move(checks),
                         {VEZA_VERSION_STRING, deps.roles});
   http::AddAuthRoutes(router, deps.auth, deps.workers);
+  http::AddAdminRoutes(router, deps.auth, deps.admin, deps.workers);
 }
 
 }  // namespace veza::server

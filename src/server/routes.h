@@ -7,6 +7,7 @@
 #include "api/http/metrics.h"
 #include "api/http/router.h"
 #include "server/backends.h"
+#include "services/auth/admin_service.h"
 #include "services/auth/auth_service.h"
 
 namespace veza::server {
@@ -16,6 +17,7 @@ struct RouteDeps {
   boost::asio::thread_pool& workers;
   Backends& backends;
   auth::AuthService& auth;
+  auth::AdminService& admin;
   std::string roles;
 };
 

@@ -20,7 +20,8 @@ TEST(Routes, EveryRouteIsInTheOpenApiDocumentAndBack) {
   ASSERT_TRUE(backends.ok()) << backends.error().message;
   SystemClock clock;
   auth::AuthService auth(*backends->database, *backends->cache, clock, {});
-  RegisterRoutes(router, {metrics, workers, backends.value(), auth, "http"});
+  auth::AdminService admin(*backends->database, *backends->cache, clock);
+  RegisterRoutes(router, {metrics, workers, backends.value(), auth, admin, "http"});
 
   auto documented = http::OpenApiOperations(http::OpenApiDocumentText());
   ASSERT_FALSE(documented.empty());

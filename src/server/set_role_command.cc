@@ -1,6 +1,9 @@
 // `veza set-role USERNAME ROLE`: run by an operator on the server, so it needs no token. It is
 // the only way to make the first admin on a fresh install; later ones can be made over the API.
+#include <boost/json/serialize.hpp>
 #include <chrono>
+
+#include "base/ids.h"
 
 #include "base/log.h"
 #include "server/app.h"
@@ -35,7 +38,18 @@ int SetRole(const ServeOptions& options, const std::string& username, const std:
   auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                     std::chrono::system_clock::now().time_since_epoch())
                     .count();
-  if (Status st = users.SetRole(user->id, *role, now_ms); !st.ok()) {
+  // The change and its audit entry commit together, like the admin API's.
+  Status st = (*db)->Transaction([&](SqlSession& tx) -> Status {
+    VEZA_ASSIGN_OR_RETURN(QueryResult r, tx.Query("UPDATE users SET role = $2, updated_at = $3 WHERE id = $1",
+                                                  {SqlValue{user->id}, SqlValue{role_name}, SqlValue{now_ms}}));
+    if (r.affected_rows != 1) return NotFound("no account named " + username);
+    boost::json::object details{{"from", RoleName(user->role)}, {"to", role_name}, {"reason", "veza set-role"}};
+    VEZA_TRY(tx.Query("INSERT INTO audit_log (id, actor_id, action, target_type, target_id, details, created_at) "
+                      "VALUES ($1, 'cli', 'user.role.change', 'user', $2, $3, $4)",
+                      {SqlValue{NewId()}, SqlValue{user->id}, SqlValue{boost::json::serialize(details)}, SqlValue{now_ms}}));
+    return Ok();
+  });
+  if (!st.ok()) {
     log::Error("set-role failed", {{"error", st.error().message}});
     return 1;
   }

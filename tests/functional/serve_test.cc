@@ -318,6 +318,15 @@ TEST(SetRole, MakesTheFirstAdminFromTheCommandLine) {
                                                {{"Content-Type", "application/json"}}});
   ASSERT_EQ(login.status, 200) << login.body;
   EXPECT_EQ(boost::json::parse(login.body).at("user").at("role").as_string(), "admin");
+
+  // The change is in the audit log, with the command line as its actor.
+  std::string out = (dir.path() / "audit.txt").string();
+  std::string query = "sqlite3 " + (dir.path() / "data" / "veza.db").string() +
+                      " \"SELECT actor_id || ' ' || action FROM audit_log\" > " + out;
+  ASSERT_EQ(std::system(query.c_str()), 0);
+  std::string line;
+  std::getline(std::ifstream(out) >> std::ws, line);
+  EXPECT_EQ(line, "cli user.role.change");
 }
 
 }  // namespace

@@ -1,5 +1,6 @@
 #include "api/http/auth_routes.h"
 
+#include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
 #include <initializer_list>
 
@@ -41,6 +42,50 @@ Result<std::vector<std::string>> StringFields(const RequestContext& ctx, std::in
   return out;
 }
 
+// The request body as an object whose keys are all among allowed (else 400 naming the first
+// stranger). Fields are then read with the typed getters below, which also 400 by name.
+Result<json::object> ObjectBody(const RequestContext& ctx, std::initializer_list<std::string_view> allowed) {
+  VEZA_ASSIGN_OR_RETURN(json::value body, ParseJsonBody(ctx));
+  if (!body.is_object()) return InvalidArgument("request body must be a JSON object");
+  for (const auto& kv : body.as_object()) {
+    bool known = false;
+    for (std::string_view name : allowed) known = known || kv.key() == name;
+    if (!known) return InvalidArgument("unknown field '" + std::string(kv.key()) + "'");
+  }
+  return std::move(body.as_object());
+}
+
+Result<std::optional<std::string>> OptionalString(const json::object& obj, std::string_view name, std::size_t max) {
+  auto it = obj.find(name);
+  if (it == obj.end()) return std::optional<std::string>();
+  if (!it->value().is_string()) return InvalidArgument("field '" + std::string(name) + "' must be a string");
+  const json::string& s = it->value().as_string();
+  if (s.size() > max) {
+    return InvalidArgument("field '" + std::string(name) + "' is longer than " + std::to_string(max) + " bytes");
+  }
+  return std::optional<std::string>(std::string(s.data(), s.size()));
+}
+
+Result<std::optional<std::vector<std::string>>> OptionalStringArray(const json::object& obj, std::string_view name,
+                                                                    std::size_t max_items, std::size_t max_bytes) {
+  auto it = obj.find(name);
+  if (it == obj.end()) return std::optional<std::vector<std::string>>();
+  if (!it->value().is_array()) return InvalidArgument("field '" + std::string(name) + "' must be an array of strings");
+  const json::array& a = it->value().as_array();
+  if (a.size() > max_items) {
+    return InvalidArgument("field '" + std::string(name) + "' holds more than " + std::to_string(max_items) + " items");
+  }
+  std::vector<std::string> out;
+  for (const json::value& v : a) {
+    if (!v.is_string()) return InvalidArgument("field '" + std::string(name) + "' must be an array of strings");
+    if (v.as_string().size() > max_bytes) {
+      return InvalidArgument("each item of '" + std::string(name) + "' must be at most " + std::to_string(max_bytes) + " bytes");
+    }
+    out.emplace_back(v.as_string().data(), v.as_string().size());
+  }
+  return std::optional<std::vector<std::string>>(std::move(out));
+}
+
 auth::ClientInfo ClientOf(const RequestContext& ctx) {
   return {ctx.remote_address, std::string(ctx.request[bhttp::field::user_agent].substr(0, 200))};
 }
@@ -54,6 +99,38 @@ json::object UserJson(const User& u) {
           {"email", u.email},
           {"email_verified", u.email_verified},
           {"created_at", u.created_at_ms}};
+}
+
+json::array LinksJson(const std::vector<std::string>& links) {
+  json::array a;
+  for (const std::string& l : links) a.emplace_back(l);
+  return a;
+}
+
+json::object AccountJson(const auth::Account& a) {
+  json::object o = UserJson(a.user);
+  o["links"] = LinksJson(a.links);
+  return o;
+}
+
+// What anyone may see: never the email, role, flags or password.
+json::object PublicJson(const auth::Account& a) {
+  return {{"id", a.user.id},
+          {"username", a.user.username},
+          {"display_name", a.user.display_name},
+          {"bio", a.user.bio},
+          {"links", LinksJson(a.links)},
+          {"created_at", a.user.created_at_ms}};
+}
+
+StringResponse PrivateJson(const json::value& body, const RequestContext& ctx) {
+  auto res = Json(bhttp::status::ok, body, ctx.request);
+  res.set(bhttp::field::cache_control, "private, no-store");
+  return res;
+}
+
+StringResponse NoContent(const RequestContext& ctx) {
+  return Text(bhttp::status::no_content, "", "text/plain", ctx.request);
 }
 
 json::object TokensJson(const auth::TokenPair& t) {
@@ -149,11 +226,93 @@ void AddAuthRoutes(Router& router, auth::AuthService& auth, asio::thread_pool& w
 
   router.Add(bhttp::verb::get, "/api/v1/users/me",
              signed_in([&](RequestContext& ctx, auth::Principal who) -> asio::awaitable<Response> {
-               auto me = co_await RunBlocking(workers, [&] { return auth.Me(who); });
+               auto me = co_await RunBlocking(workers, [&] { return auth.MyAccount(who); });
                if (!me.ok()) co_return Problem(me.error(), ctx);
-               auto res = Json(bhttp::status::ok, UserJson(me.value()), ctx.request);
-               res.set(bhttp::field::cache_control, "private, no-store");
-               co_return res;
+               co_return PrivateJson(AccountJson(me.value()), ctx);
+             }));
+
+  // Byte caps come before the code-point rules of the service: 4 bytes per code point at most.
+  router.Add(bhttp::verb::patch, "/api/v1/users/me",
+             signed_in([&](RequestContext& ctx, auth::Principal who) -> asio::awaitable<Response> {
+               auto body = ObjectBody(ctx, {"display_name", "bio", "links"});
+               if (!body.ok()) co_return Problem(body.error(), ctx);
+               auth::ProfileChanges changes;
+               auto name = OptionalString(*body, "display_name", 50 * 4);
+               if (!name.ok()) co_return Problem(name.error(), ctx);
+               auto bio = OptionalString(*body, "bio", 1000 * 4);
+               if (!bio.ok()) co_return Problem(bio.error(), ctx);
+               auto links = OptionalStringArray(*body, "links", 5, 200);
+               if (!links.ok()) co_return Problem(links.error(), ctx);
+               changes.display_name = std::move(name).value();
+               changes.bio = std::move(bio).value();
+               changes.links = std::move(links).value();
+               auto me = co_await RunBlocking(workers, [&] { return auth.UpdateProfile(who, changes); });
+               if (!me.ok()) co_return Problem(me.error(), ctx);
+               co_return PrivateJson(AccountJson(me.value()), ctx);
+             }));
+
+  router.Add(bhttp::verb::delete_, "/api/v1/users/me",
+             signed_in([&](RequestContext& ctx, auth::Principal who) -> asio::awaitable<Response> {
+               auto fields = StringFields(ctx, {{"password", 1024}});
+               if (!fields.ok()) co_return Problem(fields.error(), ctx);
+               auto& f = fields.value();
+               auto st = co_await RunBlocking(workers, [&] { return auth.DeleteAccount(who, f[0]); });
+               if (!st.ok()) co_return Problem(st.error(), ctx);
+               co_return NoContent(ctx);
+             }));
+
+  router.Add(bhttp::verb::get, "/api/v1/users/{username}", [&](RequestContext& ctx) -> asio::awaitable<Response> {
+    std::string username(ctx.Param("username"));
+    auto profile = co_await RunBlocking(workers, [&] { return auth.PublicProfile(username); });
+    if (!profile.ok()) co_return Problem(profile.error(), ctx);
+    auto res = Json(bhttp::status::ok, PublicJson(profile.value()), ctx.request);
+    // Revalidated on every use, so a suspension or deletion hides the profile at once.
+    res.set(bhttp::field::cache_control, "no-cache");
+    co_return res;
+  });
+
+  router.Add(bhttp::verb::post, "/api/v1/auth/change-password",
+             signed_in([&](RequestContext& ctx, auth::Principal who) -> asio::awaitable<Response> {
+               auto fields = StringFields(ctx, {{"current_password", 1024}, {"new_password", 1024}});
+               if (!fields.ok()) co_return Problem(fields.error(), ctx);
+               auto& f = fields.value();
+               auto st = co_await RunBlocking(workers, [&] { return auth.ChangePassword(who, f[0], f[1]); });
+               if (!st.ok()) co_return Problem(st.error(), ctx);
+               co_return NoContent(ctx);
+             }));
+
+  router.Add(bhttp::verb::post, "/api/v1/auth/change-email",
+             signed_in([&](RequestContext& ctx, auth::Principal who) -> asio::awaitable<Response> {
+               auto fields = StringFields(ctx, {{"password", 1024}, {"email", 254}});
+               if (!fields.ok()) co_return Problem(fields.error(), ctx);
+               auto& f = fields.value();
+               auto me = co_await RunBlocking(workers, [&] { return auth.ChangeEmail(who, f[0], f[1]); });
+               if (!me.ok()) co_return Problem(me.error(), ctx);
+               co_return PrivateJson(AccountJson(me.value()), ctx);
+             }));
+
+  router.Add(bhttp::verb::get, "/api/v1/auth/sessions",
+             signed_in([&](RequestContext& ctx, auth::Principal who) -> asio::awaitable<Response> {
+               auto sessions = co_await RunBlocking(workers, [&] { return auth.ListSessions(who); });
+               if (!sessions.ok()) co_return Problem(sessions.error(), ctx);
+               json::array items;
+               for (const auth::SessionInfo& s : sessions.value()) {
+                 items.push_back(json::object{{"id", s.id},
+                                              {"device", s.device},
+                                              {"ip", s.ip},
+                                              {"created_at", s.created_at_ms},
+                                              {"last_used_at", s.last_used_at_ms},
+                                              {"current", s.current}});
+               }
+               co_return PrivateJson(json::object{{"sessions", std::move(items)}}, ctx);
+             }));
+
+  router.Add(bhttp::verb::delete_, "/api/v1/auth/sessions/{id}",
+             signed_in([&](RequestContext& ctx, auth::Principal who) -> asio::awaitable<Response> {
+               std::string id(ctx.Param("id"));
+               auto st = co_await RunBlocking(workers, [&] { return auth.RevokeSession(who, id); });
+               if (!st.ok()) co_return Problem(st.error(), ctx);
+               co_return NoContent(ctx);
              }));
 
   router.Add(bhttp::verb::get, "/api/v1/auth/jwks.json", [&](RequestContext& ctx) -> asio::awaitable<Response> {

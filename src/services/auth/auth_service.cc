@@ -4,6 +4,9 @@
 #include <openssl/rand.h>
 #include <openssl/sha.h>
 
+#include <boost/json/array.hpp>
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
 #include <charconv>
 
 #include "base/ids.h"
@@ -36,7 +39,106 @@ std::string NewRefreshToken() {
 SqlValue Text(std::string_view s) { return SqlValue{std::string(s)}; }
 SqlValue Int(std::int64_t v) { return SqlValue{v}; }
 
+constexpr std::string_view kWrongPassword = "the password is wrong";
+
+// Decodes UTF-8 strictly (no overlong forms, surrogates or values past U+10FFFF) and calls
+// cp(code_point) for each; false on the first invalid sequence or when cp returns false.
+template <class Fn>
+bool ForEachCodePoint(std::string_view s, Fn cp) {
+  std::size_t i = 0;
+  while (i < s.size()) {
+    unsigned char c = static_cast<unsigned char>(s[i]);
+    char32_t v;
+    std::size_t n;
+    if (c < 0x80) { v = c; n = 1; }
+    else if (c >= 0xC2 && c <= 0xDF) { v = c & 0x1F; n = 2; }
+    else if (c >= 0xE0 && c <= 0xEF) { v = c & 0x0F; n = 3; }
+    else if (c >= 0xF0 && c <= 0xF4) { v = c & 0x07; n = 4; }
+    else return false;
+    if (i + n > s.size()) return false;
+    for (std::size_t k = 1; k < n; ++k) {
+      unsigned char cc = static_cast<unsigned char>(s[i + k]);
+      if ((cc & 0xC0) != 0x80) return false;
+      v = (v << 6) | (cc & 0x3F);
+    }
+    if ((n == 3 && v < 0x800) || (n == 4 && (v < 0x10000 || v > 0x10FFFF)) || (v >= 0xD800 && v <= 0xDFFF)) {
+      return false;
+    }
+    if (!cp(v)) return false;
+    i += n;
+  }
+  return true;
+}
+
+bool IsControl(char32_t c) { return c < 0x20 || (c >= 0x7F && c <= 0x9F); }
+// Bidi embeddings, overrides and isolates: they let a name display as something else.
+bool IsBidiControl(char32_t c) { return (c >= 0x202A && c <= 0x202E) || (c >= 0x2066 && c <= 0x2069); }
+
+Status ValidateText(std::string_view field, std::string_view text, std::size_t min_cp, std::size_t max_cp,
+                    bool allow_newlines) {
+  std::size_t count = 0;
+  bool blank = true;
+  bool bad_char = false;
+  bool valid = ForEachCodePoint(text, [&](char32_t c) {
+    ++count;
+    if (IsBidiControl(c) || (IsControl(c) && !(allow_newlines && (c == '\n' || c == '\t')))) {
+      bad_char = true;
+      return false;
+    }
+    if (c != ' ' && c != '\n' && c != '\t' && c != 0x3000 && c != 0xA0) blank = false;
+    return true;
+  });
+  if (bad_char) return InvalidArgument(std::string(field) + " must not hold control or bidi-override characters");
+  if (!valid) return InvalidArgument(std::string(field) + " must be valid UTF-8");
+  if (count > max_cp) {
+    return InvalidArgument(std::string(field) + " must be at most " + std::to_string(max_cp) + " characters");
+  }
+  if (min_cp > 0 && (count < min_cp || blank)) return InvalidArgument(std::string(field) + " must not be blank");
+  return Ok();
+}
+
+std::string LinksJson(const std::vector<std::string>& links) {
+  boost::json::array a;
+  for (const std::string& l : links) a.emplace_back(l);
+  return boost::json::serialize(a);
+}
+
+std::vector<std::string> ParseLinks(std::string_view text) {
+  std::vector<std::string> out;
+  boost::system::error_code ec;
+  boost::json::value v = boost::json::parse(text, ec);
+  if (ec || !v.is_array()) return out;  // written only by LinksJson; treat damage as no links
+  for (const auto& e : v.as_array()) {
+    if (e.is_string()) out.emplace_back(e.as_string());
+  }
+  return out;
+}
+
 }  // namespace
+
+Status ValidateDisplayName(std::string_view name) { return ValidateText("display_name", name, 1, 50, false); }
+Status ValidateBio(std::string_view bio) { return ValidateText("bio", bio, 0, 1000, true); }
+
+Status ValidateLinks(const std::vector<std::string>& links) {
+  if (links.size() > 5) return InvalidArgument("links may hold at most 5 URLs");
+  constexpr std::string_view kScheme = "https://";
+  for (const std::string& l : links) {
+    if (l.size() > 200) return InvalidArgument("each link must be at most 200 bytes");
+    if (l.size() <= kScheme.size() || l.compare(0, kScheme.size(), kScheme) != 0) {
+      return InvalidArgument("each link must be an https:// URL");
+    }
+    for (unsigned char c : l) {
+      if (c <= 0x20 || c >= 0x7F) return InvalidArgument("links must be printable ASCII without spaces (use punycode and percent-encoding)");
+    }
+    std::string_view rest = std::string_view(l).substr(kScheme.size());
+    std::string_view authority = rest.substr(0, rest.find_first_of("/?#"));
+    if (authority.empty() || authority.find('@') != std::string_view::npos || authority.front() == ':' ||
+        authority.front() == '.') {
+      return InvalidArgument("each link needs a host (and no user name)");
+    }
+  }
+  return Ok();
+}
 
 std::string RevokedSessionKey(std::string_view sid) { return "auth:revoked-session:" + std::string(sid); }
 std::string SuspendedUserKey(std::string_view uid) { return "auth:suspended-user:" + std::string(uid); }
@@ -293,5 +395,137 @@ Result<Principal> AuthService::Authenticate(std::string_view access_token) {
 }
 
 Result<User> AuthService::Me(const Principal& who) { return users_.FindById(who.user_id); }
+
+Result<std::vector<std::string>> AuthService::LoadLinks(std::string_view user_id) {
+  VEZA_ASSIGN_OR_RETURN(QueryResult r, db_.Query("SELECT links FROM users WHERE id = $1", {Text(user_id)}));
+  if (r.rows.empty()) return NotFound("no such user");
+  return ParseLinks(r.rows[0].Text(0));
+}
+
+Result<Account> AuthService::MyAccount(const Principal& who) {
+  VEZA_ASSIGN_OR_RETURN(User user, users_.FindById(who.user_id));
+  VEZA_ASSIGN_OR_RETURN(std::vector<std::string> links, LoadLinks(user.id));
+  return Account{std::move(user), std::move(links)};
+}
+
+Result<Account> AuthService::UpdateProfile(const Principal& who, const ProfileChanges& changes) {
+  if (changes.display_name) VEZA_TRY(ValidateDisplayName(*changes.display_name));
+  if (changes.bio) VEZA_TRY(ValidateBio(*changes.bio));
+  if (changes.links) VEZA_TRY(ValidateLinks(*changes.links));
+  std::int64_t now_ms = NowMs();
+  VEZA_TRY(users_.UpdateProfile(who.user_id, {changes.display_name, changes.bio}, now_ms));
+  if (changes.links) {
+    VEZA_TRY(db_.Query("UPDATE users SET links = $2, updated_at = $3 WHERE id = $1",
+                       {Text(who.user_id), Text(LinksJson(*changes.links)), Int(now_ms)}));
+  }
+  return MyAccount(who);
+}
+
+Result<Account> AuthService::PublicProfile(std::string_view username) {
+  if (!ValidateUsername(username).ok()) return NotFound("no such user");
+  VEZA_ASSIGN_OR_RETURN(User user, users_.FindByUsername(username));
+  if (user.suspended) return NotFound("no such user");  // the same answer as for no account
+  VEZA_ASSIGN_OR_RETURN(std::vector<std::string> links, LoadLinks(user.id));
+  return Account{std::move(user), std::move(links)};
+}
+
+Result<User> AuthService::Reauthenticate(const Principal& who, std::string_view password) {
+  VEZA_ASSIGN_OR_RETURN(User user, users_.FindById(who.user_id));
+  if (user.suspended) return Error{ErrorCode::kUnauthenticated, "session revoked"};
+  // The same per-account budget as logins by username: guessing through a stolen access token
+  // is no cheaper than guessing at the login form.
+  std::string account_key = "auth:rl:login-fail:" + FoldKey(user.username);
+  if (auto failures = cache_.Get(account_key); failures.ok() && failures->has_value()) {
+    std::int64_t count = 0;
+    std::from_chars((**failures).data(), (**failures).data() + (**failures).size(), count);
+    if (count >= options_.max_failed_logins_per_hour) {
+      return Error{ErrorCode::kRateLimited, "too many failed password attempts for this account; try again later"};
+    }
+  }
+  bool matches = false;
+  if (user.password_hash && password.size() <= kMaxPasswordBytes) {
+    auto verified = VerifyPassword(password, *user.password_hash);
+    if (!verified.ok()) {
+      log::Error("security: unreadable password hash", {{"user_id", user.id}, {"error", verified.error().message}});
+    }
+    matches = verified.ok() && verified.value();
+  }
+  if (!matches) {
+    (void)cache_.Increment(account_key, 1, std::chrono::hours(1));
+    log::Warn("security: re-authentication failed", {{"user_id", user.id}, {"session_id", who.session_id}});
+    return Error{ErrorCode::kPermissionDenied, std::string(kWrongPassword)};
+  }
+  (void)cache_.Delete(account_key);
+  return user;
+}
+
+Status AuthService::ChangePassword(const Principal& who, std::string_view current_password,
+                                   std::string_view new_password) {
+  VEZA_ASSIGN_OR_RETURN(User user, Reauthenticate(who, current_password));
+  VEZA_TRY(CheckPasswordPolicy(new_password, user.username, user.email));
+  VEZA_ASSIGN_OR_RETURN(std::string hash, HashPassword(new_password, options_.password));
+  VEZA_TRY(users_.SetPasswordHash(user.id, hash, NowMs()));
+  VEZA_ASSIGN_OR_RETURN(QueryResult r, db_.Query(
+      "SELECT id FROM sessions WHERE user_id = $1 AND revoked_at IS NULL AND id <> $2",
+      {Text(user.id), Text(who.session_id)}));
+  std::vector<std::string> others;
+  for (const Row& row : r.rows) others.push_back(row.Text(0));
+  VEZA_TRY(RevokeSessions(others));
+  log::Info("security: password changed; other sessions revoked",
+            {{"user_id", user.id}, {"revoked_sessions", std::to_string(others.size())}});
+  return Ok();
+}
+
+Result<Account> AuthService::ChangeEmail(const Principal& who, std::string_view password, std::string_view email) {
+  VEZA_TRY(ValidateEmail(email));
+  VEZA_ASSIGN_OR_RETURN(User user, Reauthenticate(who, password));
+  VEZA_ASSIGN_OR_RETURN(QueryResult taken, db_.Query("SELECT id FROM users WHERE email_key = $1 AND id <> $2",
+                                                     {Text(FoldKey(email)), Text(user.id)}));
+  if (!taken.rows.empty()) return Conflict("email is already taken");
+  // A concurrent change to the same address still fails on the UNIQUE constraint (kConflict).
+  VEZA_TRY(users_.SetEmail(user.id, email, NowMs()));
+  log::Info("security: email changed", {{"user_id", user.id}});
+  return MyAccount(who);
+}
+
+Status AuthService::DeleteAccount(const Principal& who, std::string_view password) {
+  VEZA_ASSIGN_OR_RETURN(User user, Reauthenticate(who, password));
+  VEZA_ASSIGN_OR_RETURN(QueryResult r, db_.Query("SELECT id FROM sessions WHERE user_id = $1 AND revoked_at IS NULL",
+                                                 {Text(user.id)}));
+  // Revoked in the cache before the rows go, so no access token of the account outlives it.
+  for (const Row& row : r.rows) {
+    VEZA_TRY(cache_.Set(RevokedSessionKey(row.Text(0)), "1", options_.jwt.ttl + options_.jwt.leeway));
+  }
+  VEZA_TRY(cache_.Set(RevokedSessionKey(who.session_id), "1", options_.jwt.ttl + options_.jwt.leeway));
+  VEZA_TRY(users_.Delete(user.id));  // sessions and refresh tokens cascade
+  log::Info("account deleted", {{"user_id", user.id}});
+  return Ok();
+}
+
+Result<std::vector<SessionInfo>> AuthService::ListSessions(const Principal& who) {
+  VEZA_ASSIGN_OR_RETURN(QueryResult r, db_.Query(
+      "SELECT s.id, s.device, s.ip, s.created_at, s.last_used_at FROM sessions s "
+      "WHERE s.user_id = $1 AND s.revoked_at IS NULL AND EXISTS (SELECT 1 FROM refresh_tokens rt "
+      "WHERE rt.session_id = s.id AND rt.used_at IS NULL AND rt.expires_at > $2) "
+      "ORDER BY s.created_at DESC, s.id DESC LIMIT 100",
+      {Text(who.user_id), Int(NowMs())}));
+  std::vector<SessionInfo> out;
+  for (const Row& row : r.rows) {
+    SessionInfo s{row.Text(0), row.Text(1), row.Text(2), row.Int(3), row.Int(4), false};
+    s.current = s.id == who.session_id;
+    out.push_back(std::move(s));
+  }
+  return out;
+}
+
+Status AuthService::RevokeSession(const Principal& who, std::string_view session_id) {
+  // Another user's session answers exactly like one that does not exist.
+  if (!IsUuid(session_id)) return NotFound("no such session");
+  VEZA_ASSIGN_OR_RETURN(QueryResult r, db_.Query(
+      "SELECT id FROM sessions WHERE id = $1 AND user_id = $2 AND revoked_at IS NULL",
+      {Text(session_id), Text(who.user_id)}));
+  if (r.rows.empty()) return NotFound("no such session");
+  return RevokeSessions({std::string(session_id)});
+}
 
 }  // namespace veza::auth

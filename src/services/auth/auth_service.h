@@ -10,7 +10,9 @@
 // they expire.
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "ports/cache.h"
 #include "ports/clock.h"
@@ -54,6 +56,28 @@ struct Principal {
   Role role = Role::kUser;
 };
 
+// An account with its profile links (kept as a JSON text column beside the user row).
+struct Account {
+  User user;
+  std::vector<std::string> links;
+};
+
+// PATCH /users/me: a field left out stays as it is.
+struct ProfileChanges {
+  std::optional<std::string> display_name;
+  std::optional<std::string> bio;
+  std::optional<std::vector<std::string>> links;
+};
+
+struct SessionInfo {
+  std::string id;
+  std::string device;
+  std::string ip;
+  std::int64_t created_at_ms = 0;
+  std::int64_t last_used_at_ms = 0;  // last login or refresh, not every request
+  bool current = false;
+};
+
 class AuthService {
  public:
   AuthService(Database& db, Cache& cache, const Clock& clock, AuthOptions options);
@@ -75,12 +99,36 @@ class AuthService {
   Result<Principal> Authenticate(std::string_view access_token);
   Result<User> Me(const Principal& who);
 
+  // Accounts. Every call acts on who's own account only. Re-authentication (current password)
+  // failures answer kPermissionDenied and count as failed logins of the account.
+  Result<Account> MyAccount(const Principal& who);
+  Result<Account> UpdateProfile(const Principal& who, const ProfileChanges& changes);
+  // A public profile; kNotFound for unknown and suspended accounts alike.
+  Result<Account> PublicProfile(std::string_view username);
+  // Revokes every other session of the user; the calling session stays signed in.
+  Status ChangePassword(const Principal& who, std::string_view current_password,
+                        std::string_view new_password);
+  // The new address is unverified. kConflict when another account holds it.
+  Result<Account> ChangeEmail(const Principal& who, std::string_view password, std::string_view email);
+  // Deletes the account with its sessions and tokens; every one of its sessions is revoked in
+  // the cache first so its access tokens stop at once.
+  Status DeleteAccount(const Principal& who, std::string_view password);
+
+  // Sessions: the live ones (not revoked, holding an unexpired refresh token), newest first,
+  // at most 100.
+  Result<std::vector<SessionInfo>> ListSessions(const Principal& who);
+  // kNotFound unless session_id is a live session of who's.
+  Status RevokeSession(const Principal& who, std::string_view session_id);
+
  private:
   Status LoadSigningKeys();
   Result<TokenPair> OpenSession(const User& user, const ClientInfo& client);
   Result<TokenPair> IssueTokens(const User& user, const std::string& session_id, SqlSession& tx);
   Status RevokeSessions(const std::vector<std::string>& session_ids);
   Status CheckRate(const std::string& key, int limit, std::chrono::seconds window);
+  // Loads who's account and checks password against it (re-authentication).
+  Result<User> Reauthenticate(const Principal& who, std::string_view password);
+  Result<std::vector<std::string>> LoadLinks(std::string_view user_id);
   std::int64_t NowMs() const;
 
   Database& db_;
@@ -101,5 +149,11 @@ std::string SuspendedUserKey(std::string_view user_id);
 // 3..254 bytes, no spaces or control characters.
 Status ValidateUsername(std::string_view username);
 Status ValidateEmail(std::string_view email);
+// Profile fields: display name 1..50 code points, not blank; bio 0..1000 code points; both
+// valid UTF-8 without control characters (the bio may hold newlines and tabs) or bidi
+// overrides. Links: at most 5 https URLs with a host, each at most 200 printable ASCII bytes.
+Status ValidateDisplayName(std::string_view name);
+Status ValidateBio(std::string_view bio);
+Status ValidateLinks(const std::vector<std::string>& links);
 
 }  // namespace veza::auth

@@ -1,0 +1,196 @@
+#include "api/http/admin_routes.h"
+
+#include <boost/json/object.hpp>
+#include <boost/json/parse.hpp>
+
+#include <boost/json/array.hpp>
+
+#include <algorithm>
+#include <charconv>
+#include <map>
+
+#include "api/http/authorization.h"
+#include "base/blocking.h"
+
+namespace veza::http {
+
+namespace asio = boost::asio;
+namespace json = boost::json;
+
+namespace {
+
+int HexDigit(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+Result<std::string> PercentDecode(std::string_view s) {
+  std::string out;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '+') {
+      out.push_back(' ');
+    } else if (s[i] == '%') {
+      if (i + 2 >= s.size()) return InvalidArgument("bad percent-encoding in the query");
+      int hi = HexDigit(s[i + 1]), lo = HexDigit(s[i + 2]);
+      if (hi < 0 || lo < 0) return InvalidArgument("bad percent-encoding in the query");
+      out.push_back(static_cast<char>(hi * 16 + lo));
+      i += 2;
+    } else {
+      out.push_back(s[i]);
+    }
+  }
+  return out;
+}
+
+// name=value pairs of the query string; only the allowed names, each at most once.
+Result<std::map<std::string, std::string>> QueryParams(std::string_view query, std::initializer_list<std::string_view> allowed) {
+  std::map<std::string, std::string> out;
+  while (!query.empty()) {
+    std::string_view pair = query.substr(0, query.find('&'));
+    query.remove_prefix(std::min(query.size(), pair.size() + 1));
+    if (pair.empty()) continue;
+    auto eq = pair.find('=');
+    VEZA_ASSIGN_OR_RETURN(std::string name, PercentDecode(pair.substr(0, eq)));
+    VEZA_ASSIGN_OR_RETURN(std::string value, PercentDecode(eq == std::string_view::npos ? "" : pair.substr(eq + 1)));
+    bool known = false;
+    for (std::string_view a : allowed) known = known || a == name;
+    if (!known) return InvalidArgument("unknown query parameter '" + name.substr(0, 40) + "'");
+    if (!out.emplace(name, std::move(value)).second) return InvalidArgument("query parameter '" + name + "' given twice");
+  }
+  return out;
+}
+
+Result<int> Limit(const std::map<std::string, std::string>& params) {
+  auto it = params.find("limit");
+  if (it == params.end() || it->second.empty()) return 0;
+  int n = 0;
+  auto [end, ec] = std::from_chars(it->second.data(), it->second.data() + it->second.size(), n);
+  if (ec != std::errc() || end != it->second.data() + it->second.size() || n < 1 || n > 100) {
+    return InvalidArgument("limit must be an integer from 1 to 100");
+  }
+  return n;
+}
+
+std::string Param(const std::map<std::string, std::string>& params, const std::string& name) {
+  auto it = params.find(name);
+  return it == params.end() ? std::string() : it->second;
+}
+
+json::object AdminUserJson(const User& u) {
+  return {{"id", u.id},
+          {"username", u.username},
+          {"email", u.email},
+          {"role", RoleName(u.role)},
+          {"suspended", u.suspended},
+          {"created_at", u.created_at_ms}};
+}
+
+json::object AuditJson(const auth::AuditEntry& e) {
+  boost::system::error_code ec;
+  json::value details = json::parse(e.details, ec);
+  if (ec) details = e.details;
+  return {{"id", e.id},
+          {"actor_id", e.actor_id},
+          {"action", e.action},
+          {"target_type", e.target_type},
+          {"target_id", e.target_id},
+          {"details", details},
+          {"created_at", e.created_at_ms}};
+}
+
+json::value Cursor(const std::string& c) { return c.empty() ? json::value(nullptr) : json::value(c); }
+
+Result<auth::UserChange> ParseChange(const RequestContext& ctx) {
+  VEZA_ASSIGN_OR_RETURN(json::value body, ParseJsonBody(ctx));
+  if (!body.is_object()) return InvalidArgument("request body must be a JSON object");
+  auth::UserChange change;
+  bool has_reason = false;
+  for (const auto& kv : body.as_object()) {
+    if (kv.key() == "role") {
+      if (!kv.value().is_string()) return InvalidArgument("field 'role' must be a string");
+      std::string_view name(kv.value().as_string().data(), kv.value().as_string().size());
+      change.role = ParseRole(name);
+      if (!change.role) return InvalidArgument("field 'role' must be one of user, moderator, admin, super_admin");
+    } else if (kv.key() == "suspended") {
+      if (!kv.value().is_bool()) return InvalidArgument("field 'suspended' must be true or false");
+      change.suspended = kv.value().as_bool();
+    } else if (kv.key() == "reason") {
+      if (!kv.value().is_string()) return InvalidArgument("field 'reason' must be a string");
+      const json::string& s = kv.value().as_string();
+      if (s.size() > 4 * 500) return InvalidArgument("field 'reason' is longer than 500 characters");
+      change.reason.assign(s.data(), s.size());
+      has_reason = true;
+    } else {
+      return InvalidArgument("unknown field '" + std::string(kv.key().substr(0, 40)) + "'");
+    }
+  }
+  if (!has_reason) return InvalidArgument("missing field 'reason'");
+  return change;
+}
+
+StringResponse Private(StringResponse res) {
+  res.set(bhttp::field::cache_control, "private, no-store");
+  return res;
+}
+
+StringResponse Refused(const Error& e, const RequestContext& ctx) {
+  StringResponse res = Problem(e, ctx);
+  if (e.code == ErrorCode::kUnauthenticated) res.set(bhttp::field::www_authenticate, "Bearer realm=\"veza\"");
+  return res;
+}
+
+}  // namespace
+
+void AddAdminRoutes(Router& router, auth::AuthService& auth, auth::AdminService& admin, asio::thread_pool& workers) {
+  auto with_role = [&](Role minimum, auto action) {
+    return [&auth, &admin, &workers, minimum, action](RequestContext& ctx) -> asio::awaitable<Response> {
+      auto who = co_await RunBlocking(workers, [&] { return RequireCurrentRole(auth, admin, ctx, minimum); });
+      if (!who.ok()) co_return Refused(who.error(), ctx);
+      co_return co_await action(ctx, who.value());
+    };
+  };
+
+  router.Add(bhttp::verb::get, "/api/v1/admin/users",
+             with_role(Role::kModerator, [&](RequestContext& ctx, auth::Principal) -> asio::awaitable<Response> {
+               auto params = QueryParams(ctx.query, {"query", "cursor", "limit"});
+               if (!params.ok()) co_return Problem(params.error(), ctx);
+               auto limit = Limit(*params);
+               if (!limit.ok()) co_return Problem(limit.error(), ctx);
+               auth::UserListQuery q{Param(*params, "query"), Param(*params, "cursor"), *limit};
+               auto page = co_await RunBlocking(workers, [&] { return admin.ListUsers(q); });
+               if (!page.ok()) co_return Problem(page.error(), ctx);
+               json::array users;
+               for (const User& u : page->users) users.push_back(AdminUserJson(u));
+               co_return Private(Json(bhttp::status::ok, json::object{{"users", std::move(users)}, {"next_cursor", Cursor(page->next_cursor)}}, ctx.request));
+             }));
+
+  router.Add(bhttp::verb::patch, "/api/v1/admin/users/{id}",
+             with_role(Role::kAdmin, [&](RequestContext& ctx, auth::Principal who) -> asio::awaitable<Response> {
+               auto change = ParseChange(ctx);
+               if (!change.ok()) co_return Problem(change.error(), ctx);
+               std::string target(ctx.Param("id"));
+               auto updated = co_await RunBlocking(workers, [&] {
+                 return admin.UpdateUser(who.user_id, target, *change, CheckUserChange);
+               });
+               if (!updated.ok()) co_return Problem(updated.error(), ctx);
+               co_return Private(Json(bhttp::status::ok, AdminUserJson(updated.value()), ctx.request));
+             }));
+
+  router.Add(bhttp::verb::get, "/api/v1/admin/audit-log",
+             with_role(Role::kAdmin, [&](RequestContext& ctx, auth::Principal) -> asio::awaitable<Response> {
+               auto params = QueryParams(ctx.query, {"cursor", "limit"});
+               if (!params.ok()) co_return Problem(params.error(), ctx);
+               auto limit = Limit(*params);
+               if (!limit.ok()) co_return Problem(limit.error(), ctx);
+               std::string cursor = Param(*params, "cursor");
+               auto page = co_await RunBlocking(workers, [&] { return admin.ListAuditLog(cursor, *limit); });
+               if (!page.ok()) co_return Problem(page.error(), ctx);
+               json::array entries;
+               for (const auto& e : page->entries) entries.push_back(AuditJson(e));
+               co_return Private(Json(bhttp::status::ok, json::object{{"entries", std::move(entries)}, {"next_cursor", Cursor(page->next_cursor)}}, ctx.request));
+             }));
+}
+
+}  // namespace veza::http

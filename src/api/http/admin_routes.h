@@ -1,0 +1,15 @@
+#pragma once
+// /api/v1/admin/*: user list and search, role changes and suspension, the audit log. Every
+// route checks the caller's current role through api/http/authorization.h.
+#include <boost/asio/thread_pool.hpp>
+
+#include "api/http/router.h"
+#include "services/auth/admin_service.h"
+#include "services/auth/auth_service.h"
+
+namespace veza::http {
+
+void AddAdminRoutes(Router& router, auth::AuthService& auth, auth::AdminService& admin,
+                    boost::asio::thread_pool& workers);
+
+}  // namespace veza::http
