@@ -51,6 +51,10 @@ class TempDir {
   std::filesystem::path path_;
 };
 
+// A loopback TCP port free right now (the kernel picks it; it is released before returning), for
+// servers a test starts itself.
+unsigned short FreeLoopbackPort();
+
 // The value of an environment variable, or "" when unset.
 std::string Env(const char* name);
 

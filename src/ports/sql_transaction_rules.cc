@@ -6,6 +6,11 @@
 
 namespace veza {
 
+Error ReentryError() {
+  log::Error("Database called from inside its own Transaction; use the session passed to fn");
+  return Internal("database used re-entrantly inside a transaction");
+}
+
 Error AbortOnFirstError::Fail(Error e) {
   if (!aborted_) {
     aborted_ = true;

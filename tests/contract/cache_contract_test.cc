@@ -26,6 +26,7 @@
 #include "backends/cache_redis/redis_cache.h"
 #include "ports/cache.h"
 #include "test_support.h"
+#include "veza_process.h"
 
 extern char** environ;
 
@@ -356,17 +357,7 @@ class OwnRedisServer {
     return "redis://" + auth + "127.0.0.1:" + std::to_string(port_);
   }
 
-  static int FreePort() {
-    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
-    socklen_t len = sizeof(addr);
-    ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-    ::close(fd);
-    return ntohs(addr.sin_port);
-  }
+  static int FreePort() { return test::FreeLoopbackPort(); }
 
  private:
   std::filesystem::path dir_;

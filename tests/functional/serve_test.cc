@@ -36,12 +36,6 @@ std::string RequireEnv(const char* name) {
 // Runs a command and returns its exit status.
 int Shell(const std::string& cmd) { return WEXITSTATUS(std::system((cmd + " >/dev/null 2>&1").c_str())); }
 
-unsigned short FreePort() {
-  // Let the kernel pick a free port, then release it for the server we are about to start.
-  boost::asio::io_context ioc;
-  boost::asio::ip::tcp::acceptor a(ioc, {boost::asio::ip::make_address("127.0.0.1"), 0});
-  return a.local_endpoint().port();
-}
 
 bool WaitForStatus(unsigned short port, const std::string& target, int status, std::chrono::seconds timeout) {
   auto deadline = std::chrono::steady_clock::now() + timeout;
@@ -228,8 +222,8 @@ class BackendOutage : public ::testing::Test {
   void SetUp() override {
     pg_bin_ = RequireEnv("VEZA_TEST_PG_BIN");
     if (pg_bin_.empty()) GTEST_FAIL();
-    pg_port_ = FreePort();
-    redis_port_ = FreePort();
+    pg_port_ = test::FreeLoopbackPort();
+    redis_port_ = test::FreeLoopbackPort();
     std::filesystem::permissions(dir_.path(), std::filesystem::perms::all);
     pg_data_ = (dir_.path() / "pg").string();
     std::filesystem::create_directories(pg_data_);

@@ -39,27 +39,6 @@ constexpr Oid kFloat4Oid = 700;
 constexpr Oid kFloat8Oid = 701;
 constexpr Oid kNumericOid = 1700;
 
-// See the SQLite backend: refuses re-entry from a Transaction's fn instead of risking a
-// deadlock between the transaction's connection and the calling thread.
-thread_local std::vector<const void*> t_open_transactions;
-
-bool InTransactionOn(const void* db) {
-  return std::find(t_open_transactions.begin(), t_open_transactions.end(), db) !=
-         t_open_transactions.end();
-}
-
-class TransactionMark {
- public:
-  explicit TransactionMark(const void* db) { t_open_transactions.push_back(db); }
-  ~TransactionMark() { t_open_transactions.pop_back(); }
-  TransactionMark(const TransactionMark&) = delete;
-  TransactionMark& operator=(const TransactionMark&) = delete;
-};
-
-Error ReentryError() {
-  log::Error("Database called from inside its own Transaction; use the session passed to fn");
-  return Internal("database used re-entrantly inside a transaction");
-}
 
 struct ResultDeleter {
   void operator()(PGresult* r) const { PQclear(r); }

@@ -27,24 +27,6 @@ constexpr int kDefaultBusyTimeoutMs = 5000;
 // strings, so the cache is only flushed when something builds SQL dynamically.
 constexpr std::size_t kStatementCacheMax = 256;
 
-// The databases this thread is inside a Transaction() of. Calling back into the same Database
-// (instead of the session) from fn would deadlock on the writer, so it is refused instead.
-thread_local std::vector<const void*> t_open_transactions;
-
-bool InTransactionOn(const void* db) {
-  return std::find(t_open_transactions.begin(), t_open_transactions.end(), db) !=
-         t_open_transactions.end();
-}
-
-class TransactionMark {
- public:
-  explicit TransactionMark(const void* db) { t_open_transactions.push_back(db); }
-  ~TransactionMark() { t_open_transactions.pop_back(); }
-  TransactionMark(const TransactionMark&) = delete;
-  TransactionMark& operator=(const TransactionMark&) = delete;
-};
-
-
 // After "UNIQUE constraint failed: t.c" keep "t.c": names no values and no SQL.
 std::string ConstraintDetail(const char* msg) {
   std::string_view m = msg ? msg : "";
@@ -479,11 +461,6 @@ class SqliteDatabase final : public Database {
     SqliteDatabase& db_;
     bool held_ = false;
   };
-
-  static Error ReentryError() {
-    log::Error("Database called from inside its own Transaction; use the session passed to fn");
-    return Internal("database used re-entrantly inside a transaction");
-  }
 
   std::mutex writer_mu_;
   std::condition_variable writer_cv_;
