@@ -80,7 +80,9 @@ class TestDatabase {
 
   ~TestDatabase() {
     db_.reset();
-    if (admin_) EXPECT_OK(admin_->Query("DROP DATABASE IF EXISTS " + db_name_ + " WITH (FORCE)"));
+    if (admin_) {
+      EXPECT_OK(admin_->Query("DROP DATABASE IF EXISTS " + db_name_ + " WITH (FORCE)"));
+    }
     if (!dir_.empty()) {
       std::error_code ec;
       std::filesystem::remove_all(dir_, ec);

@@ -1,6 +1,7 @@
 #include "api/http/server.h"
 
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/ssl.hpp>
@@ -131,7 +132,11 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
 
   static asio::awaitable<void> Accept(std::shared_ptr<Impl> self, tcp::acceptor* acceptor) {
     for (;;) {
-      auto [ec, socket] = co_await acceptor->async_accept(asio::make_strand(self->ioc), kTuple);
+      // One IO thread needs no strand per connection; several do.
+      asio::any_io_executor executor = self->options.io_threads == 1
+                                           ? asio::any_io_executor(self->ioc.get_executor())
+                                           : asio::any_io_executor(asio::make_strand(self->ioc));
+      auto [ec, socket] = co_await acceptor->async_accept(executor, kTuple);
       if (ec) {
         if (self->stopping || ec == asio::error::operation_aborted) co_return;
         // EMFILE and friends: back off briefly instead of spinning.
@@ -146,8 +151,8 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
         continue;
       }
       socket.set_option(tcp::no_delay(true), ec);
-      auto executor = socket.get_executor();
-      asio::co_spawn(executor, self->Session(self, std::move(socket)), asio::detached);
+      auto socket_executor = socket.get_executor();
+      asio::co_spawn(socket_executor, self->Session(self, std::move(socket)), asio::detached);
     }
   }
 
@@ -178,6 +183,8 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
         Unregister(conn.get());
       } else {
         auto stream = std::make_shared<beast::tcp_stream>(std::move(socket));
+        beast::error_code ignored;
+        stream->socket().non_blocking(true, ignored);  // lets Write try a direct send first
         auto conn = Register(stream);
         co_await Serve(*stream, *conn, remote);
         beast::error_code ec;
@@ -211,6 +218,42 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
   void Unregister(Connection* conn) {
     std::lock_guard lock(conns_mu);
     conns.erase(conn);
+  }
+
+  // String responses (every API answer) are serialized by hand into one buffer and sent with one
+  // call, tried at once without waiting on plain TCP: Beast's general serializer and a posted
+  // write cost about half of a small request's CPU (docs/benchmarks.md).
+  template <class Stream>
+  asio::awaitable<beast::error_code> Write(Stream& stream, StringResponse& msg, bool head_only) {
+    std::string out;
+    out.reserve(192 + msg.body().size());
+    out += msg.version() == 10 ? "HTTP/1.0 " : "HTTP/1.1 ";
+    out += std::to_string(msg.result_int());
+    out += ' ';
+    out += msg.reason();
+    out += "\r\n";
+    for (const auto& field : msg.base()) {
+      out += field.name_string();
+      out += ": ";
+      out += field.value();
+      out += "\r\n";
+    }
+    out += "\r\n";
+    if (!head_only) out += msg.body();
+    std::size_t sent = 0;
+    if constexpr (std::is_same_v<Stream, beast::tcp_stream>) {
+      beast::error_code ec;
+      sent = stream.socket().write_some(asio::buffer(out), ec);  // the socket is non-blocking
+      if (ec == asio::error::would_block || ec == asio::error::try_again) {
+        sent = 0;
+      } else if (ec) {
+        co_return ec;
+      }
+      if (sent == out.size()) co_return beast::error_code{};
+    }
+    beast::get_lowest_layer(stream).expires_after(options.write_timeout);
+    auto [ec, n] = co_await asio::async_write(stream, asio::buffer(out.data() + sent, out.size() - sent), kTuple);
+    co_return ec;
   }
 
   template <class Stream, class Message>

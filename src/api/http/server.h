@@ -34,6 +34,9 @@ struct HttpServerOptions {
   std::chrono::milliseconds idle_timeout{75'000};    // keep-alive wait for the next request
   std::chrono::milliseconds write_timeout{60'000};   // whole response
   std::size_t max_connections = 10'000;
+  // Threads running the io_context. Exactly 1 lets connections skip their strand; anything else
+  // (0: unknown) gives each connection one.
+  int io_threads = 0;
   bool access_log = true;
   CorsOptions cors;
   std::optional<TlsOptions> tls;

@@ -58,6 +58,7 @@ class HttpServerTest : public ::testing::Test {
   void StartServer(HttpServerOptions options = {}, const StaticFiles* files = nullptr) {
     options.listen = {"127.0.0.1:0"};
     options.access_log = false;
+    options.io_threads = 2;  // the two threads below
     server_ = std::make_unique<HttpServer>(ioc_, options, router_, metrics_, files);
     auto bound = server_->Listen();
     ASSERT_TRUE(bound.ok()) << bound.error().message;

@@ -5,6 +5,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/json/object.hpp>
+#include <boost/json/serialize.hpp>
 #include <chrono>
 #include <future>
 #include <memory>
@@ -110,10 +111,11 @@ void AddSystemRoutes(Router& router, Metrics& metrics, asio::thread_pool& worker
     co_return res;
   });
 
-  router.Add(bhttp::verb::get, "/api/v1/version", [info](RequestContext& ctx) -> asio::awaitable<Response> {
-    co_return Json(bhttp::status::ok, boost::json::object{{"name", "veza"}, {"version", info.version},
-                                                          {"roles", info.roles}},
-                   ctx.request);
+  // Built once: it never changes while the process runs.
+  auto version_body = std::make_shared<const std::string>(boost::json::serialize(
+      boost::json::object{{"name", "veza"}, {"version", info.version}, {"roles", info.roles}}));
+  router.Add(bhttp::verb::get, "/api/v1/version", [version_body](RequestContext& ctx) -> asio::awaitable<Response> {
+    co_return Text(bhttp::status::ok, *version_body, "application/json", ctx.request);
   });
 }
 
