@@ -34,7 +34,8 @@ Result<Backends> OpenAndMigrate(const ServeOptions& options) {
   log::Info("opening backends", {{"database", RedactUrl(options.backends.database)},
                                  {"blobs", RedactUrl(options.backends.blobs)},
                                  {"bus", RedactUrl(options.backends.bus)},
-                                 {"cache", RedactUrl(options.backends.cache)}});
+                                 {"cache", RedactUrl(options.backends.cache)},
+                                 {"mail", RedactUrl(options.backends.mail)}});
   VEZA_ASSIGN_OR_RETURN(Backends backends, OpenBackends(options.backends));
   auto applied = ApplyMigrations(*backends.database, EmbeddedMigrations(backends.database->Dialect()));
   if (!applied.ok()) {
@@ -85,11 +86,16 @@ int Serve(const ServeOptions& options) {
     return 1;
   }
   auth::AdminService admin(*backends.database, *backends.cache, clock);
-  RegisterRoutes(router, {metrics, workers, backends, auth, admin, roles});
+  auth::EmailOptions email_options;
+  email_options.public_url = options.public_url;
+  auth::EmailService email(*backends.database, *backends.cache, *backends.mailer, clock, email_options);
+  RegisterRoutes(router, {metrics, workers, backends, auth, admin, email, roles});
 
   std::unique_ptr<http::HttpServer> server;
   if (options.roles.count("http")) {
-    server = std::make_unique<http::HttpServer>(ioc, options.http, router, metrics,
+    http::HttpServerOptions http_options = options.http;
+    http_options.io_threads = options.io_threads;
+    server = std::make_unique<http::HttpServer>(ioc, http_options, router, metrics,
                                                 static_files.Enabled() ? &static_files : nullptr);
     auto bound = server->Listen();
     if (!bound.ok()) {

@@ -9,6 +9,8 @@
 #include "backends/bus_nats/nats_event_bus.h"
 #include "backends/cache_memory/memory_cache.h"
 #include "backends/cache_redis/redis_cache.h"
+#include "backends/mailer_outbox/outbox_mailer.h"
+#include "backends/mailer_smtp/smtp_mailer.h"
 #include "backends/postgres/postgres_database.h"
 #include "backends/sqlite/sqlite_database.h"
 #include "base/url.h"
@@ -73,6 +75,14 @@ Result<std::unique_ptr<Cache>> OpenCache(std::string_view url) {
   return Open<Cache>("cache", url, registry);
 }
 
+Result<std::unique_ptr<Mailer>> OpenMailer(std::string_view url, Database& db) {
+  const std::map<std::string, Factory<Mailer>, std::less<>> registry = {
+      {"outbox", [&db](std::string_view u) { return OpenOutboxMailer(u, db); }},
+      {"smtp", OpenSmtpMailer},
+  };
+  return Open<Mailer>("mail", url, registry);
+}
+
 Result<Backends> OpenBackends(const BackendUrls& urls) {
   Backends b;
   auto wrap = [](std::string_view setting, std::string_view url, Error e) {
@@ -91,6 +101,9 @@ Result<Backends> OpenBackends(const BackendUrls& urls) {
   auto cache = OpenCache(urls.cache);
   if (!cache.ok()) return wrap("cache", urls.cache, cache.take_error());
   b.cache = std::move(cache).value();
+  auto mailer = OpenMailer(urls.mail, *b.database);
+  if (!mailer.ok()) return wrap("mail", urls.mail, mailer.take_error());
+  b.mailer = std::move(mailer).value();
   return b;
 }
 

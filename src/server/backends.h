@@ -7,6 +7,7 @@
 #include "ports/cache.h"
 #include "ports/database.h"
 #include "ports/event_bus.h"
+#include "ports/mailer.h"
 #include "server/config.h"
 
 namespace veza::server {
@@ -16,14 +17,16 @@ struct Backends {
   std::unique_ptr<BlobStore> blobs;
   std::unique_ptr<EventBus> bus;
   std::unique_ptr<Cache> cache;
+  std::unique_ptr<Mailer> mailer;  // outbox:// writes to database, so it is opened after it
 };
 
 Result<std::unique_ptr<Database>> OpenDatabase(std::string_view url);
 Result<std::unique_ptr<BlobStore>> OpenBlobStore(std::string_view url);
 Result<std::unique_ptr<EventBus>> OpenEventBus(std::string_view url);
 Result<std::unique_ptr<Cache>> OpenCache(std::string_view url);
+Result<std::unique_ptr<Mailer>> OpenMailer(std::string_view url, Database& db);
 
-// Opens all four; the first failure names the setting and the (redacted) URL.
+// Opens all five; the first failure names the setting and the (redacted) URL.
 Result<Backends> OpenBackends(const BackendUrls& urls);
 
 }  // namespace veza::server

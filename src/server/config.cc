@@ -54,6 +54,10 @@ Result<CommandLine> ParseCommandLine(int argc, const char* const* argv, ParseExi
       ->envname("VEZA_BUS")->capture_default_str();
   app.add_option("--cache", o.backends.cache, "Cache URL: memory://[?max_entries=N] or redis://HOST:PORT[/DB]")
       ->envname("VEZA_CACHE")->capture_default_str();
+  app.add_option("--mail", o.backends.mail, "Mailer URL: outbox:// (stored in the database) or smtp://[USER:PASS@]HOST:PORT?from=ADDRESS[&starttls=true]")
+      ->envname("VEZA_MAIL")->capture_default_str();
+  app.add_option("--public-url", o.public_url, "Public base URL of the web app, for links in mail")
+      ->envname("VEZA_PUBLIC_URL")->capture_default_str();
   app.add_option("--log-level", log_level, "debug, info, warn or error")
       ->envname("VEZA_LOG_LEVEL")->capture_default_str()
       ->check(CLI::IsMember({"debug", "info", "warn", "error"}));
@@ -170,6 +174,11 @@ Result<CommandLine> ParseCommandLine(int argc, const char* const* argv, ParseExi
   o.http.idle_timeout = Seconds(idle_timeout);
   o.http.write_timeout = Seconds(write_timeout);
   o.shutdown_grace = Seconds(grace);
+  while (!o.public_url.empty() && o.public_url.back() == '/') o.public_url.pop_back();
+  if (o.public_url.rfind("http://", 0) != 0 && o.public_url.rfind("https://", 0) != 0) {
+    exit = {2, "--public-url must start with http:// or https://\n"};
+    return InvalidArgument(exit.text);
+  }
   if (tls_cert.empty() != tls_key.empty()) {
     exit = {2, "--tls-cert and --tls-key go together\n"};
     return InvalidArgument(exit.text);

@@ -18,6 +18,7 @@ struct BackendUrls {
   std::string blobs = "file://./data/blobs";
   std::string bus = "inproc://";
   std::string cache = "memory://";
+  std::string mail = "outbox://";
 };
 
 struct ServeOptions {
@@ -25,6 +26,8 @@ struct ServeOptions {
   http::HttpServerOptions http;
   std::set<std::string> roles = {"http", "ws", "grpc", "media"};
   std::string web_root = "./web/dist";
+  // Base of the links in mail (password reset, email verification), without a trailing slash.
+  std::string public_url = "http://localhost:8080";
   int io_threads = 0;      // 0: one per core
   int worker_threads = 0;  // 0: max(4, 2 per core)
   std::chrono::milliseconds shutdown_grace{15'000};

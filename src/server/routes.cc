@@ -2,6 +2,7 @@
 
 #include "api/http/admin_routes.h"
 #include "api/http/auth_routes.h"
+#include "api/http/email_routes.h"
 #include "api/http/system_routes.h"
 
 namespace veza::server {
@@ -18,6 +19,7 @@ void RegisterRoutes(http::Router& router, RouteDeps deps) {
                         {VEZA_VERSION_STRING, deps.roles});
   http::AddAuthRoutes(router, deps.auth, deps.workers);
   http::AddAdminRoutes(router, deps.auth, deps.admin, deps.workers);
+  http::AddEmailRoutes(router, deps.auth, deps.email, deps.workers);
 }
 
 }  // namespace veza::server

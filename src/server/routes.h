@@ -9,6 +9,7 @@
 #include "server/backends.h"
 #include "services/auth/admin_service.h"
 #include "services/auth/auth_service.h"
+#include "services/auth/email_service.h"
 
 namespace veza::server {
 
@@ -18,6 +19,7 @@ struct RouteDeps {
   Backends& backends;
   auth::AuthService& auth;
   auth::AdminService& admin;
+  auth::EmailService& email;
   std::string roles;
 };
 

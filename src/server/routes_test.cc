@@ -16,12 +16,14 @@ TEST(Routes, EveryRouteIsInTheOpenApiDocumentAndBack) {
   boost::asio::thread_pool workers(1);
   veza::test::TempDir dir;
   auto backends = OpenBackends({"sqlite://" + (dir.path() / "db.sqlite").string(),
-                                "file://" + (dir.path() / "blobs").string(), "inproc://", "memory://"});
+                                "file://" + (dir.path() / "blobs").string(), "inproc://", "memory://",
+                                "outbox://"});
   ASSERT_TRUE(backends.ok()) << backends.error().message;
   SystemClock clock;
   auth::AuthService auth(*backends->database, *backends->cache, clock, {});
   auth::AdminService admin(*backends->database, *backends->cache, clock);
-  RegisterRoutes(router, {metrics, workers, backends.value(), auth, admin, "http"});
+  auth::EmailService email(*backends->database, *backends->cache, *backends->mailer, clock, {});
+  RegisterRoutes(router, {metrics, workers, backends.value(), auth, admin, email, "http"});
 
   auto documented = http::OpenApiOperations(http::OpenApiDocumentText());
   ASSERT_FALSE(documented.empty());

@@ -86,6 +86,17 @@ Result<std::optional<std::vector<std::string>>> OptionalStringArray(const json::
   return std::optional<std::vector<std::string>>(std::move(out));
 }
 
+// TOTP codes are 6 digits; recovery codes ("7kq2-mx9d-hw4p") fit in 32 bytes as typed.
+constexpr std::size_t kMaxCodeBytes = 32;
+
+Status CheckTotpCodeShape(std::string_view code) {
+  if (code.size() != 6) return InvalidArgument("field 'code' must be 6 digits");
+  for (char c : code) {
+    if (c < '0' || c > '9') return InvalidArgument("field 'code' must be 6 digits");
+  }
+  return Ok();
+}
+
 auth::ClientInfo ClientOf(const RequestContext& ctx) {
   return {ctx.remote_address, std::string(ctx.request[bhttp::field::user_agent].substr(0, 200))};
 }
@@ -187,9 +198,42 @@ void AddAuthRoutes(Router& router, auth::AuthService& auth, asio::thread_pool& w
     auto client = ClientOf(ctx);
     auto r = co_await RunBlocking(workers, [&] { return auth.Login(f[0], f[1], client); });
     if (!r.ok()) co_return Unauthorized(r.error(), ctx);
-    json::object body = TokensJson(r->tokens);
-    body["user"] = UserJson(r->user);
+    if (!r->signed_in) {
+      // The password was right and the account has TOTP: no tokens until the second step.
+      json::object challenge{{"mfa_required", true}, {"mfa_token", r->mfa_token}};
+      co_return NoStore(Json(bhttp::status::ok, challenge, ctx.request));
+    }
+    json::object body = TokensJson(r->signed_in->tokens);
+    body["user"] = UserJson(r->signed_in->user);
     co_return NoStore(Json(bhttp::status::ok, body, ctx.request));
+  });
+
+  // Second step of a login: {mfa_token, code} or {mfa_token, recovery_code}.
+  router.Add(bhttp::verb::post, "/api/v1/auth/login/2fa", [&](RequestContext& ctx) -> asio::awaitable<Response> {
+    auto body = ObjectBody(ctx, {"mfa_token", "code", "recovery_code"});
+    if (!body.ok()) co_return Problem(body.error(), ctx);
+    auto token = OptionalString(*body, "mfa_token", 128);
+    if (!token.ok()) co_return Problem(token.error(), ctx);
+    if (!token.value()) co_return Problem(InvalidArgument("missing field 'mfa_token'"), ctx);
+    auto code = OptionalString(*body, "code", kMaxCodeBytes);
+    if (!code.ok()) co_return Problem(code.error(), ctx);
+    auto recovery = OptionalString(*body, "recovery_code", kMaxCodeBytes);
+    if (!recovery.ok()) co_return Problem(recovery.error(), ctx);
+    if (code.value().has_value() == recovery.value().has_value()) {
+      co_return Problem(InvalidArgument("give exactly one of 'code' and 'recovery_code'"), ctx);
+    }
+    if (code.value()) {
+      auto shape = CheckTotpCodeShape(*code.value());
+      if (!shape.ok()) co_return Problem(shape.error(), ctx);
+    }
+    auth::SecondFactor kind = code.value() ? auth::SecondFactor::kTotpCode : auth::SecondFactor::kRecoveryCode;
+    std::string secret = code.value() ? *code.value() : *recovery.value();
+    auto client = ClientOf(ctx);
+    auto r = co_await RunBlocking(workers, [&] { return auth.CompleteLogin(*token.value(), kind, secret, client); });
+    if (!r.ok()) co_return Unauthorized(r.error(), ctx);
+    json::object out = TokensJson(r->tokens);
+    out["user"] = UserJson(r->user);
+    co_return NoStore(Json(bhttp::status::ok, out, ctx.request));
   });
 
   router.Add(bhttp::verb::post, "/api/v1/auth/refresh", [&](RequestContext& ctx) -> asio::awaitable<Response> {
@@ -311,6 +355,45 @@ void AddAuthRoutes(Router& router, auth::AuthService& auth, asio::thread_pool& w
              signed_in([&](RequestContext& ctx, auth::Principal who) -> asio::awaitable<Response> {
                std::string id(ctx.Param("id"));
                auto st = co_await RunBlocking(workers, [&] { return auth.RevokeSession(who, id); });
+               if (!st.ok()) co_return Problem(st.error(), ctx);
+               co_return NoContent(ctx);
+             }));
+
+  router.Add(bhttp::verb::post, "/api/v1/auth/2fa/totp",
+             signed_in([&](RequestContext& ctx, auth::Principal who) -> asio::awaitable<Response> {
+               auto fields = StringFields(ctx, {{"password", 1024}});
+               if (!fields.ok()) co_return Problem(fields.error(), ctx);
+               auto& f = fields.value();
+               auto e = co_await RunBlocking(workers, [&] { return auth.StartTotp(who, f[0]); });
+               if (!e.ok()) co_return Problem(e.error(), ctx);
+               json::array codes;
+               for (const std::string& c : e->recovery_codes) codes.emplace_back(c);
+               json::object body{{"secret", e->secret_base32},
+                                 {"otpauth_uri", e->otpauth_uri},
+                                 {"recovery_codes", std::move(codes)}};
+               co_return NoStore(Json(bhttp::status::ok, body, ctx.request));
+             }));
+
+  router.Add(bhttp::verb::post, "/api/v1/auth/2fa/totp/confirm",
+             signed_in([&](RequestContext& ctx, auth::Principal who) -> asio::awaitable<Response> {
+               auto fields = StringFields(ctx, {{"code", kMaxCodeBytes}});
+               if (!fields.ok()) co_return Problem(fields.error(), ctx);
+               auto& f = fields.value();
+               auto shape = CheckTotpCodeShape(f[0]);
+               if (!shape.ok()) co_return Problem(shape.error(), ctx);
+               auto st = co_await RunBlocking(workers, [&] { return auth.ConfirmTotp(who, f[0]); });
+               if (!st.ok()) co_return Problem(st.error(), ctx);
+               co_return NoContent(ctx);
+             }));
+
+  // code: a current TOTP code or an unused recovery code.
+  router.Add(bhttp::verb::delete_, "/api/v1/auth/2fa/totp",
+             signed_in([&](RequestContext& ctx, auth::Principal who) -> asio::awaitable<Response> {
+               auto fields = StringFields(ctx, {{"password", 1024}, {"code", kMaxCodeBytes}});
+               if (!fields.ok()) co_return Problem(fields.error(), ctx);
+               auto& f = fields.value();
+               if (f[1].empty()) co_return Problem(InvalidArgument("field 'code' must not be empty"), ctx);
+               auto st = co_await RunBlocking(workers, [&] { return auth.DisableTotp(who, f[0], f[1]); });
                if (!st.ok()) co_return Problem(st.error(), ctx);
                co_return NoContent(ctx);
              }));

@@ -11,6 +11,7 @@
 
 #include "base/ids.h"
 #include "base/log.h"
+#include "services/auth/totp.h"
 
 namespace veza::auth {
 namespace {
@@ -40,6 +41,35 @@ SqlValue Text(std::string_view s) { return SqlValue{std::string(s)}; }
 SqlValue Int(std::int64_t v) { return SqlValue{v}; }
 
 constexpr std::string_view kWrongPassword = "the password is wrong";
+constexpr std::string_view kBadMfaToken = "the sign-in challenge is invalid or expired";
+constexpr std::string_view kWrongCode = "the code is wrong";
+constexpr std::chrono::minutes kMfaTtl{5};
+constexpr std::string_view kTotpIssuer = "Veza";
+
+std::string MfaKey(std::string_view token_hash) { return "auth:mfa:" + std::string(token_hash); }
+std::string MfaFailKey(std::string_view token_hash) { return "auth:mfa-fail:" + std::string(token_hash); }
+std::string MfaDoneKey(std::string_view token_hash) { return "auth:mfa-done:" + std::string(token_hash); }
+// Wrong second factors per user. Unlike the failed-login count, a right password does not
+// reset it, so knowing the password never buys more code guesses.
+std::string SecondFactorFailKey(std::string_view user_id) { return "auth:rl:2fa-fail:" + std::string(user_id); }
+
+bool IsTotpCodeShape(std::string_view code) {
+  if (code.size() != 6) return false;
+  for (char c : code) {
+    if (c < '0' || c > '9') return false;
+  }
+  return true;
+}
+
+// Recovery codes as typed: letters, digits, dashes and spaces, at most 32 bytes.
+bool IsRecoveryCodeShape(std::string_view code) {
+  if (code.empty() || code.size() > 32) return false;
+  for (char c : code) {
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == ' ';
+    if (!ok) return false;
+  }
+  return true;
+}
 
 // Decodes UTF-8 strictly (no overlong forms, surrogates or values past U+10FFFF) and calls
 // cp(code_point) for each; false on the first invalid sequence or when cp returns false.
@@ -239,7 +269,7 @@ Result<SignedIn> AuthService::Register(std::string_view username, std::string_vi
   return SignedIn{std::move(user), std::move(tokens)};
 }
 
-Result<SignedIn> AuthService::Login(std::string_view login, std::string_view password, const ClientInfo& client) {
+Result<LoginOutcome> AuthService::Login(std::string_view login, std::string_view password, const ClientInfo& client) {
   if (login.empty() || login.size() > 254 || password.size() > kMaxPasswordBytes) {
     return Error{ErrorCode::kUnauthenticated, std::string(kBadCredentials)};
   }
@@ -268,14 +298,181 @@ Result<SignedIn> AuthService::Login(std::string_view login, std::string_view pas
     return Error{ErrorCode::kUnauthenticated, std::string(kBadCredentials)};
   }
   if (user->suspended) return Error{ErrorCode::kPermissionDenied, "this account is suspended"};
-  (void)cache_.Delete(account_key);
   if (NeedsRehash(*user->password_hash, options_.password)) {
     // Settings rose since this hash was made: upgrade it now that we hold the password.
     auto upgraded = HashPassword(password, options_.password);
     if (upgraded.ok()) (void)users_.SetPasswordHash(user->id, *upgraded, NowMs());
   }
+  VEZA_ASSIGN_OR_RETURN(QueryResult totp, db_.Query(
+      "SELECT 1 FROM user_totp WHERE user_id = $1 AND confirmed_at IS NOT NULL", {Text(user->id)}));
+  if (!totp.rows.empty()) {
+    // The failure count stays: otherwise every right password would buy fresh code guesses.
+    std::string token = NewRefreshToken();  // 256 random bits
+    VEZA_TRY(cache_.Set(MfaKey(Sha256Hex(token)), user->id, kMfaTtl));
+    LoginOutcome out;
+    out.mfa_token = std::move(token);
+    return out;
+  }
+  (void)cache_.Delete(account_key);
+  VEZA_ASSIGN_OR_RETURN(TokenPair tokens, OpenSession(*user, client));
+  LoginOutcome out;
+  out.signed_in = SignedIn{std::move(user).value(), std::move(tokens)};
+  return out;
+}
+
+Status AuthService::CheckAccountBudget(const std::string& account_key) {
+  if (auto failures = cache_.Get(account_key); failures.ok() && failures->has_value()) {
+    std::int64_t count = 0;
+    std::from_chars((**failures).data(), (**failures).data() + (**failures).size(), count);
+    if (count >= options_.max_failed_logins_per_hour) {
+      return Error{ErrorCode::kRateLimited, "too many failed logins for this account; try again later"};
+    }
+  }
+  return Ok();
+}
+
+Result<bool> AuthService::SpendSecondFactor(const std::string& user_id, SecondFactor kind, std::string_view code) {
+  if (kind == SecondFactor::kRecoveryCode) {
+    if (!IsRecoveryCodeShape(code)) return false;
+    // Spent by a conditional UPDATE, so two requests racing with one code cannot both win.
+    VEZA_ASSIGN_OR_RETURN(QueryResult spent, db_.Query(
+        "UPDATE totp_recovery_codes SET used_at = $3 WHERE user_id = $1 AND code_hash = $2 AND used_at IS NULL "
+        "AND EXISTS (SELECT 1 FROM user_totp t WHERE t.user_id = $1 AND t.confirmed_at IS NOT NULL)",
+        {Text(user_id), Text(HashRecoveryCode(code, user_id)), Int(NowMs())}));
+    if (spent.affected_rows == 1) log::Info("security: recovery code used", {{"user_id", user_id}});
+    return spent.affected_rows == 1;
+  }
+  if (!IsTotpCodeShape(code)) return false;
+  VEZA_ASSIGN_OR_RETURN(QueryResult r, db_.Query(
+      "SELECT secret, last_step FROM user_totp WHERE user_id = $1 AND confirmed_at IS NOT NULL", {Text(user_id)}));
+  if (r.rows.empty()) return false;
+  auto secret = Base32Decode(r.rows[0].Text(0));
+  if (!secret.ok()) {
+    log::Error("security: unreadable TOTP secret", {{"user_id", user_id}});
+    return false;
+  }
+  std::int64_t step = 0;
+  if (!VerifyTotp(*secret, code, NowMs() / 1000, 1, &step)) return false;
+  if (step <= r.rows[0].Int(1)) return false;  // replayed
+  // Conditional: of two requests racing with codes of one step, only one moves last_step.
+  VEZA_ASSIGN_OR_RETURN(QueryResult moved, db_.Query(
+      "UPDATE user_totp SET last_step = $2 WHERE user_id = $1 AND last_step < $2 AND confirmed_at IS NOT NULL",
+      {Text(user_id), Int(step)}));
+  return moved.affected_rows == 1;
+}
+
+Result<SignedIn> AuthService::CompleteLogin(std::string_view mfa_token, SecondFactor kind, std::string_view code,
+                                            const ClientInfo& client) {
+  if (mfa_token.empty() || mfa_token.size() > 128) return Error{ErrorCode::kUnauthenticated, std::string(kBadMfaToken)};
+  VEZA_TRY(CheckRate("auth:rl:login-ip:" + client.ip, options_.max_logins_per_minute_per_ip, std::chrono::seconds(60)));
+  std::string token_hash = Sha256Hex(mfa_token);
+  VEZA_ASSIGN_OR_RETURN(std::optional<std::string> user_id, cache_.Get(MfaKey(token_hash)));
+  if (!user_id) return Error{ErrorCode::kUnauthenticated, std::string(kBadMfaToken)};
+  auto user = users_.FindById(*user_id);
+  if (!user.ok()) {
+    if (user.error().code == ErrorCode::kNotFound) return Error{ErrorCode::kUnauthenticated, std::string(kBadMfaToken)};
+    return user.take_error();
+  }
+  if (user->suspended) return Error{ErrorCode::kPermissionDenied, "this account is suspended"};
+  std::string account_key = "auth:rl:login-fail:" + FoldKey(user->username);
+  VEZA_TRY(CheckAccountBudget(account_key));
+  VEZA_TRY(CheckAccountBudget(SecondFactorFailKey(user->id)));
+  VEZA_ASSIGN_OR_RETURN(bool right, SpendSecondFactor(user->id, kind, code));
+  if (!right) {
+    (void)cache_.Increment(account_key, 1, std::chrono::hours(1));
+    (void)cache_.Increment(SecondFactorFailKey(user->id), 1, std::chrono::hours(1));
+    auto failures = cache_.Increment(MfaFailKey(token_hash), 1, kMfaTtl);
+    if (!failures.ok() || *failures >= kMaxMfaFailures) (void)cache_.Delete(MfaKey(token_hash));
+    log::Warn("security: wrong second factor", {{"user_id", user->id}, {"ip", client.ip}});
+    return Error{ErrorCode::kUnauthenticated, std::string(kWrongCode)};
+  }
+  // Single use even when two right codes race: only the first claim opens a session.
+  VEZA_ASSIGN_OR_RETURN(bool first, cache_.SetIfAbsent(MfaDoneKey(token_hash), "1", kMfaTtl));
+  (void)cache_.Delete(MfaKey(token_hash));
+  if (!first) return Error{ErrorCode::kUnauthenticated, std::string(kBadMfaToken)};
+  (void)cache_.Delete(MfaFailKey(token_hash));
+  (void)cache_.Delete(account_key);
+  (void)cache_.Delete(SecondFactorFailKey(user->id));
   VEZA_ASSIGN_OR_RETURN(TokenPair tokens, OpenSession(*user, client));
   return SignedIn{std::move(user).value(), std::move(tokens)};
+}
+
+Result<TotpEnrolment> AuthService::StartTotp(const Principal& who, std::string_view password) {
+  VEZA_ASSIGN_OR_RETURN(User user, Reauthenticate(who, password));
+  TotpEnrolment out;
+  std::string secret = NewTotpSecret();
+  out.secret_base32 = Base32Encode(secret);
+  out.otpauth_uri = OtpauthUri(kTotpIssuer, user.username, secret);
+  out.recovery_codes = NewRecoveryCodes(10);
+  std::int64_t now_ms = NowMs();
+  VEZA_TRY(db_.Transaction([&](SqlSession& tx) -> Status {
+    VEZA_ASSIGN_OR_RETURN(QueryResult enabled, tx.Query(
+        "SELECT 1 FROM user_totp WHERE user_id = $1 AND confirmed_at IS NOT NULL", {Text(user.id)}));
+    if (!enabled.rows.empty()) return Conflict("two-factor authentication is already enabled");
+    VEZA_TRY(tx.Query("DELETE FROM user_totp WHERE user_id = $1", {Text(user.id)}));
+    VEZA_TRY(tx.Query("DELETE FROM totp_recovery_codes WHERE user_id = $1", {Text(user.id)}));
+    // A concurrent enrolment that got here first makes this fail on the primary key.
+    VEZA_TRY(tx.Query("INSERT INTO user_totp (user_id, secret, confirmed_at, last_step, created_at) "
+                      "VALUES ($1, $2, NULL, -1, $3)",
+                      {Text(user.id), Text(out.secret_base32), Int(now_ms)}));
+    for (const std::string& code : out.recovery_codes) {
+      VEZA_TRY(tx.Query("INSERT INTO totp_recovery_codes (user_id, code_hash, used_at) VALUES ($1, $2, NULL)",
+                        {Text(user.id), Text(HashRecoveryCode(code, user.id))}));
+    }
+    return Ok();
+  }));
+  log::Info("security: TOTP enrolment started", {{"user_id", user.id}});
+  return out;
+}
+
+Status AuthService::ConfirmTotp(const Principal& who, std::string_view code) {
+  if (!IsTotpCodeShape(code)) return InvalidArgument("code must be 6 digits");
+  VEZA_ASSIGN_OR_RETURN(QueryResult r, db_.Query(
+      "SELECT secret, confirmed_at FROM user_totp WHERE user_id = $1", {Text(who.user_id)}));
+  if (r.rows.empty()) return Conflict("no two-factor enrolment is pending; start one first");
+  if (!r.rows[0].IsNull(1)) return Conflict("two-factor authentication is already enabled");
+  std::string stored = r.rows[0].Text(0);
+  auto secret = Base32Decode(stored);
+  if (!secret.ok()) return Internal("unreadable TOTP secret");
+  std::int64_t step = 0;
+  if (!VerifyTotp(*secret, code, NowMs() / 1000, 1, &step)) {
+    log::Warn("security: wrong TOTP confirmation code", {{"user_id", who.user_id}});
+    return Error{ErrorCode::kPermissionDenied, std::string(kWrongCode)};
+  }
+  // Only the enrolment whose secret was checked, and only once.
+  VEZA_ASSIGN_OR_RETURN(QueryResult done, db_.Query(
+      "UPDATE user_totp SET confirmed_at = $3, last_step = $4 WHERE user_id = $1 AND secret = $2 "
+      "AND confirmed_at IS NULL",
+      {Text(who.user_id), Text(stored), Int(NowMs()), Int(step)}));
+  if (done.affected_rows != 1) return Conflict("the enrolment changed; start again");
+  log::Info("security: TOTP enabled", {{"user_id", who.user_id}});
+  return Ok();
+}
+
+Status AuthService::DisableTotp(const Principal& who, std::string_view password, std::string_view code) {
+  VEZA_ASSIGN_OR_RETURN(User user, Reauthenticate(who, password));
+  VEZA_ASSIGN_OR_RETURN(QueryResult r, db_.Query(
+      "SELECT 1 FROM user_totp WHERE user_id = $1 AND confirmed_at IS NOT NULL", {Text(user.id)}));
+  if (r.rows.empty()) return Conflict("two-factor authentication is not enabled");
+  std::string account_key = "auth:rl:login-fail:" + FoldKey(user.username);
+  VEZA_TRY(CheckAccountBudget(account_key));
+  VEZA_TRY(CheckAccountBudget(SecondFactorFailKey(user.id)));
+  SecondFactor kind = IsTotpCodeShape(code) ? SecondFactor::kTotpCode : SecondFactor::kRecoveryCode;
+  VEZA_ASSIGN_OR_RETURN(bool right, SpendSecondFactor(user.id, kind, code));
+  if (!right) {
+    (void)cache_.Increment(account_key, 1, std::chrono::hours(1));
+    (void)cache_.Increment(SecondFactorFailKey(user.id), 1, std::chrono::hours(1));
+    log::Warn("security: wrong second factor", {{"user_id", user.id}, {"session_id", who.session_id}});
+    return Error{ErrorCode::kPermissionDenied, std::string(kWrongCode)};
+  }
+  VEZA_TRY(db_.Transaction([&](SqlSession& tx) -> Status {
+    VEZA_TRY(tx.Query("DELETE FROM totp_recovery_codes WHERE user_id = $1", {Text(user.id)}));
+    VEZA_TRY(tx.Query("DELETE FROM user_totp WHERE user_id = $1", {Text(user.id)}));
+    return Ok();
+  }));
+  (void)cache_.Delete(SecondFactorFailKey(user.id));
+  log::Info("security: TOTP disabled", {{"user_id", user.id}, {"session_id", who.session_id}});
+  return Ok();
 }
 
 Result<TokenPair> AuthService::OpenSession(const User& user, const ClientInfo& client) {

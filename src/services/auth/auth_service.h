@@ -50,6 +50,22 @@ struct SignedIn {
   TokenPair tokens;
 };
 
+// What a correct password earns: either a session, or (when the account has confirmed TOTP) a
+// second-step challenge to complete with CompleteLogin.
+struct LoginOutcome {
+  std::optional<SignedIn> signed_in;
+  std::string mfa_token;  // set instead of signed_in: opaque, single-use, 5 minutes
+};
+
+// POST /auth/2fa/totp: shown once. recovery_codes are stored only hashed.
+struct TotpEnrolment {
+  std::string secret_base32;
+  std::string otpauth_uri;
+  std::vector<std::string> recovery_codes;
+};
+
+enum class SecondFactor { kTotpCode, kRecoveryCode };
+
 struct Principal {
   std::string user_id;
   std::string session_id;
@@ -90,8 +106,27 @@ class AuthService {
   Result<SignedIn> Register(std::string_view username, std::string_view email,
                             std::string_view password, const ClientInfo& client);
   // login is a username or an email. Every failure says the same thing, whether or not the
-  // account exists, and takes about as long.
-  Result<SignedIn> Login(std::string_view login, std::string_view password, const ClientInfo& client);
+  // account exists, and takes about as long. With confirmed TOTP a right password yields only an
+  // mfa_token (and does not reset the account's failed-login count; CompleteLogin does).
+  Result<LoginOutcome> Login(std::string_view login, std::string_view password, const ClientInfo& client);
+  // The second step: a TOTP code (a step at or below the last accepted one is a replay) or an
+  // unused recovery code (spent here). A wrong code is kUnauthenticated and counts against the
+  // token (invalidated after kMaxMfaFailures) and the account's failed-login budget. An unknown,
+  // expired or spent token is kUnauthenticated.
+  Result<SignedIn> CompleteLogin(std::string_view mfa_token, SecondFactor kind, std::string_view code,
+                                 const ClientInfo& client);
+
+  // TOTP enrolment (RFC 6238). Start re-authenticates with the password, replaces any
+  // unconfirmed enrolment (kConflict when TOTP is already enabled) and makes ten recovery codes.
+  Result<TotpEnrolment> StartTotp(const Principal& who, std::string_view password);
+  // Enables TOTP with the first code (window +-1). kPermissionDenied on a wrong code, kConflict
+  // when no enrolment is pending.
+  Status ConfirmTotp(const Principal& who, std::string_view code);
+  // Disables TOTP and deletes the recovery codes: needs the password and a current code or an
+  // unused recovery code (kPermissionDenied otherwise; counted as failed logins). kConflict when
+  // TOTP is not enabled.
+  Status DisableTotp(const Principal& who, std::string_view password, std::string_view code);
+  static constexpr int kMaxMfaFailures = 5;  // wrong codes per mfa_token
   Result<TokenPair> Refresh(std::string_view refresh_token, const ClientInfo& client);
   Status Logout(const Principal& who);
   Status LogoutEverywhere(const Principal& who);
@@ -129,6 +164,10 @@ class AuthService {
   // Loads who's account and checks password against it (re-authentication).
   Result<User> Reauthenticate(const Principal& who, std::string_view password);
   Result<std::vector<std::string>> LoadLinks(std::string_view user_id);
+  Status CheckAccountBudget(const std::string& account_key);
+  // Checks a TOTP code (spending its step) or a recovery code (spending it) of user_id's
+  // confirmed TOTP; false when wrong, malformed, replayed or when TOTP is not enabled.
+  Result<bool> SpendSecondFactor(const std::string& user_id, SecondFactor kind, std::string_view code);
   std::int64_t NowMs() const;
 
   Database& db_;
