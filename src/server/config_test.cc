@@ -86,6 +86,20 @@ TEST_F(ConfigTest, RejectsBadValuesWithExitTwo) {
   }
 }
 
+TEST_F(ConfigTest, MailAndPublicUrl) {
+  auto defaults = Parse({}, exit_);
+  ASSERT_TRUE(defaults.ok()) << exit_.text;
+  EXPECT_EQ(defaults->options.backends.mail, "outbox://");
+  EXPECT_EQ(defaults->options.public_url, "http://localhost:8080");
+  auto set = Parse({"--mail", "smtp://mx:25?from=a@b.example", "--public-url", "https://veza.example/"}, exit_);
+  ASSERT_TRUE(set.ok()) << exit_.text;
+  EXPECT_EQ(set->options.backends.mail, "smtp://mx:25?from=a@b.example");
+  EXPECT_EQ(set->options.public_url, "https://veza.example");  // trailing slash dropped
+  ParseExit bad{0, ""};
+  EXPECT_FALSE(Parse({"--public-url", "ftp://veza.example"}, bad).ok());
+  EXPECT_EQ(bad.exit_code, 2);
+}
+
 TEST_F(ConfigTest, HelpExitsZero) {
   auto cl = Parse({"--help"}, exit_);
   EXPECT_FALSE(cl.ok());
