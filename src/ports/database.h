@@ -34,6 +34,10 @@ struct Blob {
 // A bound parameter or a column value. NULL is std::monostate.
 using SqlValue = std::variant<std::monostate, std::int64_t, double, std::string, Blob>;
 
+// Shorthands for building parameter lists: {SqlText(id), SqlInt(now_ms)}.
+inline SqlValue SqlText(std::string_view s) { return SqlValue{std::string(s)}; }
+inline SqlValue SqlInt(std::int64_t v) { return SqlValue{v}; }
+
 class Row {
  public:
   explicit Row(std::vector<SqlValue> values) : values_(std::move(values)) {}

@@ -13,34 +13,6 @@ namespace json = boost::json;
 
 namespace {
 
-// The request body as an object holding only the named string fields, each present and at most
-// max bytes: anything else is a 400 that names the field.
-struct Field {
-  std::string_view name;
-  std::size_t max;
-};
-Result<std::vector<std::string>> StringFields(const RequestContext& ctx, std::initializer_list<Field> fields) {
-  VEZA_ASSIGN_OR_RETURN(json::value body, ParseJsonBody(ctx));
-  if (!body.is_object()) return InvalidArgument("request body must be a JSON object");
-  const json::object& obj = body.as_object();
-  for (const auto& kv : obj) {
-    bool known = false;
-    for (const Field& f : fields) known = known || kv.key() == f.name;
-    if (!known) return InvalidArgument("unknown field '" + std::string(kv.key()) + "'");
-  }
-  std::vector<std::string> out;
-  for (const Field& f : fields) {
-    auto it = obj.find(f.name);
-    if (it == obj.end()) return InvalidArgument("missing field '" + std::string(f.name) + "'");
-    if (!it->value().is_string()) return InvalidArgument("field '" + std::string(f.name) + "' must be a string");
-    const json::string& s = it->value().as_string();
-    if (s.size() > f.max) {
-      return InvalidArgument("field '" + std::string(f.name) + "' is longer than " + std::to_string(f.max) + " bytes");
-    }
-    out.emplace_back(s.data(), s.size());
-  }
-  return out;
-}
 
 // The request body as an object whose keys are all among allowed (else 400 naming the first
 // stranger). Fields are then read with the typed getters below, which also 400 by name.
@@ -159,11 +131,6 @@ StringResponse NoStore(StringResponse res) {
   return res;
 }
 
-StringResponse Unauthorized(const Error& e, const RequestContext& ctx) {
-  StringResponse res = Problem(e, ctx);
-  if (e.code == ErrorCode::kUnauthenticated) res.set(bhttp::field::www_authenticate, "Bearer realm=\"veza\"");
-  return res;
-}
 
 }  // namespace
 
@@ -178,7 +145,7 @@ Result<auth::Principal> Authenticate(auth::AuthService& auth, const RequestConte
 
 void AddAuthRoutes(Router& router, auth::AuthService& auth, asio::thread_pool& workers) {
   router.Add(bhttp::verb::post, "/api/v1/auth/register", [&](RequestContext& ctx) -> asio::awaitable<Response> {
-    auto fields = StringFields(ctx, {{"username", 64}, {"email", 254}, {"password", 1024}});
+    auto fields = ParseStringFields(ctx, {{"username", 64}, {"email", 254}, {"password", 1024}});
     if (!fields.ok()) co_return Problem(fields.error(), ctx);
     auto& f = fields.value();
     auto client = ClientOf(ctx);
@@ -192,12 +159,12 @@ void AddAuthRoutes(Router& router, auth::AuthService& auth, asio::thread_pool& w
   });
 
   router.Add(bhttp::verb::post, "/api/v1/auth/login", [&](RequestContext& ctx) -> asio::awaitable<Response> {
-    auto fields = StringFields(ctx, {{"login", 254}, {"password", 1024}});
+    auto fields = ParseStringFields(ctx, {{"login", 254}, {"password", 1024}});
     if (!fields.ok()) co_return Problem(fields.error(), ctx);
     auto& f = fields.value();
     auto client = ClientOf(ctx);
     auto r = co_await RunBlocking(workers, [&] { return auth.Login(f[0], f[1], client); });
-    if (!r.ok()) co_return Unauthorized(r.error(), ctx);
+    if (!r.ok()) co_return AuthProblem(r.error(), ctx);
     if (!r->signed_in) {
       // The password was right and the account has TOTP: no tokens until the second step.
       json::object challenge{{"mfa_required", true}, {"mfa_token", r->mfa_token}};
@@ -230,26 +197,26 @@ void AddAuthRoutes(Router& router, auth::AuthService& auth, asio::thread_pool& w
     std::string secret = code.value() ? *code.value() : *recovery.value();
     auto client = ClientOf(ctx);
     auto r = co_await RunBlocking(workers, [&] { return auth.CompleteLogin(*token.value(), kind, secret, client); });
-    if (!r.ok()) co_return Unauthorized(r.error(), ctx);
+    if (!r.ok()) co_return AuthProblem(r.error(), ctx);
     json::object out = TokensJson(r->tokens);
     out["user"] = UserJson(r->user);
     co_return NoStore(Json(bhttp::status::ok, out, ctx.request));
   });
 
   router.Add(bhttp::verb::post, "/api/v1/auth/refresh", [&](RequestContext& ctx) -> asio::awaitable<Response> {
-    auto fields = StringFields(ctx, {{"refresh_token", 128}});
+    auto fields = ParseStringFields(ctx, {{"refresh_token", 128}});
     if (!fields.ok()) co_return Problem(fields.error(), ctx);
     auto& f = fields.value();
     auto client = ClientOf(ctx);
     auto r = co_await RunBlocking(workers, [&] { return auth.Refresh(f[0], client); });
-    if (!r.ok()) co_return Unauthorized(r.error(), ctx);
+    if (!r.ok()) co_return AuthProblem(r.error(), ctx);
     co_return NoStore(Json(bhttp::status::ok, TokensJson(r.value()), ctx.request));
   });
 
   auto signed_in = [&](auto action) {
     return [&auth, &workers, action](RequestContext& ctx) -> asio::awaitable<Response> {
       auto who = co_await RunBlocking(workers, [&] { return Authenticate(auth, ctx); });
-      if (!who.ok()) co_return Unauthorized(who.error(), ctx);
+      if (!who.ok()) co_return AuthProblem(who.error(), ctx);
       co_return co_await action(ctx, who.value());
     };
   };
@@ -297,7 +264,7 @@ void AddAuthRoutes(Router& router, auth::AuthService& auth, asio::thread_pool& w
 
   router.Add(bhttp::verb::delete_, "/api/v1/users/me",
              signed_in([&](RequestContext& ctx, auth::Principal who) -> asio::awaitable<Response> {
-               auto fields = StringFields(ctx, {{"password", 1024}});
+               auto fields = ParseStringFields(ctx, {{"password", 1024}});
                if (!fields.ok()) co_return Problem(fields.error(), ctx);
                auto& f = fields.value();
                auto st = co_await RunBlocking(workers, [&] { return auth.DeleteAccount(who, f[0]); });
@@ -317,7 +284,7 @@ void AddAuthRoutes(Router& router, auth::AuthService& auth, asio::thread_pool& w
 
   router.Add(bhttp::verb::post, "/api/v1/auth/change-password",
              signed_in([&](RequestContext& ctx, auth::Principal who) -> asio::awaitable<Response> {
-               auto fields = StringFields(ctx, {{"current_password", 1024}, {"new_password", 1024}});
+               auto fields = ParseStringFields(ctx, {{"current_password", 1024}, {"new_password", 1024}});
                if (!fields.ok()) co_return Problem(fields.error(), ctx);
                auto& f = fields.value();
                auto st = co_await RunBlocking(workers, [&] { return auth.ChangePassword(who, f[0], f[1]); });
@@ -327,7 +294,7 @@ void AddAuthRoutes(Router& router, auth::AuthService& auth, asio::thread_pool& w
 
   router.Add(bhttp::verb::post, "/api/v1/auth/change-email",
              signed_in([&](RequestContext& ctx, auth::Principal who) -> asio::awaitable<Response> {
-               auto fields = StringFields(ctx, {{"password", 1024}, {"email", 254}});
+               auto fields = ParseStringFields(ctx, {{"password", 1024}, {"email", 254}});
                if (!fields.ok()) co_return Problem(fields.error(), ctx);
                auto& f = fields.value();
                auto me = co_await RunBlocking(workers, [&] { return auth.ChangeEmail(who, f[0], f[1]); });
@@ -361,7 +328,7 @@ void AddAuthRoutes(Router& router, auth::AuthService& auth, asio::thread_pool& w
 
   router.Add(bhttp::verb::post, "/api/v1/auth/2fa/totp",
              signed_in([&](RequestContext& ctx, auth::Principal who) -> asio::awaitable<Response> {
-               auto fields = StringFields(ctx, {{"password", 1024}});
+               auto fields = ParseStringFields(ctx, {{"password", 1024}});
                if (!fields.ok()) co_return Problem(fields.error(), ctx);
                auto& f = fields.value();
                auto e = co_await RunBlocking(workers, [&] { return auth.StartTotp(who, f[0]); });
@@ -376,7 +343,7 @@ void AddAuthRoutes(Router& router, auth::AuthService& auth, asio::thread_pool& w
 
   router.Add(bhttp::verb::post, "/api/v1/auth/2fa/totp/confirm",
              signed_in([&](RequestContext& ctx, auth::Principal who) -> asio::awaitable<Response> {
-               auto fields = StringFields(ctx, {{"code", kMaxCodeBytes}});
+               auto fields = ParseStringFields(ctx, {{"code", kMaxCodeBytes}});
                if (!fields.ok()) co_return Problem(fields.error(), ctx);
                auto& f = fields.value();
                auto shape = CheckTotpCodeShape(f[0]);
@@ -389,7 +356,7 @@ void AddAuthRoutes(Router& router, auth::AuthService& auth, asio::thread_pool& w
   // code: a current TOTP code or an unused recovery code.
   router.Add(bhttp::verb::delete_, "/api/v1/auth/2fa/totp",
              signed_in([&](RequestContext& ctx, auth::Principal who) -> asio::awaitable<Response> {
-               auto fields = StringFields(ctx, {{"password", 1024}, {"code", kMaxCodeBytes}});
+               auto fields = ParseStringFields(ctx, {{"password", 1024}, {"code", kMaxCodeBytes}});
                if (!fields.ok()) co_return Problem(fields.error(), ctx);
                auto& f = fields.value();
                if (f[1].empty()) co_return Problem(InvalidArgument("field 'code' must not be empty"), ctx);

@@ -73,6 +73,36 @@ Result<boost::json::value> ParseJsonBody(const RequestContext& ctx) {
   return parser.release();
 }
 
+Result<std::vector<std::string>> ParseStringFields(const RequestContext& ctx,
+                                                   std::initializer_list<JsonField> fields) {
+  VEZA_ASSIGN_OR_RETURN(boost::json::value body, ParseJsonBody(ctx));
+  if (!body.is_object()) return InvalidArgument("request body must be a JSON object");
+  const boost::json::object& obj = body.as_object();
+  for (const auto& kv : obj) {
+    bool known = false;
+    for (const JsonField& f : fields) known = known || kv.key() == f.name;
+    if (!known) return InvalidArgument("unknown field '" + std::string(kv.key()) + "'");
+  }
+  std::vector<std::string> out;
+  for (const JsonField& f : fields) {
+    auto it = obj.find(f.name);
+    if (it == obj.end()) return InvalidArgument("missing field '" + std::string(f.name) + "'");
+    if (!it->value().is_string()) return InvalidArgument("field '" + std::string(f.name) + "' must be a string");
+    const boost::json::string& s = it->value().as_string();
+    if (s.size() > f.max) {
+      return InvalidArgument("field '" + std::string(f.name) + "' is longer than " + std::to_string(f.max) + " bytes");
+    }
+    out.emplace_back(s.data(), s.size());
+  }
+  return out;
+}
+
+StringResponse AuthProblem(const Error& error, const RequestContext& ctx) {
+  StringResponse res = Problem(error, ctx);
+  if (error.code == ErrorCode::kUnauthenticated) res.set(bhttp::field::www_authenticate, "Bearer realm=\"veza\"");
+  return res;
+}
+
 unsigned StatusOf(const Response& r) {
   return std::visit([](const auto& m) { return m.result_int(); }, r);
 }

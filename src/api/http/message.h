@@ -6,6 +6,7 @@
 #include <boost/beast/http/string_body.hpp>
 #include <boost/json/value.hpp>
 #include <functional>
+#include <initializer_list>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -54,6 +55,18 @@ StringResponse Text(bhttp::status status, std::string body, std::string_view con
 // Parses the request body as a JSON value: 415 unless the content type is JSON, 400 with the
 // byte offset when malformed or nested deeper than 32 levels.
 Result<boost::json::value> ParseJsonBody(const RequestContext& ctx);
+
+// The request body as an object holding exactly the named string fields, each present and at
+// most max bytes: anything else (unknown, missing, wrong type, too long) is a 400 naming the field.
+struct JsonField {
+  std::string_view name;
+  std::size_t max;
+};
+Result<std::vector<std::string>> ParseStringFields(const RequestContext& ctx,
+                                                   std::initializer_list<JsonField> fields);
+
+// A problem for an authentication failure, with WWW-Authenticate on 401 (RFC 6750).
+StringResponse AuthProblem(const Error& error, const RequestContext& ctx);
 
 // Status, headers and body size of either response kind.
 unsigned StatusOf(const Response& r);

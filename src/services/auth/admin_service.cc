@@ -14,8 +14,6 @@ namespace {
 
 namespace json = boost::json;
 
-SqlValue Text(std::string_view s) { return SqlValue{std::string(s)}; }
-SqlValue Int(std::int64_t v) { return SqlValue{v}; }
 
 constexpr std::string_view kUserColumns = "id, username, email, role, suspended, created_at, updated_at";
 
@@ -34,7 +32,7 @@ User UserFromRow(const Row& r) {
 Result<User> ReadUser(SqlSession& s, std::string_view id) {
   if (!IsUuid(id)) return NotFound("no such user");
   VEZA_ASSIGN_OR_RETURN(QueryResult r, s.Query("SELECT " + std::string(kUserColumns) + " FROM users WHERE id = $1",
-                                               {Text(id)}));
+                                               {SqlText(id)}));
   if (r.rows.empty()) return NotFound("no such user");
   return UserFromRow(r.rows[0]);
 }
@@ -108,14 +106,14 @@ Result<UserPage> AdminService::ListUsers(const UserListQuery& q) {
   std::vector<SqlValue> params;
   std::vector<std::string> where;
   if (!q.query.empty()) {
-    params.push_back(Text(LikePrefix(FoldKey(q.query))));
+    params.push_back(SqlText(LikePrefix(FoldKey(q.query))));
     where.push_back("(username_key LIKE $1 ESCAPE '\\' OR email_key LIKE $1 ESCAPE '\\')");
   }
   if (!q.cursor.empty()) {
     VEZA_ASSIGN_OR_RETURN(auto after, DecodeCursor(q.cursor));
     std::string a = "$" + std::to_string(params.size() + 1), b = "$" + std::to_string(params.size() + 2);
-    params.push_back(Int(after.first));
-    params.push_back(Text(after.second));
+    params.push_back(SqlInt(after.first));
+    params.push_back(SqlText(after.second));
     where.push_back("(created_at > " + a + " OR (created_at = " + a + " AND id > " + b + "))");
   }
   for (std::size_t i = 0; i < where.size(); ++i) sql += (i == 0 ? " WHERE " : " AND ") + where[i];
@@ -154,21 +152,21 @@ Result<User> AdminService::UpdateUser(std::string_view actor_id, std::string_vie
     // Guarded by the role the check saw: a concurrent role change makes this a conflict.
     VEZA_ASSIGN_OR_RETURN(QueryResult updated, tx.Query(
         "UPDATE users SET role = $2, suspended = $3, updated_at = $4 WHERE id = $1 AND role = $5",
-        {Text(before.id), Text(RoleName(role)), Int(suspended ? 1 : 0), Int(now_ms), Text(RoleName(before.role))}));
+        {SqlText(before.id), SqlText(RoleName(role)), SqlInt(suspended ? 1 : 0), SqlInt(now_ms), SqlText(RoleName(before.role))}));
     if (updated.affected_rows != 1) return Conflict("the account changed meanwhile; try again");
     if (change.suspended && *change.suspended) {
       VEZA_ASSIGN_OR_RETURN(QueryResult live, tx.Query(
-          "SELECT id FROM sessions WHERE user_id = $1 AND revoked_at IS NULL", {Text(before.id)}));
+          "SELECT id FROM sessions WHERE user_id = $1 AND revoked_at IS NULL", {SqlText(before.id)}));
       for (const Row& row : live.rows) revoked_sessions.push_back(row.Text(0));
       VEZA_TRY(tx.Query("UPDATE sessions SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL",
-                        {Text(before.id), Int(now_ms)}));
+                        {SqlText(before.id), SqlInt(now_ms)}));
     }
     auto audit = [&](std::string_view action, json::object details) -> Status {
       details["reason"] = change.reason;
       VEZA_TRY(tx.Query("INSERT INTO audit_log (id, actor_id, action, target_type, target_id, details, created_at) "
                         "VALUES ($1, $2, $3, 'user', $4, $5, $6)",
-                        {Text(NewId()), Text(actor.id), Text(action), Text(before.id),
-                         Text(json::serialize(details)), Int(now_ms)}));
+                        {SqlText(NewId()), SqlText(actor.id), SqlText(action), SqlText(before.id),
+                         SqlText(json::serialize(details)), SqlInt(now_ms)}));
       return Ok();
     };
     if (change.role) {
@@ -208,7 +206,7 @@ Result<AuditPage> AdminService::ListAuditLog(std::string_view cursor, int limit_
   std::vector<SqlValue> params;
   if (!cursor.empty()) {
     VEZA_ASSIGN_OR_RETURN(auto before, DecodeCursor(cursor));
-    params = {Int(before.first), Text(before.second)};
+    params = {SqlInt(before.first), SqlText(before.second)};
     sql += " WHERE (created_at < $1 OR (created_at = $1 AND id < $2))";
   }
   sql += " ORDER BY created_at DESC, id DESC LIMIT " + std::to_string(limit + 1);

@@ -9,6 +9,7 @@
 #include <boost/json/serialize.hpp>
 #include <charconv>
 
+#include "base/digest.h"
 #include "base/ids.h"
 #include "base/log.h"
 #include "services/auth/totp.h"
@@ -19,17 +20,6 @@ namespace {
 constexpr std::string_view kBadCredentials = "wrong login or password";
 constexpr std::string_view kBadRefresh = "refresh token is invalid or expired";
 
-std::string Sha256Hex(std::string_view data) {
-  unsigned char digest[SHA256_DIGEST_LENGTH];
-  SHA256(reinterpret_cast<const unsigned char*>(data.data()), data.size(), digest);
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned char c : digest) {
-    out.push_back(kHex[c >> 4]);
-    out.push_back(kHex[c & 15]);
-  }
-  return out;
-}
 
 std::string NewRefreshToken() {
   unsigned char bytes[32];  // 256 bits
@@ -37,8 +27,6 @@ std::string NewRefreshToken() {
   return Base64UrlEncode(std::string_view(reinterpret_cast<const char*>(bytes), sizeof bytes));
 }
 
-SqlValue Text(std::string_view s) { return SqlValue{std::string(s)}; }
-SqlValue Int(std::int64_t v) { return SqlValue{v}; }
 
 constexpr std::string_view kWrongPassword = "the password is wrong";
 constexpr std::string_view kBadMfaToken = "the sign-in challenge is invalid or expired";
@@ -226,10 +214,10 @@ Status AuthService::LoadSigningKeys() {
       VEZA_ASSIGN_OR_RETURN(QueryResult marker, tx.Query(
           "INSERT INTO instance_settings (key, value, updated_at) VALUES ('auth.first_signing_key', $1, $2) "
           "ON CONFLICT (key) DO NOTHING",
-          {Text(key.kid()), Text(std::to_string(NowMs()))}));
+          {SqlText(key.kid()), SqlText(std::to_string(NowMs()))}));
       if (marker.affected_rows != 1) return Ok();
       VEZA_TRY(tx.Query("INSERT INTO signing_keys (kid, private_key_pem, created_at) VALUES ($1, $2, $3)",
-                        {Text(key.kid()), Text(pem), Int(NowMs())}));
+                        {SqlText(key.kid()), SqlText(pem), SqlInt(NowMs())}));
       created = true;
       return Ok();
     }));
@@ -304,7 +292,7 @@ Result<LoginOutcome> AuthService::Login(std::string_view login, std::string_view
     if (upgraded.ok()) (void)users_.SetPasswordHash(user->id, *upgraded, NowMs());
   }
   VEZA_ASSIGN_OR_RETURN(QueryResult totp, db_.Query(
-      "SELECT 1 FROM user_totp WHERE user_id = $1 AND confirmed_at IS NOT NULL", {Text(user->id)}));
+      "SELECT 1 FROM user_totp WHERE user_id = $1 AND confirmed_at IS NOT NULL", {SqlText(user->id)}));
   if (!totp.rows.empty()) {
     // The failure count stays: otherwise every right password would buy fresh code guesses.
     std::string token = NewRefreshToken();  // 256 random bits
@@ -338,13 +326,13 @@ Result<bool> AuthService::SpendSecondFactor(const std::string& user_id, SecondFa
     VEZA_ASSIGN_OR_RETURN(QueryResult spent, db_.Query(
         "UPDATE totp_recovery_codes SET used_at = $3 WHERE user_id = $1 AND code_hash = $2 AND used_at IS NULL "
         "AND EXISTS (SELECT 1 FROM user_totp t WHERE t.user_id = $1 AND t.confirmed_at IS NOT NULL)",
-        {Text(user_id), Text(HashRecoveryCode(code, user_id)), Int(NowMs())}));
+        {SqlText(user_id), SqlText(HashRecoveryCode(code, user_id)), SqlInt(NowMs())}));
     if (spent.affected_rows == 1) log::Info("security: recovery code used", {{"user_id", user_id}});
     return spent.affected_rows == 1;
   }
   if (!IsTotpCodeShape(code)) return false;
   VEZA_ASSIGN_OR_RETURN(QueryResult r, db_.Query(
-      "SELECT secret, last_step FROM user_totp WHERE user_id = $1 AND confirmed_at IS NOT NULL", {Text(user_id)}));
+      "SELECT secret, last_step FROM user_totp WHERE user_id = $1 AND confirmed_at IS NOT NULL", {SqlText(user_id)}));
   if (r.rows.empty()) return false;
   auto secret = Base32Decode(r.rows[0].Text(0));
   if (!secret.ok()) {
@@ -357,7 +345,7 @@ Result<bool> AuthService::SpendSecondFactor(const std::string& user_id, SecondFa
   // Conditional: of two requests racing with codes of one step, only one moves last_step.
   VEZA_ASSIGN_OR_RETURN(QueryResult moved, db_.Query(
       "UPDATE user_totp SET last_step = $2 WHERE user_id = $1 AND last_step < $2 AND confirmed_at IS NOT NULL",
-      {Text(user_id), Int(step)}));
+      {SqlText(user_id), SqlInt(step)}));
   return moved.affected_rows == 1;
 }
 
@@ -407,17 +395,17 @@ Result<TotpEnrolment> AuthService::StartTotp(const Principal& who, std::string_v
   std::int64_t now_ms = NowMs();
   VEZA_TRY(db_.Transaction([&](SqlSession& tx) -> Status {
     VEZA_ASSIGN_OR_RETURN(QueryResult enabled, tx.Query(
-        "SELECT 1 FROM user_totp WHERE user_id = $1 AND confirmed_at IS NOT NULL", {Text(user.id)}));
+        "SELECT 1 FROM user_totp WHERE user_id = $1 AND confirmed_at IS NOT NULL", {SqlText(user.id)}));
     if (!enabled.rows.empty()) return Conflict("two-factor authentication is already enabled");
-    VEZA_TRY(tx.Query("DELETE FROM user_totp WHERE user_id = $1", {Text(user.id)}));
-    VEZA_TRY(tx.Query("DELETE FROM totp_recovery_codes WHERE user_id = $1", {Text(user.id)}));
+    VEZA_TRY(tx.Query("DELETE FROM user_totp WHERE user_id = $1", {SqlText(user.id)}));
+    VEZA_TRY(tx.Query("DELETE FROM totp_recovery_codes WHERE user_id = $1", {SqlText(user.id)}));
     // A concurrent enrolment that got here first makes this fail on the primary key.
     VEZA_TRY(tx.Query("INSERT INTO user_totp (user_id, secret, confirmed_at, last_step, created_at) "
                       "VALUES ($1, $2, NULL, -1, $3)",
-                      {Text(user.id), Text(out.secret_base32), Int(now_ms)}));
+                      {SqlText(user.id), SqlText(out.secret_base32), SqlInt(now_ms)}));
     for (const std::string& code : out.recovery_codes) {
       VEZA_TRY(tx.Query("INSERT INTO totp_recovery_codes (user_id, code_hash, used_at) VALUES ($1, $2, NULL)",
-                        {Text(user.id), Text(HashRecoveryCode(code, user.id))}));
+                        {SqlText(user.id), SqlText(HashRecoveryCode(code, user.id))}));
     }
     return Ok();
   }));
@@ -428,7 +416,7 @@ Result<TotpEnrolment> AuthService::StartTotp(const Principal& who, std::string_v
 Status AuthService::ConfirmTotp(const Principal& who, std::string_view code) {
   if (!IsTotpCodeShape(code)) return InvalidArgument("code must be 6 digits");
   VEZA_ASSIGN_OR_RETURN(QueryResult r, db_.Query(
-      "SELECT secret, confirmed_at FROM user_totp WHERE user_id = $1", {Text(who.user_id)}));
+      "SELECT secret, confirmed_at FROM user_totp WHERE user_id = $1", {SqlText(who.user_id)}));
   if (r.rows.empty()) return Conflict("no two-factor enrolment is pending; start one first");
   if (!r.rows[0].IsNull(1)) return Conflict("two-factor authentication is already enabled");
   std::string stored = r.rows[0].Text(0);
@@ -443,7 +431,7 @@ Status AuthService::ConfirmTotp(const Principal& who, std::string_view code) {
   VEZA_ASSIGN_OR_RETURN(QueryResult done, db_.Query(
       "UPDATE user_totp SET confirmed_at = $3, last_step = $4 WHERE user_id = $1 AND secret = $2 "
       "AND confirmed_at IS NULL",
-      {Text(who.user_id), Text(stored), Int(NowMs()), Int(step)}));
+      {SqlText(who.user_id), SqlText(stored), SqlInt(NowMs()), SqlInt(step)}));
   if (done.affected_rows != 1) return Conflict("the enrolment changed; start again");
   log::Info("security: TOTP enabled", {{"user_id", who.user_id}});
   return Ok();
@@ -452,7 +440,7 @@ Status AuthService::ConfirmTotp(const Principal& who, std::string_view code) {
 Status AuthService::DisableTotp(const Principal& who, std::string_view password, std::string_view code) {
   VEZA_ASSIGN_OR_RETURN(User user, Reauthenticate(who, password));
   VEZA_ASSIGN_OR_RETURN(QueryResult r, db_.Query(
-      "SELECT 1 FROM user_totp WHERE user_id = $1 AND confirmed_at IS NOT NULL", {Text(user.id)}));
+      "SELECT 1 FROM user_totp WHERE user_id = $1 AND confirmed_at IS NOT NULL", {SqlText(user.id)}));
   if (r.rows.empty()) return Conflict("two-factor authentication is not enabled");
   std::string account_key = "auth:rl:login-fail:" + FoldKey(user.username);
   VEZA_TRY(CheckAccountBudget(account_key));
@@ -466,8 +454,8 @@ Status AuthService::DisableTotp(const Principal& who, std::string_view password,
     return Error{ErrorCode::kPermissionDenied, std::string(kWrongCode)};
   }
   VEZA_TRY(db_.Transaction([&](SqlSession& tx) -> Status {
-    VEZA_TRY(tx.Query("DELETE FROM totp_recovery_codes WHERE user_id = $1", {Text(user.id)}));
-    VEZA_TRY(tx.Query("DELETE FROM user_totp WHERE user_id = $1", {Text(user.id)}));
+    VEZA_TRY(tx.Query("DELETE FROM totp_recovery_codes WHERE user_id = $1", {SqlText(user.id)}));
+    VEZA_TRY(tx.Query("DELETE FROM user_totp WHERE user_id = $1", {SqlText(user.id)}));
     return Ok();
   }));
   (void)cache_.Delete(SecondFactorFailKey(user.id));
@@ -481,8 +469,8 @@ Result<TokenPair> AuthService::OpenSession(const User& user, const ClientInfo& c
   Status st = db_.Transaction([&](SqlSession& tx) -> Status {
     VEZA_TRY(tx.Query("INSERT INTO sessions (id, user_id, device, ip, created_at, last_used_at) "
                       "VALUES ($1, $2, $3, $4, $5, $5)",
-                      {Text(session_id), Text(user.id), Text(client.device.substr(0, 200)),
-                       Text(client.ip.substr(0, 64)), Int(NowMs())}));
+                      {SqlText(session_id), SqlText(user.id), SqlText(client.device.substr(0, 200)),
+                       SqlText(client.ip.substr(0, 64)), SqlInt(NowMs())}));
     VEZA_ASSIGN_OR_RETURN(tokens, IssueTokens(user, session_id, tx));
     return Ok();
   });
@@ -497,7 +485,7 @@ Result<TokenPair> AuthService::IssueTokens(const User& user, const std::string& 
   t.refresh_token = NewRefreshToken();
   t.refresh_expires_at = now_ms / 1000 + options_.refresh_ttl.count();
   VEZA_TRY(tx.Query("INSERT INTO refresh_tokens (token_hash, session_id, created_at, expires_at) VALUES ($1, $2, $3, $4)",
-                    {Text(Sha256Hex(t.refresh_token)), Text(session_id), Int(now_ms), Int(t.refresh_expires_at * 1000)}));
+                    {SqlText(Sha256Hex(t.refresh_token)), SqlText(session_id), SqlInt(now_ms), SqlInt(t.refresh_expires_at * 1000)}));
   AccessClaims claims;
   claims.sub = user.id;
   claims.role = std::string(RoleName(user.role));
@@ -518,24 +506,24 @@ Result<TokenPair> AuthService::Refresh(std::string_view refresh_token, const Cli
     VEZA_ASSIGN_OR_RETURN(QueryResult r, tx.Query(
         "SELECT rt.session_id, rt.used_at, rt.expires_at, s.revoked_at, s.user_id FROM refresh_tokens rt "
         "JOIN sessions s ON s.id = rt.session_id WHERE rt.token_hash = $1",
-        {Text(hash)}));
+        {SqlText(hash)}));
     if (r.rows.empty()) return Error{ErrorCode::kUnauthenticated, std::string(kBadRefresh)};
     const Row& row = r.rows[0];
     std::string session_id = row.Text(0);
     if (!row.IsNull(3)) return Error{ErrorCode::kUnauthenticated, std::string(kBadRefresh)};
     if (!row.IsNull(1)) {
       // A spent token came back: commit the revocation, then refuse.
-      VEZA_TRY(tx.Query("UPDATE sessions SET revoked_at = $2 WHERE id = $1", {Text(session_id), Int(now_ms)}));
+      VEZA_TRY(tx.Query("UPDATE sessions SET revoked_at = $2 WHERE id = $1", {SqlText(session_id), SqlInt(now_ms)}));
       reused_session = session_id;
       return Ok();
     }
     if (row.Int(2) <= now_ms) return Error{ErrorCode::kUnauthenticated, std::string(kBadRefresh)};
     VEZA_ASSIGN_OR_RETURN(QueryResult spent, tx.Query(
-        "UPDATE refresh_tokens SET used_at = $2 WHERE token_hash = $1 AND used_at IS NULL", {Text(hash), Int(now_ms)}));
+        "UPDATE refresh_tokens SET used_at = $2 WHERE token_hash = $1 AND used_at IS NULL", {SqlText(hash), SqlInt(now_ms)}));
     if (spent.affected_rows != 1) return Error{ErrorCode::kUnauthenticated, std::string(kBadRefresh)};
     VEZA_TRY(tx.Query("UPDATE sessions SET last_used_at = $2, ip = $3 WHERE id = $1",
-                      {Text(session_id), Int(now_ms), Text(client.ip.substr(0, 64))}));
-    VEZA_ASSIGN_OR_RETURN(QueryResult u, tx.Query("SELECT suspended, role FROM users WHERE id = $1", {Text(row.Text(4))}));
+                      {SqlText(session_id), SqlInt(now_ms), SqlText(client.ip.substr(0, 64))}));
+    VEZA_ASSIGN_OR_RETURN(QueryResult u, tx.Query("SELECT suspended, role FROM users WHERE id = $1", {SqlText(row.Text(4))}));
     if (u.rows.empty() || u.rows[0].Int(0) != 0) return Error{ErrorCode::kUnauthenticated, std::string(kBadRefresh)};
     const QueryResult& role = u;
     User user;
@@ -557,7 +545,7 @@ Status AuthService::RevokeSessions(const std::vector<std::string>& session_ids) 
   std::int64_t now_ms = NowMs();
   for (const std::string& sid : session_ids) {
     VEZA_TRY(db_.Query("UPDATE sessions SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL",
-                       {Text(sid), Int(now_ms)}));
+                       {SqlText(sid), SqlInt(now_ms)}));
     // Access tokens of the session live at most ttl + leeway: remember the revocation that long.
     VEZA_TRY(cache_.Set(RevokedSessionKey(sid), "1", options_.jwt.ttl + options_.jwt.leeway));
   }
@@ -568,7 +556,7 @@ Status AuthService::Logout(const Principal& who) { return RevokeSessions({who.se
 
 Status AuthService::LogoutEverywhere(const Principal& who) {
   VEZA_ASSIGN_OR_RETURN(QueryResult r, db_.Query("SELECT id FROM sessions WHERE user_id = $1 AND revoked_at IS NULL",
-                                                 {Text(who.user_id)}));
+                                                 {SqlText(who.user_id)}));
   std::vector<std::string> ids;
   for (const Row& row : r.rows) ids.push_back(row.Text(0));
   return RevokeSessions(ids);
@@ -594,7 +582,7 @@ Result<Principal> AuthService::Authenticate(std::string_view access_token) {
 Result<User> AuthService::Me(const Principal& who) { return users_.FindById(who.user_id); }
 
 Result<std::vector<std::string>> AuthService::LoadLinks(std::string_view user_id) {
-  VEZA_ASSIGN_OR_RETURN(QueryResult r, db_.Query("SELECT links FROM users WHERE id = $1", {Text(user_id)}));
+  VEZA_ASSIGN_OR_RETURN(QueryResult r, db_.Query("SELECT links FROM users WHERE id = $1", {SqlText(user_id)}));
   if (r.rows.empty()) return NotFound("no such user");
   return ParseLinks(r.rows[0].Text(0));
 }
@@ -613,7 +601,7 @@ Result<Account> AuthService::UpdateProfile(const Principal& who, const ProfileCh
   VEZA_TRY(users_.UpdateProfile(who.user_id, {changes.display_name, changes.bio}, now_ms));
   if (changes.links) {
     VEZA_TRY(db_.Query("UPDATE users SET links = $2, updated_at = $3 WHERE id = $1",
-                       {Text(who.user_id), Text(LinksJson(*changes.links)), Int(now_ms)}));
+                       {SqlText(who.user_id), SqlText(LinksJson(*changes.links)), SqlInt(now_ms)}));
   }
   return MyAccount(who);
 }
@@ -664,7 +652,7 @@ Status AuthService::ChangePassword(const Principal& who, std::string_view curren
   VEZA_TRY(users_.SetPasswordHash(user.id, hash, NowMs()));
   VEZA_ASSIGN_OR_RETURN(QueryResult r, db_.Query(
       "SELECT id FROM sessions WHERE user_id = $1 AND revoked_at IS NULL AND id <> $2",
-      {Text(user.id), Text(who.session_id)}));
+      {SqlText(user.id), SqlText(who.session_id)}));
   std::vector<std::string> others;
   for (const Row& row : r.rows) others.push_back(row.Text(0));
   VEZA_TRY(RevokeSessions(others));
@@ -677,7 +665,7 @@ Result<Account> AuthService::ChangeEmail(const Principal& who, std::string_view 
   VEZA_TRY(ValidateEmail(email));
   VEZA_ASSIGN_OR_RETURN(User user, Reauthenticate(who, password));
   VEZA_ASSIGN_OR_RETURN(QueryResult taken, db_.Query("SELECT id FROM users WHERE email_key = $1 AND id <> $2",
-                                                     {Text(FoldKey(email)), Text(user.id)}));
+                                                     {SqlText(FoldKey(email)), SqlText(user.id)}));
   if (!taken.rows.empty()) return Conflict("email is already taken");
   // A concurrent change to the same address still fails on the UNIQUE constraint (kConflict).
   VEZA_TRY(users_.SetEmail(user.id, email, NowMs()));
@@ -688,7 +676,7 @@ Result<Account> AuthService::ChangeEmail(const Principal& who, std::string_view 
 Status AuthService::DeleteAccount(const Principal& who, std::string_view password) {
   VEZA_ASSIGN_OR_RETURN(User user, Reauthenticate(who, password));
   VEZA_ASSIGN_OR_RETURN(QueryResult r, db_.Query("SELECT id FROM sessions WHERE user_id = $1 AND revoked_at IS NULL",
-                                                 {Text(user.id)}));
+                                                 {SqlText(user.id)}));
   // Revoked in the cache before the rows go, so no access token of the account outlives it.
   for (const Row& row : r.rows) {
     VEZA_TRY(cache_.Set(RevokedSessionKey(row.Text(0)), "1", options_.jwt.ttl + options_.jwt.leeway));
@@ -705,7 +693,7 @@ Result<std::vector<SessionInfo>> AuthService::ListSessions(const Principal& who)
       "WHERE s.user_id = $1 AND s.revoked_at IS NULL AND EXISTS (SELECT 1 FROM refresh_tokens rt "
       "WHERE rt.session_id = s.id AND rt.used_at IS NULL AND rt.expires_at > $2) "
       "ORDER BY s.created_at DESC, s.id DESC LIMIT 100",
-      {Text(who.user_id), Int(NowMs())}));
+      {SqlText(who.user_id), SqlInt(NowMs())}));
   std::vector<SessionInfo> out;
   for (const Row& row : r.rows) {
     SessionInfo s{row.Text(0), row.Text(1), row.Text(2), row.Int(3), row.Int(4), false};
@@ -720,7 +708,7 @@ Status AuthService::RevokeSession(const Principal& who, std::string_view session
   if (!IsUuid(session_id)) return NotFound("no such session");
   VEZA_ASSIGN_OR_RETURN(QueryResult r, db_.Query(
       "SELECT id FROM sessions WHERE id = $1 AND user_id = $2 AND revoked_at IS NULL",
-      {Text(session_id), Text(who.user_id)}));
+      {SqlText(session_id), SqlText(who.user_id)}));
   if (r.rows.empty()) return NotFound("no such session");
   return RevokeSessions({std::string(session_id)});
 }

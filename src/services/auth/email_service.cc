@@ -3,6 +3,7 @@
 #include <openssl/rand.h>
 #include <openssl/sha.h>
 
+#include "base/digest.h"
 #include "base/log.h"
 #include "services/auth/auth_service.h"
 #include "services/auth/signing_keys.h"
@@ -13,20 +14,7 @@ namespace {
 constexpr std::string_view kBadToken = "the token is invalid, expired or already used";
 constexpr std::size_t kTokenChars = 43;  // base64url of 32 bytes
 
-std::string Sha256Hex(std::string_view data) {
-  unsigned char digest[SHA256_DIGEST_LENGTH];
-  SHA256(reinterpret_cast<const unsigned char*>(data.data()), data.size(), digest);
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned char c : digest) {
-    out.push_back(kHex[c >> 4]);
-    out.push_back(kHex[c & 15]);
-  }
-  return out;
-}
 
-SqlValue Text(std::string_view s) { return SqlValue{std::string(s)}; }
-SqlValue Int(std::int64_t v) { return SqlValue{v}; }
 
 bool WellFormedToken(std::string_view token) {
   if (token.size() != kTokenChars) return false;
@@ -65,8 +53,8 @@ Result<std::string> EmailService::IssueToken(const User& user, std::string_view 
   VEZA_TRY(db_.Query(
       "INSERT INTO email_tokens (token_hash, user_id, purpose, email, created_at, expires_at) "
       "VALUES ($1, $2, $3, $4, $5, $6)",
-      {Text(Sha256Hex(token)), Text(user.id), Text(purpose), Text(user.email), Int(now_ms),
-       Int(now_ms + std::chrono::duration_cast<std::chrono::milliseconds>(ttl).count())}));
+      {SqlText(Sha256Hex(token)), SqlText(user.id), SqlText(purpose), SqlText(user.email), SqlInt(now_ms),
+       SqlInt(now_ms + std::chrono::duration_cast<std::chrono::milliseconds>(ttl).count())}));
   return token;
 }
 
@@ -99,14 +87,14 @@ Status EmailService::VerifyEmail(std::string_view token) {
         QueryResult spent,
         tx.Query("UPDATE email_tokens SET used_at = $2 WHERE token_hash = $1 AND purpose = 'verify' "
                  "AND used_at IS NULL AND expires_at > $2 RETURNING user_id, email",
-                 {Text(hash), Int(now_ms)}));
+                 {SqlText(hash), SqlInt(now_ms)}));
     if (spent.rows.empty()) return InvalidArgument(std::string(kBadToken));
     user_id = spent.rows[0].Text(0);
     // Only the address the token was sent to is verified, and only while the account has it.
     VEZA_ASSIGN_OR_RETURN(
         QueryResult updated,
         tx.Query("UPDATE users SET email_verified = $3, updated_at = $4 WHERE id = $1 AND email_key = $2",
-                 {Text(user_id), Text(FoldKey(spent.rows[0].Text(1))), Int(1), Int(now_ms)}));
+                 {SqlText(user_id), SqlText(FoldKey(spent.rows[0].Text(1))), SqlInt(1), SqlInt(now_ms)}));
     if (updated.affected_rows != 1) return InvalidArgument(std::string(kBadToken));
     return Ok();
   });
@@ -151,7 +139,7 @@ Status EmailService::ResetPassword(std::string_view token, std::string_view new_
       QueryResult found,
       db_.Query("SELECT user_id FROM email_tokens WHERE token_hash = $1 AND purpose = 'reset' "
                 "AND used_at IS NULL AND expires_at > $2",
-                {Text(hash), Int(NowMs())}));
+                {SqlText(hash), SqlInt(NowMs())}));
   if (found.rows.empty()) return InvalidArgument(std::string(kBadToken));
   auto user = users_.FindById(found.rows[0].Text(0));
   if (!user.ok()) return InvalidArgument(std::string(kBadToken));
@@ -166,19 +154,19 @@ Status EmailService::ResetPassword(std::string_view token, std::string_view new_
         QueryResult spent,
         tx.Query("UPDATE email_tokens SET used_at = $2 WHERE token_hash = $1 AND purpose = 'reset' "
                  "AND used_at IS NULL AND expires_at > $2",
-                 {Text(hash), Int(now_ms)}));
+                 {SqlText(hash), SqlInt(now_ms)}));
     if (spent.affected_rows != 1) return InvalidArgument(std::string(kBadToken));
     VEZA_TRY(tx.Query("UPDATE users SET password_hash = $2, updated_at = $3 WHERE id = $1",
-                      {Text(user->id), Text(phc), Int(now_ms)}));
+                      {SqlText(user->id), SqlText(phc), SqlInt(now_ms)}));
     VEZA_TRY(tx.Query("UPDATE email_tokens SET used_at = $2 WHERE user_id = $1 AND purpose = 'reset' "
                       "AND used_at IS NULL",
-                      {Text(user->id), Int(now_ms)}));
+                      {SqlText(user->id), SqlInt(now_ms)}));
     VEZA_ASSIGN_OR_RETURN(QueryResult live,
                           tx.Query("SELECT id FROM sessions WHERE user_id = $1 AND revoked_at IS NULL",
-                                   {Text(user->id)}));
+                                   {SqlText(user->id)}));
     for (const Row& r : live.rows) sessions.push_back(r.Text(0));
     VEZA_TRY(tx.Query("UPDATE sessions SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL",
-                      {Text(user->id), Int(now_ms)}));
+                      {SqlText(user->id), SqlInt(now_ms)}));
     return Ok();
   }));
   for (const std::string& sid : sessions) {

@@ -25,8 +25,6 @@ User FromRow(const Row& r) {
   return u;
 }
 
-SqlValue Text(std::string_view s) { return SqlValue{std::string(s)}; }
-SqlValue Int(std::int64_t v) { return SqlValue{v}; }
 
 }  // namespace
 
@@ -63,17 +61,17 @@ Result<User> UserRepository::Create(const NewUser& n, std::int64_t now_ms) {
     VEZA_ASSIGN_OR_RETURN(QueryResult taken,
                           tx.Query("SELECT CASE WHEN username_key = $1 THEN 'username' ELSE 'email' END "
                                    "FROM users WHERE username_key = $1 OR email_key = $2",
-                                   {Text(FoldKey(n.username)), Text(FoldKey(n.email))}));
+                                   {SqlText(FoldKey(n.username)), SqlText(FoldKey(n.email))}));
     if (!taken.rows.empty()) return Conflict(taken.rows[0].Text(0) + " is already taken");
     created = User{NewId(), n.username, n.email, n.password_hash, n.display_name, "",
                    Role::kUser, false, false, now_ms, now_ms};
     VEZA_TRY(tx.Query(
         "INSERT INTO users (id, username, username_key, email, email_key, password_hash, "
         "display_name, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)",
-        {Text(created.id), Text(n.username), Text(FoldKey(n.username)), Text(n.email),
-         Text(FoldKey(n.email)),
-         n.password_hash ? Text(*n.password_hash) : SqlValue{std::monostate{}},
-         Text(n.display_name), Int(now_ms)}));
+        {SqlText(created.id), SqlText(n.username), SqlText(FoldKey(n.username)), SqlText(n.email),
+         SqlText(FoldKey(n.email)),
+         n.password_hash ? SqlText(*n.password_hash) : SqlValue{std::monostate{}},
+         SqlText(n.display_name), SqlInt(now_ms)}));
     return Ok();
   });
   if (!st.ok()) return st.take_error();
@@ -83,7 +81,7 @@ Result<User> UserRepository::Create(const NewUser& n, std::int64_t now_ms) {
 Result<User> UserRepository::FindOne(std::string_view where_column, std::string_view value) {
   std::string sql = "SELECT " + std::string(kColumns) + " FROM users WHERE " +
                     std::string(where_column) + " = $1";
-  VEZA_ASSIGN_OR_RETURN(QueryResult r, db_.Query(sql, {Text(value)}));
+  VEZA_ASSIGN_OR_RETURN(QueryResult r, db_.Query(sql, {SqlText(value)}));
   if (r.rows.empty()) return NotFound("no such user");
   return FromRow(r.rows[0]);
 }
@@ -114,40 +112,40 @@ Status UserRepository::UpdateProfile(std::string_view id, const ProfileUpdate& u
   if (!IsUuid(id)) return NotFound("no such user");
   // COALESCE keeps a field the update leaves out.
   return UpdateOne("display_name = COALESCE($2, display_name), bio = COALESCE($3, bio), updated_at = $4",
-                   {Text(id), u.display_name ? Text(*u.display_name) : SqlValue{},
-                    u.bio ? Text(*u.bio) : SqlValue{}, Int(now_ms)});
+                   {SqlText(id), u.display_name ? SqlText(*u.display_name) : SqlValue{},
+                    u.bio ? SqlText(*u.bio) : SqlValue{}, SqlInt(now_ms)});
 }
 
 Status UserRepository::SetPasswordHash(std::string_view id, std::string_view hash, std::int64_t now_ms) {
   if (!IsUuid(id)) return NotFound("no such user");
-  return UpdateOne("password_hash = $2, updated_at = $3", {Text(id), Text(hash), Int(now_ms)});
+  return UpdateOne("password_hash = $2, updated_at = $3", {SqlText(id), SqlText(hash), SqlInt(now_ms)});
 }
 
 Status UserRepository::SetEmail(std::string_view id, std::string_view email, std::int64_t now_ms) {
   if (!IsUuid(id)) return NotFound("no such user");
   // A new address is unverified until the owner proves it again.
   return UpdateOne("email = $2, email_key = $3, email_verified = $4, updated_at = $5",
-                   {Text(id), Text(email), Text(FoldKey(email)), Int(0), Int(now_ms)});
+                   {SqlText(id), SqlText(email), SqlText(FoldKey(email)), SqlInt(0), SqlInt(now_ms)});
 }
 
 Status UserRepository::SetRole(std::string_view id, Role role, std::int64_t now_ms) {
   if (!IsUuid(id)) return NotFound("no such user");
-  return UpdateOne("role = $2, updated_at = $3", {Text(id), Text(RoleName(role)), Int(now_ms)});
+  return UpdateOne("role = $2, updated_at = $3", {SqlText(id), SqlText(RoleName(role)), SqlInt(now_ms)});
 }
 
 Status UserRepository::SetSuspended(std::string_view id, bool suspended, std::int64_t now_ms) {
   if (!IsUuid(id)) return NotFound("no such user");
-  return UpdateOne("suspended = $2, updated_at = $3", {Text(id), Int(suspended ? 1 : 0), Int(now_ms)});
+  return UpdateOne("suspended = $2, updated_at = $3", {SqlText(id), SqlInt(suspended ? 1 : 0), SqlInt(now_ms)});
 }
 
 Status UserRepository::SetEmailVerified(std::string_view id, bool verified, std::int64_t now_ms) {
   if (!IsUuid(id)) return NotFound("no such user");
-  return UpdateOne("email_verified = $2, updated_at = $3", {Text(id), Int(verified ? 1 : 0), Int(now_ms)});
+  return UpdateOne("email_verified = $2, updated_at = $3", {SqlText(id), SqlInt(verified ? 1 : 0), SqlInt(now_ms)});
 }
 
 Status UserRepository::Delete(std::string_view id) {
   if (!IsUuid(id)) return NotFound("no such user");
-  VEZA_ASSIGN_OR_RETURN(QueryResult r, db_.Query("DELETE FROM users WHERE id = $1", {Text(id)}));
+  VEZA_ASSIGN_OR_RETURN(QueryResult r, db_.Query("DELETE FROM users WHERE id = $1", {SqlText(id)}));
   if (r.affected_rows == 0) return NotFound("no such user");
   return Ok();
 }
