@@ -14,6 +14,7 @@
 #include <set>
 
 #include "http_client.h"
+#include "api_test.h"
 #include "veza_process.h"
 
 namespace veza {
@@ -32,14 +33,8 @@ struct Account {
   std::string refresh;
 };
 
-class AdminTest : public ::testing::Test {
+class AdminTest : public test::ApiTest {
  protected:
-  void SetUp() override {
-    veza_ = std::make_unique<test::VezaProcess>(
-        VEZA_BINARY, std::vector<std::string>{"serve", "--listen", "127.0.0.1:0", "--no-access-log"},
-        std::vector<std::string>{}, dir_.path());
-    ASSERT_TRUE(veza_->Start()) << veza_->Log();
-  }
 
   HttpResponse Send(const std::string& method, const std::string& target, const std::string& body,
                     const std::string& bearer, const std::string& content_type = "application/json") {
@@ -74,25 +69,12 @@ class AdminTest : public ::testing::Test {
     ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
   }
 
-  static std::string Str(const json::object& o, const char* key) {
-    auto it = o.find(key);
-    return it != o.end() && it->value().is_string() ? std::string(it->value().as_string()) : "";
-  }
-  static void ExpectProblem(const HttpResponse& r, int status, const std::string& detail_part = "") {
-    EXPECT_EQ(r.status, status) << r.body;
-    EXPECT_EQ(r.Header("content-type"), "application/problem+json") << r.body;
-    if (!detail_part.empty()) {
-      EXPECT_NE(r.body.find(detail_part), std::string::npos) << r.body;
-    }
-  }
   json::array AuditEntries(const std::string& bearer) {
     auto r = Get("/api/v1/admin/audit-log", bearer);
     EXPECT_EQ(r.status, 200) << r.body;
     return r.status == 200 ? json::parse(r.body).at("entries").as_array() : json::array{};
   }
 
-  test::TempDir dir_;
-  std::unique_ptr<test::VezaProcess> veza_;
 };
 
 TEST_F(AdminTest, AuthorisationMatrix) {

@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "http_client.h"
+#include "api_test.h"
 #include "veza_process.h"
 
 namespace veza {
@@ -19,20 +20,9 @@ namespace json = boost::json;
 using test::Http;
 using test::HttpResponse;
 
-class AuthTest : public ::testing::Test {
+class AuthTest : public test::ApiTest {
  protected:
-  void SetUp() override {
-    veza_ = std::make_unique<test::VezaProcess>(
-        VEZA_BINARY, std::vector<std::string>{"serve", "--listen", "127.0.0.1:0", "--no-access-log"},
-        std::vector<std::string>{}, dir_.path());
-    ASSERT_TRUE(veza_->Start()) << veza_->Log();
-  }
 
-  HttpResponse Post(const std::string& target, const std::string& body, const std::string& bearer = "") {
-    std::vector<std::pair<std::string, std::string>> headers = {{"Content-Type", "application/json"}};
-    if (!bearer.empty()) headers.emplace_back("Authorization", "Bearer " + bearer);
-    return Http("127.0.0.1", veza_->port(), {"POST", target, body, headers});
-  }
   HttpResponse Send(const std::string& method, const std::string& target, const std::string& body,
                     const std::string& bearer = "", const std::string& user_agent = "") {
     std::vector<std::pair<std::string, std::string>> headers;
@@ -64,20 +54,7 @@ class AuthTest : public ::testing::Test {
     EXPECT_EQ(r.status, 201) << r.body;
     return r.status == 201 ? json::parse(r.body).as_object() : json::object{};
   }
-  static std::string Str(const json::object& o, const char* key) {
-    auto it = o.find(key);
-    return it != o.end() && it->value().is_string() ? std::string(it->value().as_string()) : "";
-  }
-  static void ExpectProblem(const HttpResponse& r, int status, const std::string& detail_part = "") {
-    EXPECT_EQ(r.status, status) << r.body;
-    EXPECT_EQ(r.Header("content-type"), "application/problem+json") << r.body;
-    if (!detail_part.empty()) {
-      EXPECT_NE(r.body.find(detail_part), std::string::npos) << r.body;
-    }
-  }
 
-  test::TempDir dir_;
-  std::unique_ptr<test::VezaProcess> veza_;
 };
 
 TEST_F(AuthTest, RegisterLoginMeRefreshLogout) {

@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "http_client.h"
+#include "api_test.h"
 #include "veza_process.h"
 
 namespace veza {
@@ -24,22 +25,10 @@ using test::HttpResponse;
 constexpr const char* kPassword = "violet kettle 93 drums";
 constexpr const char* kNewPassword = "amber lantern 47 cellos";
 
-class EmailTest : public ::testing::Test {
+class EmailTest : public test::ApiTest {
  protected:
-  void SetUp() override {
-    veza_ = std::make_unique<test::VezaProcess>(
-        VEZA_BINARY,
-        std::vector<std::string>{"serve", "--listen", "127.0.0.1:0", "--no-access-log", "--public-url",
-                                 "https://veza.example/"},
-        std::vector<std::string>{}, dir_.path());
-    ASSERT_TRUE(veza_->Start()) << veza_->Log();
-  }
+  std::vector<std::string> ExtraServeArgs() const override { return {"--public-url", "https://veza.example/"}; }
 
-  HttpResponse Post(const std::string& target, const std::string& body, const std::string& bearer = "") {
-    std::vector<std::pair<std::string, std::string>> headers = {{"Content-Type", "application/json"}};
-    if (!bearer.empty()) headers.emplace_back("Authorization", "Bearer " + bearer);
-    return Http("127.0.0.1", veza_->port(), {"POST", target, body, headers});
-  }
   // Runs a statement with the sqlite3 CLI and returns its output.
   std::string Sql(const std::string& statement) {
     std::string db = (dir_.path() / "data" / "veza.db").string();
@@ -79,14 +68,6 @@ class EmailTest : public ::testing::Test {
   int LoginStatus(const std::string& login, const std::string& password) {
     return Post("/api/v1/auth/login", R"({"login":")" + login + R"(","password":")" + password + "\"}").status;
   }
-  static std::string Str(const json::object& o, const char* key) {
-    auto it = o.find(key);
-    return it != o.end() && it->value().is_string() ? std::string(it->value().as_string()) : "";
-  }
-  static void ExpectProblem(const HttpResponse& r, int status) {
-    EXPECT_EQ(r.status, status) << r.body;
-    EXPECT_EQ(r.Header("content-type"), "application/problem+json") << r.body;
-  }
   bool EmailVerified(const std::string& access) {
     auto me = test::Get(veza_->port(), "/api/v1/users/me", {{"Authorization", "Bearer " + access}});
     EXPECT_EQ(me.status, 200) << me.body;
@@ -94,8 +75,6 @@ class EmailTest : public ::testing::Test {
     return o.contains("email_verified") && o.at("email_verified").as_bool();
   }
 
-  test::TempDir dir_;
-  std::unique_ptr<test::VezaProcess> veza_;
 };
 
 TEST_F(EmailTest, VerifyEmailWithTheMailedTokenOnce) {

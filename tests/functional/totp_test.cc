@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "http_client.h"
+#include "api_test.h"
 #include "veza_process.h"
 
 namespace veza {
@@ -72,36 +73,12 @@ void AwayFromStepEnd() {
   while (Now() % 30 > 22) std::this_thread::sleep_for(std::chrono::milliseconds(200));
 }
 
-class TotpTest : public ::testing::Test {
+class TotpTest : public test::ApiTest {
  protected:
-  void SetUp() override {
-    veza_ = std::make_unique<test::VezaProcess>(
-        VEZA_BINARY, std::vector<std::string>{"serve", "--listen", "127.0.0.1:0", "--no-access-log"},
-        std::vector<std::string>{}, dir_.path());
-    ASSERT_TRUE(veza_->Start()) << veza_->Log();
-  }
 
-  HttpResponse Send(const std::string& method, const std::string& target, const std::string& body,
-                    const std::string& bearer = "") {
-    std::vector<std::pair<std::string, std::string>> headers;
-    if (!body.empty()) headers.emplace_back("Content-Type", "application/json");
-    if (!bearer.empty()) headers.emplace_back("Authorization", "Bearer " + bearer);
-    return Http("127.0.0.1", veza_->port(), {method, target, body, headers});
-  }
-  static std::string Str(const json::object& o, const char* key) {
-    auto it = o.find(key);
-    return it != o.end() && it->value().is_string() ? std::string(it->value().as_string()) : "";
-  }
   static json::object Obj(const HttpResponse& r) {
     auto v = json::parse(r.body);
     return v.is_object() ? v.as_object() : json::object{};
-  }
-  static void ExpectProblem(const HttpResponse& r, int status, const std::string& detail_part = "") {
-    EXPECT_EQ(r.status, status) << r.body;
-    EXPECT_EQ(r.Header("content-type"), "application/problem+json") << r.body;
-    if (!detail_part.empty()) {
-      EXPECT_NE(r.body.find(detail_part), std::string::npos) << r.body;
-    }
   }
   // Registers name and returns its access token.
   std::string Register(const std::string& name) {
@@ -158,8 +135,6 @@ class TotpTest : public ::testing::Test {
     return all;
   }
 
-  test::TempDir dir_;
-  std::unique_ptr<test::VezaProcess> veza_;
 };
 
 TEST_F(TotpTest, EnrolConfirmLoginReplayRecoveryCodesAndDisable) {
