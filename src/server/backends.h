@@ -8,6 +8,7 @@
 #include "ports/database.h"
 #include "ports/event_bus.h"
 #include "ports/mailer.h"
+#include "ports/media_processor.h"
 #include "server/config.h"
 
 namespace veza::server {
@@ -18,6 +19,7 @@ struct Backends {
   std::unique_ptr<EventBus> bus;
   std::unique_ptr<Cache> cache;
   std::unique_ptr<Mailer> mailer;  // outbox:// writes to database, so it is opened after it
+  std::unique_ptr<MediaProcessor> media;  // null until the media backend lands (issue 5)
 };
 
 Result<std::unique_ptr<Database>> OpenDatabase(std::string_view url);
