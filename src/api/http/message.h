@@ -4,9 +4,13 @@
 #include <boost/beast/http/basic_file_body.hpp>
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/string_body.hpp>
+#include <boost/container/small_vector.hpp>
 #include <boost/json/value.hpp>
+#include <cstdint>
 #include <functional>
 #include <initializer_list>
+#include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -26,6 +30,24 @@ using FileBody = bhttp::basic_file_body<RangedFile>;
 using FileResponse = bhttp::response<FileBody>;
 using Response = std::variant<StringResponse, FileResponse>;
 
+// Path parameters, in pattern order; inline storage so matching a route does not allocate.
+using PathParams = boost::container::small_vector<std::pair<std::string_view, std::string_view>, 4>;
+
+// The body of a request to a streaming route (RouteOptions::streams_body), read as it arrives
+// instead of being collected in memory first. Only the request's handler may use it, and only
+// while the handler runs; a body left unread closes the connection after the response.
+class BodyReader {
+ public:
+  virtual ~BodyReader() = default;
+  // The declared Content-Length; nullopt for a chunked body.
+  virtual std::optional<std::uint64_t> ContentLength() const = 0;
+  // Reads up to buffer.size() body bytes; 0 at the end of the body. Errors: kPayloadTooLarge
+  // past the route's limit, kInvalidArgument for a malformed (chunked) body, kTimeout when the
+  // client sends nothing for the body timeout, kUnavailable when the client went away.
+  virtual boost::asio::awaitable<Result<std::size_t>> ReadSome(std::span<char> buffer) = 0;
+  virtual std::uint64_t BytesRead() const = 0;
+};
+
 struct RequestContext {
   Request& request;
   std::string_view path;   // target before '?', still percent-encoded
@@ -33,7 +55,8 @@ struct RequestContext {
   std::string request_id;
   std::string remote_address;
   std::string_view route;  // the matched pattern ("/api/v1/users/{id}"), for metrics and logs
-  std::vector<std::pair<std::string_view, std::string_view>> params;
+  PathParams params;
+  BodyReader* body = nullptr;  // set only for streaming routes
 
   std::string_view Param(std::string_view name) const {
     for (const auto& [k, v] : params)
@@ -43,6 +66,13 @@ struct RequestContext {
 };
 
 using Handler = std::function<boost::asio::awaitable<Response>(RequestContext&)>;
+
+struct RouteOptions {
+  // The handler reads the body itself through RequestContext::body (uploads); the server does
+  // not collect it, and the server-wide body limit gives way to max_body_bytes.
+  bool streams_body = false;
+  std::uint64_t max_body_bytes = 0;  // streaming routes only; 0: the server-wide limit
+};
 
 // RFC 9457 problem+json for an error; `type` is a stable URI naming the error code.
 StringResponse Problem(const Error& error, const RequestContext& ctx);

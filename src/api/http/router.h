@@ -2,7 +2,7 @@
 // Routes by method and path pattern. Patterns are literal segments and "{name}" parameters
 // ("/api/v1/users/{username}"), plus an optional trailing "{name...}" that takes the rest.
 // Literal segments win over parameters. HEAD falls back to the GET route.
-#include <map>
+// Find does not allocate unless the path is known with other methods only (405).
 #include <memory>
 #include <string>
 #include <string_view>
@@ -19,12 +19,14 @@ class Router {
   Router(const Router&) = delete;
   Router& operator=(const Router&) = delete;
 
-  void Add(bhttp::verb method, std::string_view pattern, Handler handler);
+  // Throws std::invalid_argument for a malformed or duplicate pattern (a programming error).
+  void Add(bhttp::verb method, std::string_view pattern, Handler handler, RouteOptions options = {});
 
   struct Match {
     const Handler* handler = nullptr;
+    const RouteOptions* options = nullptr;  // with handler
     std::string_view pattern;
-    std::vector<std::pair<std::string_view, std::string_view>> params;
+    PathParams params;
     // When handler is null: true if the path exists with other methods (405), listed here.
     std::string allow;
   };
@@ -35,6 +37,10 @@ class Router {
 
  private:
   struct Node;
+  struct Endpoint;
+  struct Allowed;
+  bool Walk(const Node& node, std::string_view path, std::size_t pos, bhttp::verb method, Match& match,
+            Allowed& allowed) const;
   std::unique_ptr<Node> root_;
   std::vector<std::string> routes_;
 };

@@ -6,6 +6,7 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/ssl.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <algorithm>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core.hpp>
@@ -53,9 +54,92 @@ bool IsParseError(const beast::error_code& ec) {
   return ec.category() == bhttp::make_error_code(bhttp::error::bad_target).category();
 }
 
+// Timeouts are deadlines checked by one watchdog per server instead of a timer per socket
+// operation: re-arming a timer (cancel + post + re-queue) on every read and write cost more
+// than parsing a small request (docs/benchmarks.md).
 struct Connection {
   std::atomic<bool> idle{true};
-  std::function<void()> close;  // posts a close to the connection's strand
+  std::atomic<std::int64_t> deadline{0};  // steady_clock ticks; 0: none
+  std::function<void()> close;            // posts a socket close to the connection's executor
+  std::function<void()> cancel;           // posts a cancel of its pending operations (a timeout)
+
+  void ExpiresAfter(std::chrono::milliseconds timeout) {
+    deadline.store((std::chrono::steady_clock::now() + timeout).time_since_epoch().count(),
+                   std::memory_order_relaxed);
+  }
+  void ExpiresAt(std::chrono::steady_clock::time_point at) {
+    deadline.store(at.time_since_epoch().count(), std::memory_order_relaxed);
+  }
+  void NoDeadline() { deadline.store(0, std::memory_order_relaxed); }
+  bool Expired() const {
+    auto d = deadline.load(std::memory_order_relaxed);
+    return d != 0 && d <= std::chrono::steady_clock::now().time_since_epoch().count();
+  }
+};
+
+template <class Stream>
+asio::awaitable<beast::error_code> ReadMore(Stream& stream, beast::flat_buffer& buffer) {
+  auto [ec, n] = co_await stream.async_read_some(buffer.prepare(8192), kTuple);
+  buffer.commit(n);
+  co_return ec;
+}
+
+// A streaming route's body, parsed straight into the handler's buffer (Beast's buffer_body).
+template <class Stream>
+class StreamingBody final : public BodyReader {
+ public:
+  StreamingBody(Stream& stream, beast::flat_buffer& buffer, bhttp::request_parser<bhttp::buffer_body>& parser,
+                Connection& conn, std::chrono::milliseconds timeout)
+      : stream_(stream), buffer_(buffer), parser_(parser), conn_(conn), timeout_(timeout) {}
+
+  std::optional<std::uint64_t> ContentLength() const override {
+    auto len = parser_.content_length();
+    return len ? std::optional<std::uint64_t>(*len) : std::nullopt;
+  }
+  std::uint64_t BytesRead() const override { return read_; }
+  bool Done() const { return parser_.is_done(); }
+
+  asio::awaitable<Result<std::size_t>> ReadSome(std::span<char> out) override {
+    if (out.empty()) co_return InvalidArgument("ReadSome needs a non-empty buffer");
+    for (;;) {
+      if (parser_.is_done()) co_return std::size_t{0};
+      std::size_t used = 0;
+      if (buffer_.size() > 0) {
+        auto& body = parser_.get().body();
+        body.data = out.data();
+        body.size = out.size();
+        body.more = true;
+        beast::error_code ec;
+        used = parser_.put(buffer_.data(), ec);
+        buffer_.consume(used);
+        std::size_t got = out.size() - body.size;
+        if (ec == bhttp::error::need_buffer || ec == bhttp::error::need_more) ec = {};
+        if (ec == bhttp::error::body_limit) co_return Error{ErrorCode::kPayloadTooLarge, "request body too large"};
+        if (ec) co_return InvalidArgument("malformed HTTP body: " + ec.message());
+        if (got > 0) {
+          read_ += got;
+          co_return got;
+        }
+        if (parser_.is_done()) co_return std::size_t{0};
+      }
+      if (used > 0) continue;  // consumed framing (a chunk header) only
+      conn_.ExpiresAfter(timeout_);
+      beast::error_code ec = co_await ReadMore(stream_, buffer_);
+      conn_.NoDeadline();
+      if (ec == asio::error::operation_aborted || ec == asio::error::bad_descriptor) {
+        co_return Timeout("the client sent no body bytes for " + std::to_string(timeout_.count()) + " ms");
+      }
+      if (ec) co_return Unavailable("the client closed the connection during the body");
+    }
+  }
+
+ private:
+  Stream& stream_;
+  beast::flat_buffer& buffer_;
+  bhttp::request_parser<bhttp::buffer_body>& parser_;
+  Connection& conn_;
+  std::chrono::milliseconds timeout_;
+  std::uint64_t read_ = 0;
 };
 
 }  // namespace
@@ -128,6 +212,31 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
     for (auto& acceptor : acceptors) {
       asio::co_spawn(ioc, Accept(shared_from_this(), acceptor.get()), asio::detached);
     }
+    asio::co_spawn(ioc, Watchdog(shared_from_this()), asio::detached);
+  }
+
+  // Deadlines are checked this often: a timeout fires up to one tick late.
+  std::chrono::milliseconds WatchdogTick() const {
+    auto shortest = std::min({options.header_timeout, options.body_timeout, options.idle_timeout,
+                              options.write_timeout});
+    return std::clamp(shortest / 8, std::chrono::milliseconds(5), std::chrono::milliseconds(250));
+  }
+
+  static asio::awaitable<void> Watchdog(std::shared_ptr<Impl> self) {
+    asio::steady_timer timer(self->ioc);
+    const auto tick = self->WatchdogTick();
+    for (;;) {
+      timer.expires_after(tick);
+      auto [ec] = co_await timer.async_wait(kTuple);
+      if (ec) co_return;
+      std::lock_guard lock(self->conns_mu);
+      if (self->stopping && self->conns.empty()) co_return;
+      // An expired deadline stays set, so an operation started after a cancel is cancelled on
+      // the next tick too; the connection's code sets a new deadline (or none) when it moves on.
+      for (auto& [ptr, conn] : self->conns) {
+        if (conn->Expired()) conn->cancel();
+      }
+    }
   }
 
   static asio::awaitable<void> Accept(std::shared_ptr<Impl> self, tcp::acceptor* acceptor) {
@@ -171,24 +280,24 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
     }
     try {
       if (ctx) {
-        auto stream = std::make_shared<beast::ssl_stream<beast::tcp_stream>>(std::move(socket), *ctx);
+        auto stream = std::make_shared<beast::ssl_stream<tcp::socket>>(std::move(socket), *ctx);
         auto conn = Register(stream);
-        beast::get_lowest_layer(*stream).expires_after(options.header_timeout);
+        conn->ExpiresAfter(options.header_timeout);
         auto [ec] = co_await stream->async_handshake(asio::ssl::stream_base::server, kTuple);
         if (!ec) {
           co_await Serve(*stream, *conn, remote);
-          beast::get_lowest_layer(*stream).expires_after(2s);
+          conn->ExpiresAfter(2s);
           co_await stream->async_shutdown(kTuple);
         }
         Unregister(conn.get());
       } else {
-        auto stream = std::make_shared<beast::tcp_stream>(std::move(socket));
+        auto stream = std::make_shared<tcp::socket>(std::move(socket));
         beast::error_code ignored;
-        stream->socket().non_blocking(true, ignored);  // lets Write try a direct send first
+        stream->non_blocking(true, ignored);  // lets Write try a direct send first
         auto conn = Register(stream);
         co_await Serve(*stream, *conn, remote);
         beast::error_code ec;
-        stream->socket().shutdown(tcp::socket::shutdown_send, ec);
+        stream->shutdown(tcp::socket::shutdown_send, ec);
         Unregister(conn.get());
       }
     } catch (const std::exception& e) {
@@ -206,8 +315,18 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
       asio::post(executor, [weak] {
         if (auto s = weak.lock()) {
           beast::error_code ec;
-          beast::get_lowest_layer(*s).socket().close(ec);
+          beast::get_lowest_layer(*s).close(ec);
         }
+      });
+    };
+    std::weak_ptr<Connection> weak_conn = conn;
+    conn->cancel = [weak, weak_conn, executor] {
+      asio::post(executor, [weak, weak_conn] {
+        auto s = weak.lock();
+        auto c = weak_conn.lock();
+        if (!s || !c || !c->Expired()) return;  // moved on since the watchdog looked
+        beast::error_code ec;
+        beast::get_lowest_layer(*s).cancel(ec);
       });
     };
     std::lock_guard lock(conns_mu);
@@ -223,10 +342,13 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
   // String responses (every API answer) are serialized by hand into one buffer and sent with one
   // call, tried at once without waiting on plain TCP: Beast's general serializer and a posted
   // write cost about half of a small request's CPU (docs/benchmarks.md).
+  // `out` is the connection's reused buffer; the request id and nosniff lines are written here
+  // rather than added to the message's fields (each field is an allocation).
   template <class Stream>
-  asio::awaitable<beast::error_code> Write(Stream& stream, StringResponse& msg, bool head_only) {
-    std::string out;
-    out.reserve(192 + msg.body().size());
+  asio::awaitable<beast::error_code> Write(Stream& stream, Connection& conn, StringResponse& msg, bool head_only,
+                                           std::string_view request_id, std::string& out) {
+    out.clear();
+    out.reserve(256 + msg.body().size());
     out += msg.version() == 10 ? "HTTP/1.0 " : "HTTP/1.1 ";
     out += std::to_string(msg.result_int());
     out += ' ';
@@ -238,12 +360,14 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
       out += field.value();
       out += "\r\n";
     }
-    out += "\r\n";
+    out += "X-Request-Id: ";
+    out += request_id;
+    out += "\r\nX-Content-Type-Options: nosniff\r\n\r\n";
     if (!head_only) out += msg.body();
     std::size_t sent = 0;
-    if constexpr (std::is_same_v<Stream, beast::tcp_stream>) {
+    if constexpr (std::is_same_v<Stream, tcp::socket>) {
       beast::error_code ec;
-      sent = stream.socket().write_some(asio::buffer(out), ec);  // the socket is non-blocking
+      sent = stream.write_some(asio::buffer(out), ec);  // the socket is non-blocking
       if (ec == asio::error::would_block || ec == asio::error::try_again) {
         sent = 0;
       } else if (ec) {
@@ -251,31 +375,43 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
       }
       if (sent == out.size()) co_return beast::error_code{};
     }
-    beast::get_lowest_layer(stream).expires_after(options.write_timeout);
+    conn.ExpiresAfter(options.write_timeout);
     auto [ec, n] = co_await asio::async_write(stream, asio::buffer(out.data() + sent, out.size() - sent), kTuple);
+    conn.NoDeadline();
     co_return ec;
   }
 
+  // File responses can be large and slow clients legitimate: the write timeout bounds each
+  // step of progress, not the whole transfer.
   template <class Stream, class Message>
-  asio::awaitable<beast::error_code> Write(Stream& stream, Message& msg, bool head_only) {
-    beast::get_lowest_layer(stream).expires_after(options.write_timeout);
-    if (head_only) {
-      bhttp::serializer<false, typename Message::body_type> sr{msg};
-      auto [ec, n] = co_await bhttp::async_write_header(stream, sr, kTuple);
-      co_return ec;
+  asio::awaitable<beast::error_code> Write(Stream& stream, Connection& conn, Message& msg, bool head_only,
+                                           std::string_view request_id, std::string&) {
+    msg.set("X-Request-Id", request_id);
+    msg.set("X-Content-Type-Options", "nosniff");
+    bhttp::serializer<false, typename Message::body_type> sr{msg};
+    beast::error_code ec;
+    while (!ec && !(head_only ? sr.is_header_done() : sr.is_done())) {
+      conn.ExpiresAfter(options.write_timeout);
+      if (head_only) {
+        auto [wec, n] = co_await bhttp::async_write_header(stream, sr, kTuple);
+        ec = wec;
+      } else {
+        auto [wec, n] = co_await bhttp::async_write_some(stream, sr, kTuple);
+        ec = wec;
+      }
     }
-    auto [ec, n] = co_await bhttp::async_write(stream, msg, kTuple);
+    conn.NoDeadline();
     co_return ec;
   }
 
   template <class Stream>
-  asio::awaitable<void> WriteEarlyError(Stream& stream, const Error& error, unsigned version,
+  asio::awaitable<void> WriteEarlyError(Stream& stream, Connection& conn, const Error& error, unsigned version,
                                         std::string_view target, std::string_view remote,
                                         std::chrono::steady_clock::time_point started) {
     std::string id = NewRequestId();
     StringResponse res = Problem(error, version ? version : 11, false, "", id);
-    res.set("X-Request-Id", id);
-    co_await Write(stream, res, false);
+    std::string out;
+    co_await Write(stream, conn, res, false, id, out);
     Finish("-", "-", target, res.result_int(), res.body().size(), id, remote, started);
   }
 
@@ -296,10 +432,16 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
     }
   }
 
+  Error BodyTooLarge(std::uint64_t limit) const {
+    return Error{ErrorCode::kPayloadTooLarge, "request body exceeds " + std::to_string(limit) + " bytes"};
+  }
+
+  // Requests are parsed from the connection's buffer with Parser::put, reading from the socket
+  // only when the buffer runs dry: no composed operation (and no posted completion) per request.
   template <class Stream>
   asio::awaitable<void> Serve(Stream& stream, Connection& conn, const std::string& remote) {
-    auto& tcp_layer = beast::get_lowest_layer(stream);
     beast::flat_buffer buffer;
+    std::string out;  // response bytes, reused across the connection's requests
     bool first = true;
     for (;;) {
       conn.idle = true;
@@ -307,93 +449,110 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
       if (buffer.size() == 0) {
         // Waiting for the next request is bounded by the idle timeout; once its first byte is
         // here, the whole header must arrive within the header timeout.
-        tcp_layer.expires_after(first ? options.header_timeout : options.idle_timeout);
-        auto [ec, n] = co_await stream.async_read_some(buffer.prepare(4096), kTuple);
-        if (ec) co_return;
-        buffer.commit(n);
+        conn.ExpiresAfter(first ? options.header_timeout : options.idle_timeout);
+        if (co_await ReadMore(stream, buffer)) co_return;
       }
       conn.idle = false;
       first = false;
       auto started = std::chrono::steady_clock::now();
+      conn.ExpiresAt(started + options.header_timeout);
 
       bhttp::request_parser<bhttp::string_body> parser;
       parser.header_limit(static_cast<std::uint32_t>(options.max_header_bytes));
-      parser.body_limit(options.max_body_bytes);
-      tcp_layer.expires_after(options.header_timeout);
-      auto [hec, hn] = co_await bhttp::async_read_header(stream, buffer, parser, kTuple);
-      if (hec) {
-        if (hec == bhttp::error::body_limit) {  // Content-Length over the limit, seen in the header
-          co_await WriteEarlyError(stream,
-                                   Error{ErrorCode::kPayloadTooLarge,
-                                         "request body exceeds " + std::to_string(options.max_body_bytes) + " bytes"},
-                                   11, "", remote, started);
-        } else if (hec == bhttp::error::header_limit) {
-          co_await WriteEarlyError(stream, Error{ErrorCode::kPayloadTooLarge, "request header too large"},
-                                   11, "", remote, started);
-        } else if (IsParseError(hec)) {
-          co_await WriteEarlyError(stream, InvalidArgument("malformed HTTP request: " + hec.message()),
-                                   11, "", remote, started);
-        }
-        co_return;  // timeouts and resets just close
-      }
-      auto& header = parser.get();
-      std::string target(header.target().substr(0, header.target().find('?')));
-      if (auto len = parser.content_length(); len && *len > options.max_body_bytes) {
-        co_await WriteEarlyError(stream,
-                                 Error{ErrorCode::kPayloadTooLarge,
-                                       "request body exceeds " + std::to_string(options.max_body_bytes) + " bytes"},
-                                 header.version(), target, remote, started);
-        co_return;  // the unread body makes the connection unusable
-      }
-      if (beast::iequals(header[bhttp::field::expect], "100-continue")) {
-        bhttp::response<bhttp::empty_body> cont{bhttp::status::continue_, header.version()};
-        auto [cec, cn] = co_await bhttp::async_write(stream, cont, kTuple);
-        if (cec) co_return;
-      }
-      if (!parser.is_done()) {
-        tcp_layer.expires_after(options.body_timeout);
-        auto [bec, bn] = co_await bhttp::async_read(stream, buffer, parser, kTuple);
-        if (bec == bhttp::error::body_limit) {
-          co_await WriteEarlyError(stream,
-                                   Error{ErrorCode::kPayloadTooLarge,
-                                         "request body exceeds " + std::to_string(options.max_body_bytes) + " bytes"},
-                                   header.version(), target, remote, started);
-          co_return;
-        }
-        if (bec) {
-          if (IsParseError(bec)) {
-            co_await WriteEarlyError(stream, InvalidArgument("malformed HTTP body: " + bec.message()),
-                                     header.version(), target, remote, started);
+      parser.body_limit(boost::none);  // checked below, once the route (and its limit) is known
+      parser.eager(false);
+      for (;;) {
+        beast::error_code ec;
+        if (buffer.size() > 0) buffer.consume(parser.put(buffer.data(), ec));
+        if (!ec && parser.is_header_done()) break;
+        if (ec && ec != bhttp::error::need_more) {
+          if (ec == bhttp::error::header_limit) {
+            co_await WriteEarlyError(stream, conn, Error{ErrorCode::kPayloadTooLarge, "request header too large"},
+                                     11, "", remote, started);
+          } else if (IsParseError(ec)) {
+            co_await WriteEarlyError(stream, conn, InvalidArgument("malformed HTTP request: " + ec.message()), 11,
+                                     "", remote, started);
           }
           co_return;
         }
+        if (co_await ReadMore(stream, buffer)) co_return;  // timeouts and resets just close
+      }
+      auto& header = parser.get();
+      std::string_view full_target = header.target();
+      std::string target(full_target.substr(0, full_target.find('?')));
+      Router::Match match = router.Find(header.method(), target);
+      bool streaming = match.handler && match.options->streams_body;
+      std::uint64_t body_limit = options.max_body_bytes;
+      if (streaming && match.options->max_body_bytes) body_limit = match.options->max_body_bytes;
+      if (auto len = parser.content_length(); len && *len > body_limit) {
+        co_await WriteEarlyError(stream, conn, BodyTooLarge(body_limit), header.version(), target, remote, started);
+        co_return;  // the unread body makes the connection unusable
+      }
+      parser.body_limit(body_limit);
+      if (beast::iequals(header[bhttp::field::expect], "100-continue")) {
+        static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+        conn.ExpiresAfter(options.write_timeout);
+        auto [cec, cn] = co_await asio::async_write(stream, asio::buffer(kContinue), kTuple);
+        if (cec) co_return;
       }
 
-      Request req = parser.release();
+      std::optional<bhttp::request_parser<bhttp::buffer_body>> body_parser;
+      std::optional<StreamingBody<Stream>> body_reader;
+      Request req;
+      if (streaming) {
+        body_parser.emplace(std::move(parser));
+        req.base() = std::move(body_parser->get().base());
+        body_reader.emplace(stream, buffer, *body_parser, conn, options.body_timeout);
+      } else {
+        conn.ExpiresAt(started + options.header_timeout + options.body_timeout);
+        parser.eager(true);
+        while (!parser.is_done()) {
+          beast::error_code ec;
+          if (buffer.size() > 0) buffer.consume(parser.put(buffer.data(), ec));
+          if (ec == bhttp::error::body_limit) {
+            co_await WriteEarlyError(stream, conn, BodyTooLarge(body_limit), header.version(), target, remote,
+                                     started);
+            co_return;
+          }
+          if (ec && ec != bhttp::error::need_more) {
+            if (IsParseError(ec)) {
+              co_await WriteEarlyError(stream, conn, InvalidArgument("malformed HTTP body: " + ec.message()),
+                                       header.version(), target, remote, started);
+            }
+            co_return;
+          }
+          if (parser.is_done()) break;
+          if (co_await ReadMore(stream, buffer)) co_return;
+        }
+        req = parser.release();
+      }
+      conn.NoDeadline();  // handlers bound their own work
+
       metrics.RequestStarted();
       std::string request_id(req["X-Request-Id"]);
       if (!ValidRequestId(request_id)) request_id = NewRequestId();
       std::string_view route;
-      Response res = co_await Handle(req, request_id, remote, route);
-      bool keep_alive = req.keep_alive() && !stopping;
+      Response res = co_await Handle(req, match, body_reader ? &*body_reader : nullptr, request_id, remote, route);
+      // A streamed body the handler left unread cannot be skipped safely: close after answering.
+      bool keep_alive = req.keep_alive() && !stopping && !(body_reader && !body_reader->Done());
       ForHeaders(res, [&](auto& h) {
-        h.set("X-Request-Id", request_id);
-        h.set("X-Content-Type-Options", "nosniff");
         cors.Decorate(req, h);
         h.keep_alive(keep_alive);
       });
       unsigned status = StatusOf(res);
       std::uint64_t bytes = req.method() == bhttp::verb::head ? 0 : BodySizeOf(res);
       beast::error_code wec = co_await std::visit(
-          [&](auto& msg) { return Write(stream, msg, req.method() == bhttp::verb::head); }, res);
+          [&](auto& msg) { return Write(stream, conn, msg, req.method() == bhttp::verb::head, request_id, out); },
+          res);
       metrics.RequestFinished();
       Finish(route, bhttp::to_string(req.method()), target, status, bytes, request_id, remote, started);
       if (wec || !keep_alive) co_return;
     }
   }
 
-  asio::awaitable<Response> Handle(Request& req, const std::string& request_id,
-                                   const std::string& remote, std::string_view& route) {
+  asio::awaitable<Response> Handle(Request& req, Router::Match& match, BodyReader* body,
+                                   const std::string& request_id, const std::string& remote,
+                                   std::string_view& route) {
     std::string_view target = req.target();
     auto q = target.find('?');
     RequestContext ctx{req,
@@ -402,7 +561,8 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
                        request_id,
                        remote,
                        {},
-                       {}};
+                       {},
+                       body};
     if (ctx.path.empty() || ctx.path.front() != '/') {
       route = "-";
       co_return Problem(InvalidArgument("request target must be an absolute path"), ctx);
@@ -411,11 +571,10 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
       route = "preflight";
       co_return cors.Preflight(req);
     }
-    Router::Match match = router.Find(req.method(), ctx.path);
     if (match.handler) {
       route = match.pattern;
       ctx.route = match.pattern;
-      ctx.params = std::move(match.params);
+      ctx.params = std::move(match.params);  // views into Serve's `target`, alive for the request
       try {
         co_return co_await (*match.handler)(ctx);
       } catch (const std::exception& e) {

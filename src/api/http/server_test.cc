@@ -12,6 +12,7 @@
 #include <boost/beast/ssl.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
+#include <array>
 #include <fstream>
 #include <future>
 #include <thread>
@@ -47,6 +48,35 @@ class HttpServerTest : public ::testing::Test {
       co_await timer.async_wait(asio::use_awaitable);
       co_return Text(bhttp::status::ok, "slow done", "text/plain", ctx.request);
     });
+    // Streams its body: answers "<bytes> <sum of bytes mod 2^32>", or the reader's error.
+    router_.Add(
+        bhttp::verb::post, "/upload",
+        [](RequestContext& ctx) -> asio::awaitable<Response> {
+          std::array<char, 4096> buf;
+          std::uint32_t sum = 0;
+          std::uint64_t total = 0;
+          for (;;) {
+            auto n = co_await ctx.body->ReadSome(buf);
+            if (!n.ok()) {
+              co_return Text(bhttp::status::ok, std::string(ErrorCodeName(n.error().code)), "text/plain",
+                             ctx.request);
+            }
+            if (*n == 0) break;
+            for (std::size_t i = 0; i < *n; ++i) sum += static_cast<unsigned char>(buf[i]);
+            total += *n;
+          }
+          if (total != ctx.body->BytesRead()) co_return Text(bhttp::status::ok, "count mismatch", "text/plain", ctx.request);
+          co_return Text(bhttp::status::ok, std::to_string(total) + " " + std::to_string(sum), "text/plain",
+                         ctx.request);
+        },
+        RouteOptions{.streams_body = true, .max_body_bytes = 8 << 20});
+    // A streaming route that answers without reading its body.
+    router_.Add(
+        bhttp::verb::put, "/upload",
+        [](RequestContext& ctx) -> asio::awaitable<Response> {
+          co_return Text(bhttp::status::conflict, "refused", "text/plain", ctx.request);
+        },
+        RouteOptions{.streams_body = true, .max_body_bytes = 8 << 20});
     router_.Add(bhttp::verb::get, "/throws", [](RequestContext&) -> asio::awaitable<Response> {
       throw std::runtime_error("boom");
       co_return StringResponse{};
@@ -447,6 +477,85 @@ TEST(HttpServerListen, ReportsAddressInUseClearly) {
   c.listen = {"localhost:80"};
   HttpServer third(ioc, c, router, metrics, nullptr);
   EXPECT_FALSE(third.Listen().ok());
+}
+
+}  // namespace
+}  // namespace veza::http
+
+namespace veza::http {
+namespace {
+
+std::string PatternBytes(std::size_t n) {
+  std::string s(n, '\0');
+  for (std::size_t i = 0; i < n; ++i) s[i] = static_cast<char>((i * 131 + 7) & 0xff);
+  return s;
+}
+
+std::string SumOf(const std::string& s) {
+  std::uint32_t sum = 0;
+  for (unsigned char c : s) sum += c;
+  return std::to_string(s.size()) + " " + std::to_string(sum);
+}
+
+TEST_F(HttpServerTest, StreamingRouteReadsBodiesPastTheServerWideLimit) {
+  StartServer();  // server-wide body limit: 1 MiB
+  std::string big = PatternBytes(5 << 20);
+  auto r = Http("127.0.0.1", port_, {"POST", "/upload", big, {{"Content-Type", "application/octet-stream"}}});
+  ASSERT_EQ(r.status, 200) << r.error;
+  EXPECT_EQ(r.body, SumOf(big));
+  // The same body to an ordinary route is still 413.
+  EXPECT_EQ(Http("127.0.0.1", port_, {"POST", "/echo", big, {{"Content-Type", "application/json"}}}).status, 413);
+}
+
+TEST_F(HttpServerTest, StreamingRouteReadsChunkedBodiesAndKeepsTheConnection) {
+  StartServer();
+  std::string chunked =
+      "POST /upload HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+      "5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n"
+      "GET /items/after HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+  auto x = test::SendRaw(port_, {chunked}, 0ms, 5s);
+  EXPECT_NE(x.received.find(SumOf("hello world")), std::string::npos) << x.received;
+  EXPECT_NE(x.received.find("after"), std::string::npos) << "pipelined request after a streamed body";
+}
+
+TEST_F(HttpServerTest, StreamingRouteEnforcesItsOwnLimit) {
+  StartServer();
+  // Declared too large: refused before any body byte is read.
+  auto early = test::SendRaw(
+      port_, {"POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 9000000\r\n\r\n"}, 0ms, 5s);
+  EXPECT_NE(early.received.find("413"), std::string::npos) << early.received;
+  EXPECT_TRUE(early.closed_by_server);
+  // Chunked past the limit: the handler's reader reports it.
+  std::string chunk(1 << 20, 'a');
+  std::string body;
+  char size_line[32];
+  std::snprintf(size_line, sizeof size_line, "%zx\r\n", chunk.size());
+  for (int i = 0; i < 9; ++i) body += size_line + chunk + "\r\n";
+  body += "0\r\n\r\n";
+  auto late = test::SendRaw(port_, {"POST /upload HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n" + body},
+                            0ms, 10s);
+  EXPECT_NE(late.received.find(std::string(ErrorCodeName(ErrorCode::kPayloadTooLarge))), std::string::npos);
+}
+
+TEST_F(HttpServerTest, StreamingBodyLeftUnreadClosesTheConnectionAfterTheAnswer) {
+  StartServer();
+  auto x = test::SendRaw(port_,
+                         {"PUT /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n" +
+                              std::string(1000, 'b')},
+                         0ms, 5s);
+  EXPECT_NE(x.received.find("409"), std::string::npos) << x.received;
+  EXPECT_NE(x.received.find("Connection: close"), std::string::npos) << x.received;
+  EXPECT_TRUE(x.closed_by_server);
+}
+
+TEST_F(HttpServerTest, StalledStreamingBodyTimesOutInTheHandler) {
+  HttpServerOptions options;
+  options.body_timeout = 300ms;
+  StartServer(options);
+  auto x = test::SendRaw(port_, {"POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n0123456789"},
+                         0ms, 5s);
+  EXPECT_NE(x.received.find(std::string(ErrorCodeName(ErrorCode::kTimeout))), std::string::npos) << x.received;
+  EXPECT_TRUE(x.closed_by_server);
 }
 
 }  // namespace
