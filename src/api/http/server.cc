@@ -12,9 +12,9 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
+#include <boost/intrusive/list.hpp>
 #include <mutex>
 #include <random>
-#include <unordered_map>
 
 #include "base/log.h"
 
@@ -50,6 +50,22 @@ bool ValidRequestId(std::string_view id) {
   return true;
 }
 
+// asio's address::to_string goes through snprintf; IPv4 (the common case) is formatted by hand.
+std::string FormatAddress(const asio::ip::address& address) {
+  if (!address.is_v4()) return address.to_string();
+  auto bytes = address.to_v4().to_bytes();
+  char out[16];
+  char* p = out;
+  for (std::size_t i = 0; i < bytes.size(); ++i) {
+    unsigned v = bytes[i];
+    if (v >= 100) *p++ = static_cast<char>('0' + v / 100);
+    if (v >= 10) *p++ = static_cast<char>('0' + v / 10 % 10);
+    *p++ = static_cast<char>('0' + v % 10);
+    if (i + 1 < bytes.size()) *p++ = '.';
+  }
+  return std::string(out, p);
+}
+
 bool IsParseError(const beast::error_code& ec) {
   return ec.category() == bhttp::make_error_code(bhttp::error::bad_target).category();
 }
@@ -57,11 +73,14 @@ bool IsParseError(const beast::error_code& ec) {
 // Timeouts are deadlines checked by one watchdog per server instead of a timer per socket
 // operation: re-arming a timer (cancel + post + re-queue) on every read and write cost more
 // than parsing a small request (docs/benchmarks.md).
-struct Connection {
+struct Connection : boost::intrusive::list_base_hook<boost::intrusive::link_mode<boost::intrusive::normal_link>> {
+  virtual ~Connection() = default;
   std::atomic<bool> idle{true};
   std::atomic<std::int64_t> deadline{0};  // steady_clock ticks; 0: none
-  std::function<void()> close;            // posts a socket close to the connection's executor
-  std::function<void()> cancel;           // posts a cancel of its pending operations (a timeout)
+
+  // Both post to the connection's executor; safe from any thread while it is registered.
+  virtual void Close() = 0;   // closes the socket (stop)
+  virtual void Cancel() = 0;  // cancels pending operations if the deadline is still past (timeout)
 
   void ExpiresAfter(std::chrono::milliseconds timeout) {
     deadline.store((std::chrono::steady_clock::now() + timeout).time_since_epoch().count(),
@@ -74,6 +93,31 @@ struct Connection {
   bool Expired() const {
     auto d = deadline.load(std::memory_order_relaxed);
     return d != 0 && d <= std::chrono::steady_clock::now().time_since_epoch().count();
+  }
+};
+
+// A connection and its stream in one allocation.
+template <class Stream>
+struct StreamConnection final : Connection, std::enable_shared_from_this<StreamConnection<Stream>> {
+  template <class... Args>
+  explicit StreamConnection(Args&&... args) : stream(std::forward<Args>(args)...) {}
+  Stream stream;
+
+  void Close() override {
+    asio::post(stream.get_executor(), [weak = this->weak_from_this()] {
+      if (auto self = weak.lock()) {
+        beast::error_code ec;
+        beast::get_lowest_layer(self->stream).close(ec);
+      }
+    });
+  }
+  void Cancel() override {
+    asio::post(stream.get_executor(), [weak = this->weak_from_this()] {
+      auto self = weak.lock();
+      if (!self || !self->Expired()) return;  // moved on since the watchdog looked
+      beast::error_code ec;
+      beast::get_lowest_layer(self->stream).cancel(ec);
+    });
   }
 };
 
@@ -159,7 +203,9 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
   std::shared_ptr<asio::ssl::context> tls_ctx;
 
   std::mutex conns_mu;
-  std::unordered_map<Connection*, std::shared_ptr<Connection>> conns;
+  // Registered connections; each is owned by its Session and unlinked (under conns_mu) before
+  // it is destroyed, so holding the lock makes a pointer here safe to use.
+  boost::intrusive::list<Connection, boost::intrusive::constant_time_size<false>> conns;
 
   Impl(asio::io_context& io, HttpServerOptions opts, const Router& r, Metrics& m, const StaticFiles* s)
       : ioc(io), options(std::move(opts)), router(r), metrics(m), static_files(s), cors(options.cors) {}
@@ -233,8 +279,8 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
       if (self->stopping && self->conns.empty()) co_return;
       // An expired deadline stays set, so an operation started after a cancel is cancelled on
       // the next tick too; the connection's code sets a new deadline (or none) when it moves on.
-      for (auto& [ptr, conn] : self->conns) {
-        if (conn->Expired()) conn->cancel();
+      for (Connection& conn : self->conns) {
+        if (conn.Expired()) conn.Cancel();
       }
     }
   }
@@ -271,7 +317,7 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
     {
       beast::error_code ec;
       auto ep = socket.remote_endpoint(ec);
-      if (!ec) remote = ep.address().to_string();
+      if (!ec) remote = FormatAddress(ep.address());
     }
     std::shared_ptr<asio::ssl::context> ctx;
     if (options.tls) {
@@ -280,25 +326,22 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
     }
     try {
       if (ctx) {
-        auto stream = std::make_shared<beast::ssl_stream<tcp::socket>>(std::move(socket), *ctx);
-        auto conn = Register(stream);
+        auto conn = std::make_shared<StreamConnection<beast::ssl_stream<tcp::socket>>>(std::move(socket), *ctx);
+        auto registration = Register(*conn);
         conn->ExpiresAfter(options.header_timeout);
-        auto [ec] = co_await stream->async_handshake(asio::ssl::stream_base::server, kTuple);
+        auto [ec] = co_await conn->stream.async_handshake(asio::ssl::stream_base::server, kTuple);
         if (!ec) {
-          co_await Serve(*stream, *conn, remote);
+          co_await Serve(conn->stream, *conn, remote);
           conn->ExpiresAfter(2s);
-          co_await stream->async_shutdown(kTuple);
+          co_await conn->stream.async_shutdown(kTuple);
         }
-        Unregister(conn.get());
       } else {
-        auto stream = std::make_shared<tcp::socket>(std::move(socket));
+        auto conn = std::make_shared<StreamConnection<tcp::socket>>(std::move(socket));
         beast::error_code ignored;
-        stream->non_blocking(true, ignored);  // lets Write try a direct send first
-        auto conn = Register(stream);
-        co_await Serve(*stream, *conn, remote);
-        beast::error_code ec;
-        stream->shutdown(tcp::socket::shutdown_send, ec);
-        Unregister(conn.get());
+        conn->stream.non_blocking(true, ignored);  // lets Write try a direct send first
+        auto registration = Register(*conn);
+        co_await Serve(conn->stream, *conn, remote);
+        conn->stream.shutdown(tcp::socket::shutdown_send, ignored);
       }
     } catch (const std::exception& e) {
       log::Error("connection failed", {{"error", e.what()}, {"remote", remote}});
@@ -306,37 +349,21 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
     metrics.ConnectionClosed();
   }
 
-  template <class Stream>
-  std::shared_ptr<Connection> Register(const std::shared_ptr<Stream>& stream) {
-    auto conn = std::make_shared<Connection>();
-    std::weak_ptr<Stream> weak = stream;
-    auto executor = stream->get_executor();
-    conn->close = [weak, executor] {
-      asio::post(executor, [weak] {
-        if (auto s = weak.lock()) {
-          beast::error_code ec;
-          beast::get_lowest_layer(*s).close(ec);
-        }
-      });
-    };
-    std::weak_ptr<Connection> weak_conn = conn;
-    conn->cancel = [weak, weak_conn, executor] {
-      asio::post(executor, [weak, weak_conn] {
-        auto s = weak.lock();
-        auto c = weak_conn.lock();
-        if (!s || !c || !c->Expired()) return;  // moved on since the watchdog looked
-        beast::error_code ec;
-        beast::get_lowest_layer(*s).cancel(ec);
-      });
-    };
-    std::lock_guard lock(conns_mu);
-    conns.emplace(conn.get(), conn);
-    return conn;
-  }
+  // Unregisters on every way out of Session, exceptions included: a destroyed connection must
+  // never stay linked.
+  struct Registration {
+    Impl& impl;
+    Connection& conn;
+    ~Registration() {
+      std::lock_guard lock(impl.conns_mu);
+      impl.conns.erase(impl.conns.iterator_to(conn));
+    }
+  };
 
-  void Unregister(Connection* conn) {
+  [[nodiscard]] Registration Register(Connection& conn) {
     std::lock_guard lock(conns_mu);
-    conns.erase(conn);
+    conns.push_back(conn);
+    return Registration{*this, conn};
   }
 
   // String responses (every API answer) are serialized by hand into one buffer and sent with one
@@ -498,10 +525,10 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
 
       std::optional<bhttp::request_parser<bhttp::buffer_body>> body_parser;
       std::optional<StreamingBody<Stream>> body_reader;
-      Request req;
+      Request streamed_request;  // a streaming route's header (its body is read by the handler)
       if (streaming) {
         body_parser.emplace(std::move(parser));
-        req.base() = std::move(body_parser->get().base());
+        streamed_request.base() = std::move(body_parser->get().base());
         body_reader.emplace(stream, buffer, *body_parser, conn, options.body_timeout);
       } else {
         conn.ExpiresAt(started + options.header_timeout + options.body_timeout);
@@ -524,8 +551,8 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
           if (parser.is_done()) break;
           if (co_await ReadMore(stream, buffer)) co_return;
         }
-        req = parser.release();
       }
+      Request& req = streaming ? streamed_request : parser.get();
       conn.NoDeadline();  // handlers bound their own work
 
       metrics.RequestStarted();
@@ -618,8 +645,8 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
 
   void CloseConnections(bool only_idle) {
     std::lock_guard lock(conns_mu);
-    for (auto& [ptr, conn] : conns) {
-      if (!only_idle || conn->idle) conn->close();
+    for (Connection& conn : conns) {
+      if (!only_idle || conn.idle) conn.Close();
     }
   }
 
