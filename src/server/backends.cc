@@ -59,9 +59,9 @@ Result<std::unique_ptr<BlobStore>> OpenBlobStore(std::string_view url) {
   return Open<BlobStore>("blobs", url, registry);
 }
 
-Result<std::unique_ptr<EventBus>> OpenEventBus(std::string_view url) {
-  static const std::map<std::string, Factory<EventBus>, std::less<>> registry = {
-      {"inproc", OpenInprocEventBus},
+Result<std::unique_ptr<EventBus>> OpenEventBus(std::string_view url, Database& db) {
+  const std::map<std::string, Factory<EventBus>, std::less<>> registry = {
+      {"inproc", [&db](std::string_view u) { return OpenInprocEventBus(u, &db); }},
       {"nats", OpenNatsEventBus},
   };
   return Open<EventBus>("bus", url, registry);
@@ -95,7 +95,7 @@ Result<Backends> OpenBackends(const BackendUrls& urls) {
   auto blobs = OpenBlobStore(urls.blobs);
   if (!blobs.ok()) return wrap("blobs", urls.blobs, blobs.take_error());
   b.blobs = std::move(blobs).value();
-  auto bus = OpenEventBus(urls.bus);
+  auto bus = OpenEventBus(urls.bus, *b.database);
   if (!bus.ok()) return wrap("bus", urls.bus, bus.take_error());
   b.bus = std::move(bus).value();
   auto cache = OpenCache(urls.cache);

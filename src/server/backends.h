@@ -24,7 +24,8 @@ struct Backends {
 
 Result<std::unique_ptr<Database>> OpenDatabase(std::string_view url);
 Result<std::unique_ptr<BlobStore>> OpenBlobStore(std::string_view url);
-Result<std::unique_ptr<EventBus>> OpenEventBus(std::string_view url);
+// inproc:// keeps its work queue's jobs in db (table queued_jobs).
+Result<std::unique_ptr<EventBus>> OpenEventBus(std::string_view url, Database& db);
 Result<std::unique_ptr<Cache>> OpenCache(std::string_view url);
 Result<std::unique_ptr<Mailer>> OpenMailer(std::string_view url, Database& db);
 

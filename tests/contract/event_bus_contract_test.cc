@@ -27,6 +27,7 @@
 #include "backends/bus_inproc/inproc_event_bus.h"
 #include "backends/bus_nats/nats_event_bus.h"
 #include "ports/event_bus.h"
+#include "test_database.h"
 #include "test_support.h"
 #include "veza_process.h"
 
@@ -43,8 +44,10 @@ const char* kNeedServices =
     "VEZA_TEST_NATS_URL is not set: run the contract tests under `scripts/test-services run -- "
     "<command>`, which starts NATS with JetStream and exports it";
 
-Result<std::unique_ptr<EventBus>> OpenBackend(const std::string& name) {
-  if (name == "inproc") return OpenInprocEventBus("inproc://");
+// inproc keeps its work queue in a database (the server passes its own); the test gives it a
+// fresh SQLite one with the migrations applied.
+Result<std::unique_ptr<EventBus>> OpenBackend(const std::string& name, Database* journal) {
+  if (name == "inproc") return OpenInprocEventBus("inproc://", journal);
   const char* url = std::getenv("VEZA_TEST_NATS_URL");
   if (url == nullptr || *url == '\0') return Unavailable(kNeedServices);
   return OpenNatsEventBus(url);
@@ -86,11 +89,24 @@ class Inbox {
 class EventBusContractTest : public testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
-    auto bus = OpenBackend(GetParam());
-    ASSERT_TRUE(bus.ok()) << bus.error().message;
-    bus_ = std::move(bus).value();
+    if (GetParam() == "inproc") {
+      journal_ = std::make_unique<test::TestDatabase>("sqlite");
+      ASSERT_TRUE(journal_->ok());
+      ASSERT_OK(ApplyMigrations(journal_->db(), EmbeddedMigrations(journal_->db().Dialect())));
+    }
+    Reopen();
     prefix_ = "ct." + test::RandomToken();
   }
+
+  // Closes the bus and opens a new one on the same server or journal (a process restart).
+  void Reopen() {
+    bus_.reset();
+    auto bus = OpenBackend(GetParam(), journal_ ? &journal_->db() : nullptr);
+    ASSERT_TRUE(bus.ok()) << bus.error().message;
+    bus_ = std::move(bus).value();
+  }
+
+  std::unique_ptr<test::TestDatabase> journal_;  // declared before bus_: outlives it
 
   std::string Subject(std::string_view rest) const { return prefix_ + "." + std::string(rest); }
   std::string Queue() const { return "ct_" + test::RandomToken(); }
@@ -483,6 +499,30 @@ TEST_P(EventBusContractTest, QueuesAreIndependent) {
   ASSERT_NE(job, nullptr);
   EXPECT_EQ(job->Payload(), "one");
   ASSERT_OK(job->Ack());
+}
+
+// A restart loses nothing: queued jobs and jobs in flight (fetched, never acked) are delivered
+// again by the next process, the in-flight one as its second attempt.
+TEST_P(EventBusContractTest, QueuedAndInFlightJobsSurviveARestart) {
+  std::string q = Queue();
+  const QueueOptions options{.ack_wait = 500ms, .max_attempts = 5};
+  ASSERT_OK(bus_->Enqueue(q, "first"));
+  ASSERT_OK(bus_->Enqueue(q, "second"));
+  auto in_flight = MustFetch(q, options);
+  ASSERT_NE(in_flight, nullptr);
+  EXPECT_EQ(in_flight->Payload(), "first");
+  in_flight.reset();
+  Reopen();
+  std::map<std::string, int> attempts;
+  for (int i = 0; i < 2; ++i) {
+    auto job = MustFetch(q, options);
+    ASSERT_NE(job, nullptr);
+    attempts[job->Payload()] = job->Attempt();
+    ASSERT_OK(job->Ack());
+  }
+  EXPECT_EQ(attempts, (std::map<std::string, int>{{"first", 2}, {"second", 1}}));
+  Reopen();
+  ExpectEmpty(q, options);  // acknowledged jobs stay gone
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, EventBusContractTest, testing::Values("inproc", "nats"),

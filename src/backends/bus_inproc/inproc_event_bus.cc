@@ -2,6 +2,7 @@
 
 #include <boost/url/parse.hpp>
 #include <boost/url/url_view.hpp>
+#include <atomic>
 #include <charconv>
 #include <condition_variable>
 #include <deque>
@@ -15,6 +16,7 @@
 
 #include "base/log.h"
 #include "base/url.h"
+#include "ports/database.h"
 
 namespace veza {
 namespace {
@@ -76,7 +78,7 @@ struct Queue {
 
 class Core {
  public:
-  explicit Core(const InprocBusOptions& options) : options_(options) {}
+  Core(const InprocBusOptions& options, Database* journal) : options_(options), journal_(journal) {}
 
   // -- fan-out --
   std::shared_ptr<SubState> AddSub(std::string pattern, EventHandler handler) {
@@ -186,13 +188,80 @@ class Core {
   }
 
   // -- work queue --
-  void Enqueue(std::string_view queue, std::string_view payload) {
+  // With a journal, every job is a row in queued_jobs from Enqueue until it is acknowledged or
+  // dropped; memory holds the schedule (ready, in flight, delayed), the rows survive restarts.
+  // Journal writes happen outside q_mu_ so a slow database never blocks other queues' fetches.
+  Status Enqueue(std::string_view queue, std::string_view payload) {
+    std::uint64_t id = 0;
+    if (journal_) {
+      auto r = journal_->Query(
+          "INSERT INTO queued_jobs (queue, payload, attempts, enqueued_at) VALUES ($1, $2, 0, $3) RETURNING id",
+          {SqlText(queue), SqlValue{Blob{std::string(payload)}}, SqlInt(UnixMillis())});
+      if (!r.ok()) return Unavailable("cannot persist the job: " + r.error().message);
+      id = static_cast<std::uint64_t>(r->rows.at(0).Int(0));
+    }
     std::lock_guard lock(q_mu_);
     Queue& q = GetQueue(queue);
-    std::uint64_t id = ++next_job_id_;
+    if (!journal_) id = ++next_job_id_;
     q.jobs.emplace(id, JobRec{.payload = std::string(payload)});
     q.ready.push_back(id);
     q.cv.notify_one();
+    return Ok();
+  }
+
+  // Loads the journal's jobs as ready (their previous deliveries died with the last process),
+  // once, at the first queue operation: the bus is opened before the server applies migrations.
+  Status EnsureRestored() {
+    if (!journal_ || restored_.load(std::memory_order_acquire)) return Ok();
+    std::lock_guard once(restore_mu_);
+    if (restored_.load(std::memory_order_relaxed)) return Ok();
+    VEZA_TRY(Restore());
+    restored_.store(true, std::memory_order_release);
+    return Ok();
+  }
+
+  Status Restore() {
+    VEZA_ASSIGN_OR_RETURN(auto rows,
+                          journal_->Query("SELECT id, queue, payload, attempts FROM queued_jobs ORDER BY id"));
+    std::lock_guard lock(q_mu_);
+    for (const Row& row : rows.rows) {
+      auto id = static_cast<std::uint64_t>(row.Int(0));
+      const auto* payload = std::get_if<Blob>(&row.Value(2));
+      Queue& q = GetQueue(row.Text(1));
+      q.jobs.emplace(id, JobRec{.payload = payload ? payload->bytes : row.Text(2),
+                                .attempts = static_cast<int>(row.Int(3))});
+      q.ready.push_back(id);
+    }
+    if (!rows.rows.empty()) log::Info("restored queued jobs", {{"jobs", rows.rows.size()}});
+    return Ok();
+  }
+
+  // Records a delivery's attempt number, so a job that keeps killing its worker still runs out
+  // of attempts across restarts.
+  void JournalAttempt(std::uint64_t id, int attempt) {
+    if (!journal_) return;
+    auto r = journal_->Query("UPDATE queued_jobs SET attempts = $2 WHERE id = $1",
+                             {SqlInt(static_cast<std::int64_t>(id)), SqlInt(attempt)});
+    if (!r.ok()) log::Warn("cannot record a job attempt", {{"job", id}, {"error", r.error().message}});
+  }
+
+  // Deletes the rows of jobs acknowledged or dropped since the last call.
+  Status ForgetFinished() {
+    std::vector<std::uint64_t> ids;
+    {
+      std::lock_guard lock(q_mu_);
+      ids.swap(finished_);
+    }
+    if (!journal_) return Ok();
+    Status result;
+    for (std::uint64_t id : ids) {
+      auto r = journal_->Query("DELETE FROM queued_jobs WHERE id = $1", {SqlInt(static_cast<std::int64_t>(id))});
+      if (!r.ok()) {
+        log::Warn("cannot remove a finished job from the journal", {{"job", id}, {"error", r.error().message}});
+        result = Unavailable("cannot remove the job from the journal: " + r.error().message);
+      }
+    }
+    return result;
   }
 
   struct Delivery {
@@ -234,7 +303,7 @@ class Core {
     std::lock_guard lock(q_mu_);
     Queue& q = GetQueue(queue);
     // Accepted even from an older delivery (as JetStream does): the work was done.
-    q.jobs.erase(id);
+    if (q.jobs.erase(id)) finished_.push_back(id);
   }
 
   void Retry(const std::string& queue, std::uint64_t id, std::uint64_t delivery,
@@ -250,6 +319,7 @@ class Core {
     JobRec& job = it->second;
     if (job.attempts >= job.max_attempts) {
       LogDrop(queue, job, "retried on its last attempt");
+      finished_.push_back(id);
       q.jobs.erase(it);
       return;
     }
@@ -316,7 +386,7 @@ class Core {
 
   // Moves jobs whose timers are due: delayed ones become ready, in-flight ones whose ack wait
   // ran out become ready again or are dropped after their last attempt.
-  static void FireTimers(std::string_view name, Queue& q, Steady::time_point now) {
+  void FireTimers(std::string_view name, Queue& q, Steady::time_point now) {
     while (!q.timers.empty() && q.timers.begin()->first <= now) {
       auto [id, delivery] = q.timers.begin()->second;
       q.timers.erase(q.timers.begin());
@@ -325,6 +395,7 @@ class Core {
       JobRec& job = it->second;
       if (job.state == JobRec::State::kInFlight && job.attempts >= job.max_attempts) {
         LogDrop(name, job, "not acknowledged within ack_wait on its last attempt");
+        finished_.push_back(id);
         q.jobs.erase(it);
         continue;
       }
@@ -348,6 +419,16 @@ class Core {
   StringMap<std::unique_ptr<Queue>> queues_;
   std::uint64_t next_job_id_ = 0;
   std::uint64_t next_delivery_ = 0;
+  Database* const journal_;
+  std::mutex restore_mu_;
+  std::atomic<bool> restored_{false};
+  std::vector<std::uint64_t> finished_;  // acked or dropped, still to delete from the journal
+
+  static std::int64_t UnixMillis() {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+  }
 };
 
 class InprocSubscription final : public Subscription {
@@ -373,7 +454,7 @@ class InprocJob final : public Job {
     if (done_) return Conflict("job already acknowledged or retried");
     done_ = true;
     core_->Ack(queue_, d_.id);
-    return Ok();
+    return core_->ForgetFinished();
   }
 
   Status Retry(std::chrono::milliseconds delay) override {
@@ -381,7 +462,7 @@ class InprocJob final : public Job {
     if (done_) return Conflict("job already acknowledged or retried");
     done_ = true;
     core_->Retry(queue_, d_.id, d_.delivery, delay);
-    return Ok();
+    return core_->ForgetFinished();
   }
 
  private:
@@ -399,8 +480,8 @@ Status ValidateQueueOptions(const QueueOptions& o) {
 
 class InprocEventBus final : public EventBus {
  public:
-  explicit InprocEventBus(const InprocBusOptions& options)
-      : core_(std::make_shared<Core>(options)) {
+  InprocEventBus(const InprocBusOptions& options, Database* journal)
+      : core_(std::make_shared<Core>(options, journal)) {
     for (std::size_t i = 0; i < options.threads; ++i) {
       // Threads hold the core, so it lives until the last one has returned.
       threads_.emplace_back([core = core_] { core->DispatchLoop(); });
@@ -435,16 +516,19 @@ class InprocEventBus final : public EventBus {
 
   Status Enqueue(std::string_view queue, std::string_view payload) override {
     VEZA_TRY(ValidateSubject(queue, /*allow_wildcards=*/false));
-    core_->Enqueue(queue, payload);
-    return Ok();
+    VEZA_TRY(core_->EnsureRestored());
+    return core_->Enqueue(queue, payload);
   }
 
   Result<std::unique_ptr<Job>> Fetch(std::string_view queue, std::chrono::milliseconds timeout,
                                      const QueueOptions& options) override {
     VEZA_TRY(ValidateSubject(queue, /*allow_wildcards=*/false));
     VEZA_TRY(ValidateQueueOptions(options));
+    VEZA_TRY(core_->EnsureRestored());
     auto d = core_->Fetch(queue, std::max(timeout, std::chrono::milliseconds(0)), options);
+    (void)core_->ForgetFinished();  // jobs dropped by this fetch's timers
     if (!d) return std::unique_ptr<Job>();
+    core_->JournalAttempt(d->id, d->attempt);
     return std::unique_ptr<Job>(
         std::make_unique<InprocJob>(core_, std::string(queue), std::move(*d)));
   }
@@ -487,13 +571,13 @@ Result<InprocBusOptions> ParseInprocBusUrl(std::string_view url) {
   return o;
 }
 
-Result<std::unique_ptr<EventBus>> OpenInprocEventBus(std::string_view url) {
+Result<std::unique_ptr<EventBus>> OpenInprocEventBus(std::string_view url, Database* journal) {
   VEZA_ASSIGN_OR_RETURN(InprocBusOptions options, ParseInprocBusUrl(url));
-  return NewInprocEventBus(options);
+  return NewInprocEventBus(options, journal);
 }
 
-std::unique_ptr<EventBus> NewInprocEventBus(const InprocBusOptions& options) {
-  return std::make_unique<InprocEventBus>(options);
+Result<std::unique_ptr<EventBus>> NewInprocEventBus(const InprocBusOptions& options, Database* journal) {
+  return std::unique_ptr<EventBus>(std::make_unique<InprocEventBus>(options, journal));
 }
 
 }  // namespace veza

@@ -11,13 +11,15 @@
 // 10 s). Destroying a Subscription unsubscribes and waits for a handler call in progress, so
 // no handler runs after the destructor returns (unless it is called from that very handler).
 //
-// Work queue: jobs live in this process's memory only. Unlike NATS JetStream, which writes
-// them to disk before Enqueue returns, THIS QUEUE DOES NOT SURVIVE A PROCESS RESTART: queued
-// and in-flight jobs are lost when the process exits. Each job is handed to one Fetch at a
-// time; Ack removes it; Retry(delay) makes it available again after delay; a job neither
-// acked nor retried within ack_wait is handed out again; after max_attempts deliveries it is
-// dropped with a log line. The queue is not bounded (a producer far ahead of its consumers
-// grows memory); Fetch blocks on a condition variable up to its timeout.
+// Work queue: with a journal (the server always passes its Database), a job is a row in
+// `queued_jobs` before Enqueue returns and until it is acknowledged or dropped, so queued and
+// in-flight jobs survive a restart and are delivered again (at least once, like NATS
+// JetStream); attempts are recorded per delivery. Without one (unit tests) jobs live in memory
+// only. Each job is handed to one Fetch at a time; Ack removes it; Retry(delay) makes it
+// available again after delay (a restart makes it available at once); a job neither acked nor
+// retried within ack_wait is handed out again; after max_attempts deliveries it is dropped
+// with a log line. The queue is not bounded (a producer far ahead of its consumers grows
+// memory); Fetch blocks on a condition variable up to its timeout.
 #include <cstddef>
 #include <memory>
 #include <string_view>
@@ -34,7 +36,12 @@ struct InprocBusOptions {
 
 Result<InprocBusOptions> ParseInprocBusUrl(std::string_view url);
 
-Result<std::unique_ptr<EventBus>> OpenInprocEventBus(std::string_view url);
-std::unique_ptr<EventBus> NewInprocEventBus(const InprocBusOptions& options);
+class Database;
+
+// journal: where the work queue's jobs are persisted (nullptr: memory only). It must outlive
+// the bus; the jobs a previous process left are loaded at the first Enqueue or Fetch (after the
+// server has applied its migrations).
+Result<std::unique_ptr<EventBus>> OpenInprocEventBus(std::string_view url, Database* journal);
+Result<std::unique_ptr<EventBus>> NewInprocEventBus(const InprocBusOptions& options, Database* journal);
 
 }  // namespace veza

@@ -35,7 +35,7 @@ TEST(InprocEventBusTest, ParsesUrl) {
 // A subscriber that falls behind by more than max_pending_events loses the newest events, and
 // neither the publisher nor other subscribers are slowed down.
 TEST(InprocEventBusTest, SlowSubscriberDropsBeyondItsQueueBound) {
-  auto bus = NewInprocEventBus({.threads = 2, .max_pending_events = 10});
+  auto bus = NewInprocEventBus({.threads = 2, .max_pending_events = 10}, nullptr).value();
   std::mutex mu;
   std::condition_variable cv;
   bool release = false;
@@ -74,7 +74,7 @@ TEST(InprocEventBusTest, SubscriptionAndJobMayOutliveTheBus) {
   std::unique_ptr<Subscription> sub;
   std::unique_ptr<Job> job;
   {
-    auto bus = NewInprocEventBus({});
+    auto bus = NewInprocEventBus({}, nullptr).value();
     auto s = bus->Subscribe("x", [](const Event&) {});
     ASSERT_TRUE(s.ok());
     sub = std::move(s).value();
@@ -89,7 +89,7 @@ TEST(InprocEventBusTest, SubscriptionAndJobMayOutliveTheBus) {
 }
 
 TEST(InprocEventBusTest, StaleRetryAfterRedeliveryIsIgnored) {
-  auto bus = NewInprocEventBus({});
+  auto bus = NewInprocEventBus({}, nullptr).value();
   QueueOptions options{.ack_wait = 100ms, .max_attempts = 5};
   ASSERT_TRUE(bus->Enqueue("q", "p").ok());
   auto first = bus->Fetch("q", 1s, options);
@@ -106,7 +106,7 @@ TEST(InprocEventBusTest, StaleRetryAfterRedeliveryIsIgnored) {
 }
 
 TEST(InprocEventBusTest, ZeroTimeoutFetchDoesNotBlock) {
-  auto bus = NewInprocEventBus({});
+  auto bus = NewInprocEventBus({}, nullptr).value();
   auto start = std::chrono::steady_clock::now();
   auto r = bus->Fetch("q", 0ms);
   ASSERT_TRUE(r.ok());
