@@ -6,6 +6,7 @@
 #include <boost/beast/http/string_body.hpp>
 #include <boost/container/small_vector.hpp>
 #include <boost/json/value.hpp>
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <initializer_list>
@@ -48,6 +49,35 @@ class BodyReader {
   virtual std::uint64_t BytesRead() const = 0;
 };
 
+// A WebSocket connection after the upgrade (RFC 6455; Beast does framing, fragmentation,
+// ping/pong, close codes). Used from the connection's executor only. One Read and one Write or
+// Ping may be in progress at a time.
+class WebSocket {
+ public:
+  virtual ~WebSocket() = default;
+  // One whole message. Errors: kUnavailable when the peer closed or went away, kPayloadTooLarge
+  // for a message over the route's limit (the socket is closed with 1009), kTimeout when
+  // nothing (not even a pong) came for the idle timeout.
+  virtual boost::asio::awaitable<Result<std::string>> Read() = 0;
+  virtual bool LastReadWasBinary() const = 0;
+  virtual boost::asio::awaitable<Status> Write(std::string_view text) = 0;  // one text message
+  virtual boost::asio::awaitable<Status> Ping() = 0;
+  // Sends a close frame (RFC 6455 code, reason up to 123 bytes) and waits for the peer's.
+  virtual boost::asio::awaitable<void> Close(std::uint16_t code, std::string_view reason) = 0;
+};
+
+using WebSocketSession = std::function<boost::asio::awaitable<void>(WebSocket&)>;
+
+// Handed to a WebSocket route's handler for an upgrade request. The handler checks the request
+// (authentication, origin) and either returns an error response, or calls Accept, which sends
+// 101, runs session until it returns and then closes the connection; the handler's return
+// value is then ignored.
+class WebSocketUpgrade {
+ public:
+  virtual ~WebSocketUpgrade() = default;
+  virtual boost::asio::awaitable<void> Accept(WebSocketSession session) = 0;
+};
+
 struct RequestContext {
   Request& request;
   std::string_view path;   // target before '?', still percent-encoded
@@ -57,6 +87,7 @@ struct RequestContext {
   std::string_view route;  // the matched pattern ("/api/v1/users/{id}"), for metrics and logs
   PathParams params;
   BodyReader* body = nullptr;  // set only for streaming routes
+  WebSocketUpgrade* websocket = nullptr;  // set only for WebSocket routes (always an upgrade)
 
   std::string_view Param(std::string_view name) const {
     for (const auto& [k, v] : params)
@@ -72,6 +103,10 @@ struct RouteOptions {
   // not collect it, and the server-wide body limit gives way to max_body_bytes.
   bool streams_body = false;
   std::uint64_t max_body_bytes = 0;  // streaming routes only; 0: the server-wide limit
+  // A WebSocket route (GET): requests that are not upgrades get 426 without the handler.
+  bool websocket = false;
+  std::size_t max_message_bytes = 64 * 1024;           // WebSocket routes: larger → close 1009
+  std::chrono::milliseconds idle_timeout{60'000};      // WebSocket routes: nothing read → kTimeout
 };
 
 // RFC 9457 problem+json for an error; `type` is a stable URI naming the error code.

@@ -11,6 +11,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/websocket.hpp>
 #include <boost/beast/ssl.hpp>
 #include <boost/intrusive/list.hpp>
 #include <mutex>
@@ -22,6 +23,7 @@ namespace veza::http {
 
 namespace asio = boost::asio;
 namespace beast = boost::beast;
+namespace websocket = boost::beast::websocket;
 using tcp = asio::ip::tcp;
 using namespace std::chrono_literals;
 constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
@@ -184,6 +186,103 @@ class StreamingBody final : public BodyReader {
   Connection& conn_;
   std::chrono::milliseconds timeout_;
   std::uint64_t read_ = 0;
+};
+
+// A WebSocket over the connection's own stream (by reference): Beast does the protocol; the
+// idle timeout is the connection's deadline, pushed forward by every frame read, pongs included.
+template <class Stream>
+class WebSocketImpl final : public WebSocket {
+ public:
+  WebSocketImpl(Stream& stream, Connection& conn, const RouteOptions& route)
+      : ws_(stream), conn_(conn), idle_(route.idle_timeout) {
+    ws_.read_message_max(route.max_message_bytes);
+    ws_.auto_fragment(false);
+    ws_.set_option(websocket::stream_base::decorator(
+        [](websocket::response_type& res) { res.set(bhttp::field::server, "veza"); }));
+    ws_.control_callback([this](websocket::frame_type, beast::string_view) { conn_.ExpiresAfter(idle_); });
+  }
+  ~WebSocketImpl() override { ws_.control_callback(); }
+
+  asio::awaitable<beast::error_code> AcceptUpgrade(const Request& req) {
+    conn_.ExpiresAfter(idle_);
+    auto [ec] = co_await ws_.async_accept(req, kTuple);
+    co_return ec;
+  }
+
+  asio::awaitable<Result<std::string>> Read() override {
+    beast::flat_buffer buffer;
+    conn_.ExpiresAfter(idle_);
+    auto [ec, n] = co_await ws_.async_read(buffer, kTuple);
+    if (ec == websocket::error::message_too_big) {
+      co_return Error{ErrorCode::kPayloadTooLarge, "message larger than the limit"};
+    }
+    if (ec == asio::error::operation_aborted) co_return Timeout("no frame for " + std::to_string(idle_.count()) + " ms");
+    if (ec) co_return Unavailable(ec == websocket::error::closed ? "closed by the peer" : ec.message());
+    binary_ = ws_.got_binary();
+    co_return beast::buffers_to_string(buffer.data());
+  }
+  bool LastReadWasBinary() const override { return binary_; }
+
+  asio::awaitable<Status> Write(std::string_view text) override {
+    ws_.text(true);
+    auto [ec, n] = co_await ws_.async_write(asio::buffer(text), kTuple);
+    if (ec) co_return Unavailable("write failed: " + ec.message());
+    co_return Ok();
+  }
+
+  asio::awaitable<Status> Ping() override {
+    auto [ec] = co_await ws_.async_ping({}, kTuple);
+    if (ec) co_return Unavailable("ping failed: " + ec.message());
+    co_return Ok();
+  }
+
+  asio::awaitable<void> Close(std::uint16_t code, std::string_view reason) override {
+    if (!ws_.is_open()) co_return;
+    websocket::close_reason cr(static_cast<websocket::close_code>(code), beast::string_view(reason.data(), std::min<std::size_t>(reason.size(), 123)));
+    conn_.ExpiresAfter(std::chrono::seconds(5));
+    auto [ec] = co_await ws_.async_close(cr, kTuple);
+    // Beast's close completes when the peer's close frame is read; drain until then.
+    while (!ec) {
+      beast::flat_buffer drain;
+      auto [rec, n] = co_await ws_.async_read(drain, kTuple);
+      ec = rec;
+    }
+  }
+
+ private:
+  websocket::stream<Stream&> ws_;
+  Connection& conn_;
+  std::chrono::milliseconds idle_;
+  bool binary_ = false;
+};
+
+template <class Stream>
+class WebSocketUpgradeImpl final : public WebSocketUpgrade {
+ public:
+  WebSocketUpgradeImpl(Stream& stream, Connection& conn, const Request& req, const RouteOptions& route)
+      : stream_(stream), conn_(conn), req_(req), route_(route) {}
+
+  asio::awaitable<void> Accept(WebSocketSession session) override {
+    accepted_ = true;
+    WebSocketImpl<Stream> ws(stream_, conn_, route_);
+    if (co_await ws.AcceptUpgrade(req_)) co_return;
+    bool threw = false;
+    try {
+      co_await session(ws);
+    } catch (const std::exception& e) {
+      log::Error("websocket session threw", {{"error", e.what()}});
+      threw = true;
+    }
+    if (threw) co_await ws.Close(1011, "internal error");
+  }
+  bool accepted() const { return accepted_; }
+
+ private:
+  Stream& stream_;
+  Connection& conn_;
+  const Request& req_;
+  const RouteOptions& route_;
+  bool accepted_ = false;
 };
 
 }  // namespace
@@ -559,7 +658,23 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
       std::string request_id(req["X-Request-Id"]);
       if (!ValidRequestId(request_id)) request_id = NewRequestId();
       std::string_view route;
-      Response res = co_await Handle(req, match, body_reader ? &*body_reader : nullptr, request_id, remote, route);
+      std::optional<WebSocketUpgradeImpl<Stream>> upgrade;
+      bool websocket_route = match.handler && match.options->websocket;
+      if (websocket_route && websocket::is_upgrade(req)) upgrade.emplace(stream, conn, req, *match.options);
+      Response res;
+      if (websocket_route && !upgrade) {
+        route = match.pattern;
+        res = Problem(InvalidArgument("this endpoint needs a WebSocket upgrade (Connection: Upgrade, Upgrade: websocket)"),
+                      req.version(), req.keep_alive(), target, request_id);
+      } else {
+        res = co_await Handle(req, match, body_reader ? &*body_reader : nullptr, upgrade ? &*upgrade : nullptr,
+                              request_id, remote, route);
+      }
+      if (upgrade && upgrade->accepted()) {
+        metrics.RequestFinished();
+        Finish(route, "GET", target, 101, 0, request_id, remote, started);
+        co_return;  // the WebSocket session owned the connection and has ended
+      }
       // A streamed body the handler left unread cannot be skipped safely: close after answering.
       bool keep_alive = req.keep_alive() && !stopping && !(body_reader && !body_reader->Done());
       ForHeaders(res, [&](auto& h) {
@@ -578,8 +693,8 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
   }
 
   asio::awaitable<Response> Handle(Request& req, Router::Match& match, BodyReader* body,
-                                   const std::string& request_id, const std::string& remote,
-                                   std::string_view& route) {
+                                   WebSocketUpgrade* upgrade, const std::string& request_id,
+                                   const std::string& remote, std::string_view& route) {
     std::string_view target = req.target();
     auto q = target.find('?');
     RequestContext ctx{req,
@@ -589,7 +704,8 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
                        remote,
                        {},
                        {},
-                       body};
+                       body,
+                       upgrade};
     if (ctx.path.empty() || ctx.path.front() != '/') {
       route = "-";
       co_return Problem(InvalidArgument("request target must be an absolute path"), ctx);

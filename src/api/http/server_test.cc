@@ -10,6 +10,7 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
+#include <boost/beast/websocket.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <array>
@@ -77,6 +78,28 @@ class HttpServerTest : public ::testing::Test {
           co_return Text(bhttp::status::conflict, "refused", "text/plain", ctx.request);
         },
         RouteOptions{.streams_body = true, .max_body_bytes = 8 << 20});
+    // WebSocket echo; "close" ends the session; the ticket query is the "authentication".
+    router_.Add(
+        bhttp::verb::get, "/ws",
+        [](RequestContext& ctx) -> asio::awaitable<Response> {
+          if (ctx.query != "ticket=good") co_return Problem(Error{ErrorCode::kUnauthenticated, "bad ticket"}, ctx);
+          co_await ctx.websocket->Accept([](WebSocket& ws) -> asio::awaitable<void> {
+            for (;;) {
+              auto m = co_await ws.Read();
+              if (!m.ok()) {
+                if (m.error().code == ErrorCode::kTimeout) co_await ws.Close(1001, "idle");
+                co_return;
+              }
+              if (*m == "close") {
+                co_await ws.Close(1000, "bye");
+                co_return;
+              }
+              if (!(co_await ws.Write((ws.LastReadWasBinary() ? "binary:" : "echo:") + *m)).ok()) co_return;
+            }
+          });
+          co_return Text(bhttp::status::ok, "ignored", "text/plain", ctx.request);
+        },
+        RouteOptions{.websocket = true, .max_message_bytes = 1024, .idle_timeout = 400ms});
     router_.Add(bhttp::verb::get, "/throws", [](RequestContext&) -> asio::awaitable<Response> {
       throw std::runtime_error("boom");
       co_return StringResponse{};
@@ -556,6 +579,87 @@ TEST_F(HttpServerTest, StalledStreamingBodyTimesOutInTheHandler) {
                          0ms, 5s);
   EXPECT_NE(x.received.find(std::string(ErrorCodeName(ErrorCode::kTimeout))), std::string::npos) << x.received;
   EXPECT_TRUE(x.closed_by_server);
+}
+
+}  // namespace
+}  // namespace veza::http
+
+namespace veza::http {
+namespace {
+
+namespace websocket = boost::beast::websocket;
+
+struct WsClient {
+  asio::io_context ioc;
+  websocket::stream<asio::ip::tcp::socket> ws{ioc};
+  websocket::response_type response;
+
+  boost::system::error_code Connect(unsigned short port, const std::string& target) {
+    boost::system::error_code ec;
+    ws.next_layer().connect({asio::ip::make_address("127.0.0.1"), port}, ec);
+    if (!ec) ws.handshake(response, "127.0.0.1", target, ec);
+    return ec;
+  }
+  std::string Read(boost::system::error_code& ec) {
+    boost::beast::flat_buffer b;
+    ws.read(b, ec);
+    return boost::beast::buffers_to_string(b.data());
+  }
+};
+
+TEST_F(HttpServerTest, WebSocketEchoesTextAndBinaryAndClosesCleanly) {
+  StartServer();
+  WsClient c;
+  ASSERT_FALSE(c.Connect(port_, "/ws?ticket=good"));
+  EXPECT_EQ(c.response.result_int(), 101);
+  boost::system::error_code ec;
+  c.ws.text(true);
+  c.ws.write(asio::buffer(std::string("hello")));
+  EXPECT_EQ(c.Read(ec), "echo:hello");
+  c.ws.binary(true);
+  c.ws.write(asio::buffer(std::string("\x01\x02", 2)));
+  EXPECT_EQ(c.Read(ec), std::string("binary:\x01\x02", 9));
+  c.ws.text(true);
+  c.ws.write(asio::buffer(std::string("close")));
+  c.Read(ec);
+  EXPECT_EQ(ec, websocket::error::closed);
+  EXPECT_EQ(c.ws.reason().code, 1000);
+  // The server keeps serving plain HTTP.
+  EXPECT_EQ(Get(port_, "/items/1").status, 200);
+}
+
+TEST_F(HttpServerTest, WebSocketRefusedUpgradeIsAnHttpProblem) {
+  StartServer();
+  WsClient c;
+  auto ec = c.Connect(port_, "/ws?ticket=bad");
+  EXPECT_EQ(ec, websocket::error::upgrade_declined);
+  EXPECT_EQ(c.response.result_int(), 401);
+  // A plain GET to a WebSocket route is a 400 problem, not the handler.
+  auto r = Get(port_, "/ws?ticket=good");
+  EXPECT_EQ(r.status, 400);
+  EXPECT_NE(r.body.find("WebSocket upgrade"), std::string::npos);
+}
+
+TEST_F(HttpServerTest, WebSocketOversizedMessageClosesWith1009) {
+  StartServer();
+  WsClient c;
+  ASSERT_FALSE(c.Connect(port_, "/ws?ticket=good"));
+  c.ws.write(asio::buffer(std::string(2000, 'x')));
+  boost::system::error_code ec;
+  c.Read(ec);
+  // The close frame arrives; the client's own teardown may then find the socket already gone.
+  EXPECT_TRUE(ec == websocket::error::closed || ec == asio::error::not_connected) << ec.message();
+  EXPECT_EQ(c.ws.reason().code, 1009);
+  EXPECT_EQ(Get(port_, "/items/2").status, 200);
+}
+
+TEST_F(HttpServerTest, WebSocketIdlePeerIsClosedAfterTheIdleTimeout) {
+  StartServer();
+  WsClient c;
+  ASSERT_FALSE(c.Connect(port_, "/ws?ticket=good"));
+  boost::system::error_code ec;
+  c.Read(ec);  // nothing sent: the server gives up after 400 ms
+  EXPECT_TRUE(ec == websocket::error::closed || ec == asio::error::eof || ec == asio::error::connection_reset) << ec.message();
 }
 
 }  // namespace
