@@ -1,5 +1,7 @@
 #include "base/ids.h"
 
+#include <cstdlib>
+
 #include <openssl/rand.h>
 
 #include <chrono>
@@ -7,6 +9,18 @@
 #include <string_view>
 
 namespace veza {
+
+std::string NewSecretToken() {
+  unsigned char b[32];
+  if (RAND_bytes(b, sizeof b) != 1) std::abort();  // no entropy: never hand out a guessable secret
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out(64, '0');
+  for (int i = 0; i < 32; ++i) {
+    out[2 * i] = kHex[b[i] >> 4];
+    out[2 * i + 1] = kHex[b[i] & 0xf];
+  }
+  return out;
+}
 
 std::string NewId() {
   unsigned char b[16];

@@ -8,6 +8,10 @@ namespace veza {
 // bits, so ids sort by creation time and index well in PostgreSQL and SQLite alike.
 std::string NewId();
 
+// 256 random bits as 64 lower-case hex characters: a bearer secret (tickets, tokens) that is
+// stored only as its SHA-256.
+std::string NewSecretToken();
+
 // True for the canonical lower-case text form of any UUID (what NewId makes).
 bool IsUuid(std::string_view s);
 

@@ -89,7 +89,8 @@ int Serve(const ServeOptions& options) {
   auth::EmailOptions email_options;
   email_options.public_url = options.public_url;
   auth::EmailService email(*backends.database, *backends.cache, *backends.mailer, clock, email_options);
-  RegisterRoutes(router, {metrics, workers, backends, auth, admin, email, roles});
+  chat::ChatService chat(*backends.database, *backends.bus, *backends.cache, clock);
+  RegisterRoutes(router, {metrics, workers, backends, auth, admin, email, chat, roles});
 
   std::unique_ptr<http::HttpServer> server;
   if (options.roles.count("http")) {

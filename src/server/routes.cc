@@ -2,6 +2,7 @@
 
 #include "api/http/admin_routes.h"
 #include "api/http/auth_routes.h"
+#include "api/http/chat_routes.h"
 #include "api/http/email_routes.h"
 #include "api/http/system_routes.h"
 
@@ -20,6 +21,7 @@ void RegisterRoutes(http::Router& router, RouteDeps deps) {
   http::AddAuthRoutes(router, deps.auth, deps.workers);
   http::AddAdminRoutes(router, deps.auth, deps.admin, deps.workers);
   http::AddEmailRoutes(router, deps.auth, deps.email, deps.workers);
+  http::AddChatRoutes(router, deps.auth, deps.chat, *b.bus, *b.cache, deps.workers);
 }
 
 }  // namespace veza::server

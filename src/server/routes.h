@@ -10,6 +10,7 @@
 #include "services/auth/admin_service.h"
 #include "services/auth/auth_service.h"
 #include "services/auth/email_service.h"
+#include "services/chat/chat_service.h"
 
 namespace veza::server {
 
@@ -20,6 +21,7 @@ struct RouteDeps {
   auth::AuthService& auth;
   auth::AdminService& admin;
   auth::EmailService& email;
+  chat::ChatService& chat;
   std::string roles;
 };
 

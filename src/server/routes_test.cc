@@ -23,7 +23,8 @@ TEST(Routes, EveryRouteIsInTheOpenApiDocumentAndBack) {
   auth::AuthService auth(*backends->database, *backends->cache, clock, {});
   auth::AdminService admin(*backends->database, *backends->cache, clock);
   auth::EmailService email(*backends->database, *backends->cache, *backends->mailer, clock, {});
-  RegisterRoutes(router, {metrics, workers, backends.value(), auth, admin, email, "http"});
+  chat::ChatService chat(*backends->database, *backends->bus, *backends->cache, clock);
+  RegisterRoutes(router, {metrics, workers, backends.value(), auth, admin, email, chat, "http"});
 
   auto documented = http::OpenApiOperations(http::OpenApiDocumentText());
   ASSERT_FALSE(documented.empty());

@@ -1,0 +1,587 @@
+#include "api/http/chat_routes.h"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/json/array.hpp>
+#include <boost/json/object.hpp>
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+#include <charconv>
+#include <deque>
+#include <mutex>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "api/http/auth_routes.h"
+#include "base/blocking.h"
+#include "base/log.h"
+#include "domain/error_table.h"
+
+namespace veza::http {
+
+namespace asio = boost::asio;
+namespace json = boost::json;
+using namespace std::chrono_literals;
+
+namespace {
+
+json::object RoomJson(const chat::Room& r) {
+  json::object o;
+  o["id"] = r.id;
+  o["kind"] = chat::RoomKindName(r.kind);
+  o["name"] = r.name;
+  o["topic"] = r.topic;
+  o["slow_mode_seconds"] = r.slow_mode_seconds;
+  o["last_seq"] = r.last_seq;
+  o["created_at"] = r.created_at;
+  if (!r.my_role.empty()) o["my_role"] = r.my_role;
+  return o;
+}
+
+json::value MessageValue(const chat::Message& m) { return json::parse(chat::MessageJson(m)); }
+
+json::array MessagesJson(const std::vector<chat::Message>& messages) {
+  json::array a;
+  for (const auto& m : messages) a.push_back(MessageValue(m));
+  return a;
+}
+
+// A string field of at most max bytes; absent gives fallback, another type is an error.
+Result<std::string> StringField(const json::object& o, std::string_view name, std::size_t max, std::string fallback,
+                                bool required = false) {
+  auto it = o.find(name);
+  if (it == o.end()) {
+    if (required) return InvalidArgument("field '" + std::string(name) + "' is required");
+    return fallback;
+  }
+  if (!it->value().is_string()) return InvalidArgument("field '" + std::string(name) + "' must be a string");
+  if (it->value().as_string().size() > max) {
+    return InvalidArgument("field '" + std::string(name) + "' is longer than " + std::to_string(max) + " bytes");
+  }
+  return std::string(it->value().as_string());
+}
+
+Result<std::optional<std::int64_t>> IntField(const json::object& o, std::string_view name) {
+  auto it = o.find(name);
+  if (it == o.end()) return std::optional<std::int64_t>();
+  if (!it->value().is_int64()) return InvalidArgument("field '" + std::string(name) + "' must be an integer");
+  return std::optional<std::int64_t>(it->value().as_int64());
+}
+
+Status OnlyFields(const json::object& o, std::initializer_list<std::string_view> allowed) {
+  for (const auto& kv : o) {
+    bool known = false;
+    for (auto name : allowed) known = known || kv.key() == name;
+    if (!known) return InvalidArgument("unknown field '" + std::string(kv.key()) + "'");
+  }
+  return Ok();
+}
+
+Result<json::object> BodyObject(const RequestContext& ctx, std::initializer_list<std::string_view> allowed) {
+  VEZA_ASSIGN_OR_RETURN(json::value v, ParseJsonBody(ctx));
+  if (!v.is_object()) return InvalidArgument("request body must be a JSON object");
+  VEZA_TRY(OnlyFields(v.as_object(), allowed));
+  return std::move(v.as_object());
+}
+
+Result<std::optional<std::int64_t>> QueryInt(std::string_view query, std::string_view name) {
+  std::size_t pos = 0;
+  while (pos <= query.size()) {
+    std::size_t end = query.find('&', pos);
+    if (end == std::string_view::npos) end = query.size();
+    std::string_view pair = query.substr(pos, end - pos);
+    if (pair.substr(0, name.size()) == name && pair.size() > name.size() && pair[name.size()] == '=') {
+      std::string_view text = pair.substr(name.size() + 1);
+      std::int64_t v = 0;
+      auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+      if (ec != std::errc() || p != text.data() + text.size()) {
+        return InvalidArgument("query parameter '" + std::string(name) + "' must be an integer");
+      }
+      return std::optional<std::int64_t>(v);
+    }
+    pos = end + 1;
+  }
+  return std::optional<std::int64_t>();
+}
+
+std::string_view QueryValue(std::string_view query, std::string_view name) {
+  std::size_t pos = 0;
+  while (pos <= query.size()) {
+    std::size_t end = query.find('&', pos);
+    if (end == std::string_view::npos) end = query.size();
+    std::string_view pair = query.substr(pos, end - pos);
+    if (pair.size() > name.size() && pair.substr(0, name.size()) == name && pair[name.size()] == '=') {
+      return pair.substr(name.size() + 1);
+    }
+    pos = end + 1;
+  }
+  return {};
+}
+
+// ---- WebSocket ------------------------------------------------------------------------------
+
+// One connected socket: the frames waiting to be written, and the rooms it listens to.
+// Deliver may be called from any thread (bus handlers); the queue is touched on the socket's
+// executor only.
+class ChatSocket : public std::enable_shared_from_this<ChatSocket> {
+ public:
+  ChatSocket(asio::any_io_executor executor, std::size_t max_queued)
+      : executor_(std::move(executor)), wake_(executor_), max_queued_(max_queued) {
+    wake_.expires_at(asio::steady_timer::time_point::max());
+  }
+
+  void Deliver(std::string frame) {
+    asio::post(executor_, [self = shared_from_this(), frame = std::move(frame)]() mutable {
+      self->Push(std::move(frame));
+    });
+  }
+
+  // On the socket's executor.
+  void Push(std::string frame) {
+    if (closed_) return;
+    if (queue_.size() >= max_queued_) {
+      slow_ = true;  // slow-consumer policy: close rather than slow the room (docs/websocket.md)
+      wake_.cancel();
+      return;
+    }
+    queue_.push_back(std::move(frame));
+    wake_.cancel();
+  }
+
+  bool closed_ = false;
+  bool slow_ = false;
+  std::deque<std::string> queue_;
+  asio::any_io_executor executor_;
+  asio::steady_timer wake_;
+  std::size_t max_queued_;
+};
+
+// Routes room events from the bus to this node's sockets, with one bus subscription per room
+// that has local listeners.
+class ChatHub {
+ public:
+  explicit ChatHub(EventBus& bus) : bus_(bus) {}
+
+  Status Listen(const std::string& room, const std::shared_ptr<ChatSocket>& socket) {
+    std::lock_guard lock(mu_);
+    auto& entry = rooms_[room];
+    if (!entry.subscription) {
+      auto sub = bus_.Subscribe(chat::RoomSubject(room), [this, room](const Event& e) { Fan(room, e.payload); });
+      if (!sub.ok()) {
+        rooms_.erase(room);
+        return sub.take_error();
+      }
+      entry.subscription = std::move(sub).value();
+    }
+    entry.sockets[socket.get()] = socket;
+    return Ok();
+  }
+
+  void Unlisten(const std::string& room, ChatSocket* socket) {
+    std::unique_ptr<Subscription> doomed;
+    {
+      std::lock_guard lock(mu_);
+      auto it = rooms_.find(room);
+      if (it == rooms_.end()) return;
+      it->second.sockets.erase(socket);
+      if (it->second.sockets.empty()) {
+        doomed = std::move(it->second.subscription);
+        rooms_.erase(it);
+      }
+    }
+    // Destroyed outside mu_: it waits for a handler in progress, which takes mu_.
+  }
+
+ private:
+  void Fan(const std::string& room, const std::string& payload) {
+    std::string frame = R"({"type":"message","message":)" + payload + "}";
+    std::lock_guard lock(mu_);
+    auto it = rooms_.find(room);
+    if (it == rooms_.end()) return;
+    for (auto& [ptr, weak] : it->second.sockets) {
+      if (auto s = weak.lock()) s->Deliver(frame);
+    }
+  }
+
+  struct RoomListeners {
+    std::unique_ptr<Subscription> subscription;
+    std::unordered_map<ChatSocket*, std::weak_ptr<ChatSocket>> sockets;
+  };
+  EventBus& bus_;
+  std::mutex mu_;
+  std::unordered_map<std::string, RoomListeners> rooms_;
+};
+
+std::string ErrorFrame(const Error& e, std::string_view ref = {}) {
+  json::object o;
+  o["type"] = "error";
+  o["code"] = ErrorCodeName(e.code);
+  o["message"] = e.message;
+  if (!ref.empty()) o["ref"] = ref;
+  return json::serialize(o);
+}
+
+struct SessionDeps {
+  auth::AuthService& auth;
+  chat::ChatService& chat;
+  Cache& cache;
+  asio::thread_pool& workers;
+  ChatHub& hub;
+  ChatSocketOptions options;
+};
+
+// Writes queued frames and, every heartbeat, pings and re-checks the session; ends when the
+// socket is closed, too slow, or the session was revoked.
+asio::awaitable<void> WriteLoop(WebSocket& ws, std::shared_ptr<ChatSocket> socket, SessionDeps& d,
+                                chat::ChatService::TicketOwner owner, std::uint16_t& close_code,
+                                std::string& close_reason) {
+  auto next_beat = std::chrono::steady_clock::now() + d.options.heartbeat;
+  while (!socket->closed_) {
+    while (!socket->queue_.empty() && !socket->closed_) {
+      std::string frame = std::move(socket->queue_.front());
+      socket->queue_.pop_front();
+      if (!(co_await ws.Write(frame)).ok()) {
+        socket->closed_ = true;
+        break;
+      }
+    }
+    if (socket->slow_ && !socket->closed_) {
+      close_code = 4008;
+      close_reason = "slow consumer";
+      socket->closed_ = true;
+    }
+    if (socket->closed_) break;
+    if (std::chrono::steady_clock::now() >= next_beat) {
+      next_beat = std::chrono::steady_clock::now() + d.options.heartbeat;
+      auto revoked = co_await RunBlocking(d.workers, [&d, owner]() -> Result<bool> {
+        VEZA_ASSIGN_OR_RETURN(auto session, d.cache.Get(auth::RevokedSessionKey(owner.session_id)));
+        VEZA_ASSIGN_OR_RETURN(auto user, d.cache.Get(auth::SuspendedUserKey(owner.user_id)));
+        return session.has_value() || user.has_value();
+      });
+      if (revoked.ok() && *revoked) {
+        close_code = 4001;
+        close_reason = "session ended";
+        socket->closed_ = true;
+        break;
+      }
+      if (!(co_await ws.Ping()).ok()) {
+        socket->closed_ = true;
+        break;
+      }
+    }
+    socket->wake_.expires_at(next_beat);
+    co_await socket->wake_.async_wait(asio::as_tuple(asio::use_awaitable));  // woken by Push or the beat
+  }
+}
+
+class ChatSession {
+ public:
+  ChatSession(WebSocket& ws, std::shared_ptr<ChatSocket> socket, SessionDeps& d, chat::ChatService::TicketOwner owner)
+      : ws_(ws), socket_(std::move(socket)), d_(d), owner_(std::move(owner)) {}
+
+  ~ChatSession() {
+    for (const auto& room : listening_) d_.hub.Unlisten(room, socket_.get());
+  }
+
+  // Handles one client frame; returns a frame for the client (an empty one: nothing to say).
+  asio::awaitable<std::string> Handle(const std::string& text) {
+    boost::system::error_code ec;
+    json::value v = json::parse(text, ec);
+    if (ec || !v.is_object()) co_return ErrorFrame(InvalidArgument("frames are JSON objects"));
+    const json::object& o = v.as_object();
+    auto type_it = o.find("type");
+    if (type_it == o.end() || !type_it->value().is_string()) {
+      co_return ErrorFrame(InvalidArgument("every frame has a string 'type'"));
+    }
+    std::string type(type_it->value().as_string());
+    if (type == "ping") co_return R"({"type":"pong"})";
+    if (type == "join") co_return co_await Join(o);
+    if (type == "leave") co_return co_await Leave(o);
+    if (type == "send") co_return co_await Send(o);
+    if (type == "history") co_return co_await History(o);
+    co_return ErrorFrame(InvalidArgument("unknown frame type '" + type + "'"));
+  }
+
+ private:
+  asio::awaitable<std::string> Join(const json::object& o) {
+    if (auto st = OnlyFields(o, {"type", "room", "after"}); !st.ok()) co_return ErrorFrame(st.error());
+    auto room_id = StringField(o, "room", 64, "", true);
+    auto after = IntField(o, "after");
+    if (!room_id.ok()) co_return ErrorFrame(room_id.error());
+    if (!after.ok()) co_return ErrorFrame(after.error());
+    auto room = co_await RunBlocking(d_.workers, [&] { return d_.chat.Join(owner_.user_id, *room_id); });
+    if (!room.ok()) co_return ErrorFrame(room.error(), *room_id);
+    // Listen first, then read what was missed: a message in between comes twice at worst
+    // (clients drop repeats by room and seq), never zero times.
+    if (!listening_.count(*room_id)) {
+      if (auto st = d_.hub.Listen(*room_id, socket_); !st.ok()) co_return ErrorFrame(st.error(), *room_id);
+      listening_.insert(*room_id);
+    }
+    json::object reply;
+    reply["type"] = "joined";
+    reply["room"] = RoomJson(*room);
+    if (after->has_value()) {
+      auto missed = co_await RunBlocking(d_.workers, [&] {
+        return d_.chat.History(owner_.user_id, *room_id, std::nullopt, **after, chat::kMaxHistoryPage);
+      });
+      if (!missed.ok()) co_return ErrorFrame(missed.error(), *room_id);
+      reply["missed"] = MessagesJson(*missed);
+      reply["more"] = missed->size() == static_cast<std::size_t>(chat::kMaxHistoryPage);
+    }
+    co_return json::serialize(reply);
+  }
+
+  asio::awaitable<std::string> Leave(const json::object& o) {
+    if (auto st = OnlyFields(o, {"type", "room"}); !st.ok()) co_return ErrorFrame(st.error());
+    auto room_id = StringField(o, "room", 64, "", true);
+    if (!room_id.ok()) co_return ErrorFrame(room_id.error());
+    if (listening_.erase(*room_id)) d_.hub.Unlisten(*room_id, socket_.get());
+    json::object reply;
+    reply["type"] = "left";
+    reply["room"] = *room_id;
+    co_return json::serialize(reply);
+  }
+
+  asio::awaitable<std::string> Send(const json::object& o) {
+    if (auto st = OnlyFields(o, {"type", "room", "client_id", "body"}); !st.ok()) co_return ErrorFrame(st.error());
+    auto room_id = StringField(o, "room", 64, "", true);
+    auto client_id = StringField(o, "client_id", 64, "", true);
+    auto body = StringField(o, "body", chat::kMaxMessageBytes, "", true);
+    for (const auto* r : {&room_id, &client_id, &body}) {
+      if (!r->ok()) co_return ErrorFrame(r->error());
+    }
+    auto m = co_await RunBlocking(d_.workers,
+                                  [&] { return d_.chat.Send(owner_.user_id, *room_id, *client_id, *body); });
+    if (!m.ok()) co_return ErrorFrame(m.error(), *client_id);
+    json::object reply;
+    reply["type"] = "ack";
+    reply["client_id"] = *client_id;
+    reply["message"] = MessageValue(*m);
+    co_return json::serialize(reply);
+  }
+
+  asio::awaitable<std::string> History(const json::object& o) {
+    if (auto st = OnlyFields(o, {"type", "room", "before", "after", "limit"}); !st.ok()) co_return ErrorFrame(st.error());
+    auto room_id = StringField(o, "room", 64, "", true);
+    auto before = IntField(o, "before");
+    auto after = IntField(o, "after");
+    auto limit = IntField(o, "limit");
+    if (!room_id.ok()) co_return ErrorFrame(room_id.error());
+    if (!before.ok() || !after.ok() || !limit.ok()) co_return ErrorFrame(InvalidArgument("before, after and limit are integers"));
+    int n = static_cast<int>(std::clamp<std::int64_t>(limit->value_or(50), 0, 1000));
+    auto messages = co_await RunBlocking(d_.workers, [&] {
+      return d_.chat.History(owner_.user_id, *room_id, *before, *after, n);
+    });
+    if (!messages.ok()) co_return ErrorFrame(messages.error(), *room_id);
+    json::object reply;
+    reply["type"] = "history";
+    reply["room"] = *room_id;
+    reply["messages"] = MessagesJson(*messages);
+    co_return json::serialize(reply);
+  }
+
+  WebSocket& ws_;
+  std::shared_ptr<ChatSocket> socket_;
+  SessionDeps& d_;
+  chat::ChatService::TicketOwner owner_;
+  std::unordered_set<std::string> listening_;
+};
+
+asio::awaitable<void> RunChatSocket(WebSocket& ws, SessionDeps& d, chat::ChatService::TicketOwner owner) {
+  auto executor = co_await asio::this_coro::executor;
+  auto socket = std::make_shared<ChatSocket>(executor, d.options.max_queued_frames);
+  std::uint16_t close_code = 1000;
+  std::string close_reason = "bye";
+  bool writer_done = false;
+  asio::steady_timer writer_exit(executor, asio::steady_timer::time_point::max());
+  asio::co_spawn(
+      executor,
+      [&]() -> asio::awaitable<void> {
+        co_await WriteLoop(ws, socket, d, owner, close_code, close_reason);
+        writer_done = true;
+        writer_exit.cancel();
+      },
+      asio::detached);
+  {
+    ChatSession session(ws, socket, d, owner);
+    {
+      json::object hello;
+      hello["type"] = "hello";
+      hello["protocol"] = 1;
+      hello["user"] = owner.user_id;
+      socket->Push(json::serialize(hello));
+    }
+    // Frames per 5-s window; a client far over the limit is disconnected.
+    auto window_start = std::chrono::steady_clock::now();
+    int frames_in_window = 0;
+    const int window_limit = d.options.max_frames_per_second * 5;
+    while (!socket->closed_) {
+      auto text = co_await ws.Read();
+      if (!text.ok()) {
+        if (text.error().code == ErrorCode::kPayloadTooLarge) close_code = 1009;
+        if (text.error().code == ErrorCode::kTimeout) close_code = 1001, close_reason = "idle";
+        break;
+      }
+      if (ws.LastReadWasBinary()) {
+        socket->Push(ErrorFrame(InvalidArgument("binary frames are not part of the protocol")));
+        continue;
+      }
+      auto now = std::chrono::steady_clock::now();
+      if (now - window_start > 5s) window_start = now, frames_in_window = 0;
+      if (++frames_in_window > window_limit) {
+        if (frames_in_window > 2 * window_limit) {
+          close_code = 1008;
+          close_reason = "flooding";
+          break;
+        }
+        socket->Push(ErrorFrame(Error{ErrorCode::kRateLimited, "too many frames; slow down"}));
+        continue;
+      }
+      std::string reply = co_await session.Handle(*text);
+      if (!reply.empty()) socket->Push(std::move(reply));
+    }
+  }
+  socket->closed_ = true;
+  socket->wake_.cancel();
+  while (!writer_done) co_await writer_exit.async_wait(asio::as_tuple(asio::use_awaitable));
+  co_await ws.Close(close_code, close_reason);
+}
+
+}  // namespace
+
+void AddChatRoutes(Router& router, auth::AuthService& auth, chat::ChatService& chat, EventBus& bus, Cache& cache,
+                   asio::thread_pool& workers, ChatSocketOptions options) {
+  auto hub = std::make_shared<ChatHub>(bus);
+
+  router.Add(bhttp::verb::post, "/api/v1/chat/ticket", [&](RequestContext& ctx) -> asio::awaitable<Response> {
+    auto who = co_await RunBlocking(workers, [&] { return Authenticate(auth, ctx); });
+    if (!who.ok()) co_return AuthProblem(who.error(), ctx);
+    auto ticket = co_await RunBlocking(workers, [&] { return chat.IssueTicket(who->user_id, who->session_id); });
+    if (!ticket.ok()) co_return Problem(ticket.error(), ctx);
+    co_return Json(bhttp::status::ok, {{"ticket", *ticket}, {"expires_in", 30}}, ctx.request);
+  });
+
+  router.Add(
+      bhttp::verb::get, "/ws",
+      [&, hub, options](RequestContext& ctx) -> asio::awaitable<Response> {
+        std::string ticket(QueryValue(ctx.query, "ticket"));
+        auto owner = co_await RunBlocking(workers, [&] { return chat.RedeemTicket(ticket); });
+        if (!owner.ok()) co_return AuthProblem(owner.error(), ctx);
+        SessionDeps deps{auth, chat, cache, workers, *hub, options};
+        co_await ctx.websocket->Accept(
+            [&deps, owner = *owner](WebSocket& ws) { return RunChatSocket(ws, deps, owner); });
+        co_return Text(bhttp::status::ok, "", "text/plain", ctx.request);
+      },
+      RouteOptions{.websocket = true, .max_message_bytes = 16 * 1024, .idle_timeout = 2 * options.heartbeat + 10s});
+
+  router.Add(bhttp::verb::get, "/api/v1/chat/rooms", [&](RequestContext& ctx) -> asio::awaitable<Response> {
+    auto who = co_await RunBlocking(workers, [&] { return Authenticate(auth, ctx); });
+    if (!who.ok()) co_return AuthProblem(who.error(), ctx);
+    auto limit = QueryInt(ctx.query, "limit");
+    if (!limit.ok()) co_return Problem(limit.error(), ctx);
+    auto rooms = co_await RunBlocking(
+        workers, [&] { return chat.ListRooms(who->user_id, static_cast<int>(limit->value_or(100))); });
+    if (!rooms.ok()) co_return Problem(rooms.error(), ctx);
+    json::array a;
+    for (const auto& r : *rooms) a.push_back(RoomJson(r));
+    co_return Json(bhttp::status::ok, {{"rooms", a}}, ctx.request);
+  });
+
+  router.Add(bhttp::verb::post, "/api/v1/chat/rooms", [&](RequestContext& ctx) -> asio::awaitable<Response> {
+    auto who = co_await RunBlocking(workers, [&] { return Authenticate(auth, ctx); });
+    if (!who.ok()) co_return AuthProblem(who.error(), ctx);
+    auto body = BodyObject(ctx, {"name", "topic", "kind", "slow_mode_seconds"});
+    if (!body.ok()) co_return Problem(body.error(), ctx);
+    auto name = StringField(*body, "name", 100, "", true);
+    auto topic = StringField(*body, "topic", 500, "");
+    auto kind = StringField(*body, "kind", 16, "public");
+    auto slow = IntField(*body, "slow_mode_seconds");
+    for (const auto* r : {&name, &topic, &kind}) {
+      if (!r->ok()) co_return Problem(r->error(), ctx);
+    }
+    if (!slow.ok()) co_return Problem(slow.error(), ctx);
+    if (*kind != "public" && *kind != "private") co_return Problem(InvalidArgument("kind must be public or private"), ctx);
+    if (slow->value_or(0) < 0 || slow->value_or(0) > 21'600) {
+      co_return Problem(InvalidArgument("slow_mode_seconds must be 0..21600"), ctx);
+    }
+    chat::NewRoom n{*name, *topic, *kind == "private" ? chat::RoomKind::kPrivate : chat::RoomKind::kPublic,
+                    static_cast<int>(slow->value_or(0))};
+    auto room = co_await RunBlocking(workers, [&] { return chat.CreateRoom(who->user_id, n); });
+    if (!room.ok()) co_return Problem(room.error(), ctx);
+    co_return Json(bhttp::status::created, RoomJson(*room), ctx.request);
+  });
+
+  router.Add(bhttp::verb::post, "/api/v1/chat/dm", [&](RequestContext& ctx) -> asio::awaitable<Response> {
+    auto who = co_await RunBlocking(workers, [&] { return Authenticate(auth, ctx); });
+    if (!who.ok()) co_return AuthProblem(who.error(), ctx);
+    auto body = BodyObject(ctx, {"user_id"});
+    if (!body.ok()) co_return Problem(body.error(), ctx);
+    auto other = StringField(*body, "user_id", 64, "", true);
+    if (!other.ok()) co_return Problem(other.error(), ctx);
+    auto room = co_await RunBlocking(workers, [&] { return chat.DirectRoom(who->user_id, *other); });
+    if (!room.ok()) co_return Problem(room.error(), ctx);
+    co_return Json(bhttp::status::ok, RoomJson(*room), ctx.request);
+  });
+
+  router.Add(bhttp::verb::get, "/api/v1/chat/rooms/{id}", [&](RequestContext& ctx) -> asio::awaitable<Response> {
+    auto who = co_await RunBlocking(workers, [&] { return Authenticate(auth, ctx); });
+    if (!who.ok()) co_return AuthProblem(who.error(), ctx);
+    auto room = co_await RunBlocking(workers, [&] { return chat.GetRoom(who->user_id, ctx.Param("id")); });
+    if (!room.ok()) co_return Problem(room.error(), ctx);
+    co_return Json(bhttp::status::ok, RoomJson(*room), ctx.request);
+  });
+
+  router.Add(bhttp::verb::post, "/api/v1/chat/rooms/{id}/join", [&](RequestContext& ctx) -> asio::awaitable<Response> {
+    auto who = co_await RunBlocking(workers, [&] { return Authenticate(auth, ctx); });
+    if (!who.ok()) co_return AuthProblem(who.error(), ctx);
+    auto room = co_await RunBlocking(workers, [&] { return chat.Join(who->user_id, ctx.Param("id")); });
+    if (!room.ok()) co_return Problem(room.error(), ctx);
+    co_return Json(bhttp::status::ok, RoomJson(*room), ctx.request);
+  });
+
+  router.Add(bhttp::verb::post, "/api/v1/chat/rooms/{id}/leave", [&](RequestContext& ctx) -> asio::awaitable<Response> {
+    auto who = co_await RunBlocking(workers, [&] { return Authenticate(auth, ctx); });
+    if (!who.ok()) co_return AuthProblem(who.error(), ctx);
+    auto st = co_await RunBlocking(workers, [&] { return chat.Leave(who->user_id, ctx.Param("id")); });
+    if (!st.ok()) co_return Problem(st.error(), ctx);
+    co_return Text(bhttp::status::no_content, "", "text/plain", ctx.request);
+  });
+
+  router.Add(bhttp::verb::post, "/api/v1/chat/rooms/{id}/members",
+             [&](RequestContext& ctx) -> asio::awaitable<Response> {
+               auto who = co_await RunBlocking(workers, [&] { return Authenticate(auth, ctx); });
+               if (!who.ok()) co_return AuthProblem(who.error(), ctx);
+               auto body = BodyObject(ctx, {"user_id"});
+               if (!body.ok()) co_return Problem(body.error(), ctx);
+               auto user = StringField(*body, "user_id", 64, "", true);
+               if (!user.ok()) co_return Problem(user.error(), ctx);
+               auto st = co_await RunBlocking(
+                   workers, [&] { return chat.AddMember(who->user_id, ctx.Param("id"), *user); });
+               if (!st.ok()) co_return Problem(st.error(), ctx);
+               co_return Text(bhttp::status::no_content, "", "text/plain", ctx.request);
+             });
+
+  router.Add(bhttp::verb::get, "/api/v1/chat/rooms/{id}/messages",
+             [&](RequestContext& ctx) -> asio::awaitable<Response> {
+               auto who = co_await RunBlocking(workers, [&] { return Authenticate(auth, ctx); });
+               if (!who.ok()) co_return AuthProblem(who.error(), ctx);
+               auto before = QueryInt(ctx.query, "before");
+               auto after = QueryInt(ctx.query, "after");
+               auto limit = QueryInt(ctx.query, "limit");
+               for (const auto* r : {&before, &after, &limit}) {
+                 if (!r->ok()) co_return Problem(r->error(), ctx);
+               }
+               auto messages = co_await RunBlocking(workers, [&] {
+                 return chat.History(who->user_id, ctx.Param("id"), *before, *after,
+                                     static_cast<int>(std::clamp<std::int64_t>(limit->value_or(50), 0, 1000)));
+               });
+               if (!messages.ok()) co_return Problem(messages.error(), ctx);
+               co_return Json(bhttp::status::ok, {{"messages", MessagesJson(*messages)}}, ctx.request);
+             });
+}
+
+}  // namespace veza::http

@@ -1,0 +1,286 @@
+// Chat over real WebSockets and REST against the real binary (protocol: docs/websocket.md).
+#include <gtest/gtest.h>
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/websocket.hpp>
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+#include <chrono>
+#include <optional>
+#include <set>
+
+#include "api_test.h"
+#include "http_client.h"
+
+namespace veza {
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace websocket = boost::beast::websocket;
+namespace json = boost::json;
+using namespace std::chrono_literals;
+
+// A blocking chat client: one socket, frames as JSON objects.
+class ChatClient {
+ public:
+  boost::system::error_code Connect(unsigned short port, const std::string& ticket) {
+    boost::system::error_code ec;
+    ws_.next_layer().connect({asio::ip::make_address("127.0.0.1"), port}, ec);
+    if (!ec) ws_.handshake(response_, "127.0.0.1", "/ws?ticket=" + ticket, ec);
+    if (!ec) ws_.text(true);
+    return ec;
+  }
+  void SendRaw(const std::string& text) { ws_.write(asio::buffer(text)); }
+  void SendFrame(const json::object& o) { SendRaw(json::serialize(o)); }
+  // The next frame (any type), or nullopt after a close or error.
+  std::optional<json::object> Next() {
+    beast::flat_buffer b;
+    boost::system::error_code ec;
+    ws_.read(b, ec);
+    if (ec) {
+      last_error_ = ec;
+      return std::nullopt;
+    }
+    auto v = json::parse(beast::buffers_to_string(b.data()));
+    return v.as_object();
+  }
+  // Skips frames until one of this type comes.
+  std::optional<json::object> NextOfType(const std::string& type) {
+    for (int i = 0; i < 50; ++i) {
+      auto f = Next();
+      if (!f) return std::nullopt;
+      if (f->at("type").as_string() == type) return f;
+    }
+    return std::nullopt;
+  }
+  int response_status() const { return response_.result_int(); }
+  websocket::close_reason close_reason() const { return ws_.reason(); }
+  boost::system::error_code last_error() const { return last_error_; }
+
+ private:
+  asio::io_context ioc_;
+  websocket::stream<asio::ip::tcp::socket> ws_{ioc_};
+  websocket::response_type response_;
+  boost::system::error_code last_error_;
+};
+
+class ChatTest : public test::ApiTest {
+ protected:
+  struct User {
+    std::string id, token;
+  };
+  User Register(const std::string& name) {
+    auto r = Post("/api/v1/auth/register", R"({"username":")" + name + R"(","email":")" + name +
+                                               R"(@example.com","password":"violet kettle 93 drums"})");
+    EXPECT_EQ(r.status, 201) << r.body;
+    auto o = json::parse(r.body).as_object();
+    return {Str(o.at("user").as_object(), "id"), Str(o, "access_token")};
+  }
+  std::string Ticket(const User& u) {
+    auto r = Post("/api/v1/chat/ticket", "", u.token);
+    EXPECT_EQ(r.status, 200) << r.body;
+    return Str(json::parse(r.body).as_object(), "ticket");
+  }
+  std::string CreateRoom(const User& owner, const std::string& name, const std::string& kind = "public") {
+    auto r = Post("/api/v1/chat/rooms", R"({"name":")" + name + R"(","kind":")" + kind + "\"}", owner.token);
+    EXPECT_EQ(r.status, 201) << r.body;
+    return Str(json::parse(r.body).as_object(), "id");
+  }
+  // A connected client that has read its hello frame.
+  std::unique_ptr<ChatClient> Connect(const User& u) {
+    auto c = std::make_unique<ChatClient>();
+    EXPECT_FALSE(c->Connect(veza_->port(), Ticket(u)));
+    auto hello = c->Next();
+    EXPECT_TRUE(hello && hello->at("type").as_string() == "hello");
+    return c;
+  }
+  static json::object Frame(json::object o) { return o; }
+};
+
+TEST_F(ChatTest, TwoUsersChatWithAcksSequencesAndLiveDelivery) {
+  User alice = Register("alice"), bob = Register("bob");
+  std::string room = CreateRoom(alice, "beats");
+  auto a = Connect(alice);
+  auto b = Connect(bob);
+  a->SendFrame(Frame({{"type", "join"}, {"room", room}}));
+  auto joined = a->NextOfType("joined");
+  ASSERT_TRUE(joined);
+  EXPECT_EQ(joined->at("room").as_object().at("my_role").as_string(), "owner");
+  b->SendFrame(Frame({{"type", "join"}, {"room", room}}));
+  ASSERT_TRUE(b->NextOfType("joined"));
+
+  a->SendFrame(Frame({{"type", "send"}, {"room", room}, {"client_id", "a-1"}, {"body", "hi bob"}}));
+  auto ack = a->NextOfType("ack");
+  ASSERT_TRUE(ack);
+  EXPECT_EQ(ack->at("client_id").as_string(), "a-1");
+  EXPECT_EQ(ack->at("message").as_object().at("seq").as_int64(), 1);
+
+  auto live = b->NextOfType("message");
+  ASSERT_TRUE(live);
+  const auto& m = live->at("message").as_object();
+  EXPECT_EQ(m.at("body").as_string(), "hi bob");
+  EXPECT_EQ(m.at("sender").as_string(), alice.id);
+  EXPECT_EQ(m.at("seq").as_int64(), 1);
+
+  b->SendFrame(Frame({{"type", "send"}, {"room", room}, {"client_id", "b-1"}, {"body", "hey alice ✓"}}));
+  auto back = a->NextOfType("message");
+  ASSERT_TRUE(back);
+  // a's own message comes back live too (clients drop repeats by seq); skip to bob's.
+  if (back->at("message").as_object().at("seq").as_int64() == 1) back = a->NextOfType("message");
+  ASSERT_TRUE(back);
+  EXPECT_EQ(back->at("message").as_object().at("body").as_string(), "hey alice ✓");
+  EXPECT_EQ(back->at("message").as_object().at("seq").as_int64(), 2);
+
+  // History over REST and over the socket agree.
+  auto h = Send("GET", "/api/v1/chat/rooms/" + room + "/messages?after=0", "", bob.token);
+  ASSERT_EQ(h.status, 200) << h.body;
+  auto msgs = json::parse(h.body).as_object().at("messages").as_array();
+  ASSERT_EQ(msgs.size(), 2u);
+  EXPECT_EQ(msgs[0].as_object().at("seq").as_int64(), 1);
+  b->SendFrame(Frame({{"type", "history"}, {"room", room}, {"before", 3}, {"limit", 1}}));
+  auto hist = b->NextOfType("history");
+  ASSERT_TRUE(hist);
+  ASSERT_EQ(hist->at("messages").as_array().size(), 1u);
+  EXPECT_EQ(hist->at("messages").as_array()[0].as_object().at("seq").as_int64(), 2);
+}
+
+TEST_F(ChatTest, ResendWithTheSameClientIdYieldsOneMessage) {
+  User alice = Register("alice");
+  std::string room = CreateRoom(alice, "idem");
+  auto a = Connect(alice);
+  a->SendFrame(Frame({{"type", "join"}, {"room", room}}));
+  ASSERT_TRUE(a->NextOfType("joined"));
+  std::set<std::string> ids;
+  for (int i = 0; i < 3; ++i) {
+    a->SendFrame(Frame({{"type", "send"}, {"room", room}, {"client_id", "same"}, {"body", "once"}}));
+    auto ack = a->NextOfType("ack");
+    ASSERT_TRUE(ack);
+    ids.insert(std::string(ack->at("message").as_object().at("id").as_string()));
+  }
+  EXPECT_EQ(ids.size(), 1u);
+  auto h = Send("GET", "/api/v1/chat/rooms/" + room + "/messages", "", alice.token);
+  EXPECT_EQ(json::parse(h.body).as_object().at("messages").as_array().size(), 1u);
+}
+
+TEST_F(ChatTest, ReconnectResumesFromTheLastSeenSequenceWithoutGaps) {
+  User alice = Register("alice"), bob = Register("bob");
+  std::string room = CreateRoom(alice, "resume");
+  ASSERT_EQ(Post("/api/v1/chat/rooms/" + room + "/join", "", bob.token).status, 200);
+  auto a = Connect(alice);
+  a->SendFrame(Frame({{"type", "join"}, {"room", room}}));
+  ASSERT_TRUE(a->NextOfType("joined"));
+  for (int i = 1; i <= 3; ++i) {
+    a->SendFrame(Frame({{"type", "send"}, {"room", room}, {"client_id", "m" + std::to_string(i)},
+                        {"body", "msg " + std::to_string(i)}}));
+    ASSERT_TRUE(a->NextOfType("ack"));
+  }
+  // Bob saw up to seq 1, then reconnects.
+  auto b = Connect(bob);
+  b->SendFrame(Frame({{"type", "join"}, {"room", room}, {"after", 1}}));
+  auto joined = b->NextOfType("joined");
+  ASSERT_TRUE(joined);
+  auto missed = joined->at("missed").as_array();
+  ASSERT_EQ(missed.size(), 2u);
+  EXPECT_EQ(missed[0].as_object().at("seq").as_int64(), 2);
+  EXPECT_EQ(missed[1].as_object().at("seq").as_int64(), 3);
+  EXPECT_FALSE(joined->at("more").as_bool());
+}
+
+TEST_F(ChatTest, PrivateRoomsAndDirectMessagesAreInvisibleToOutsiders) {
+  User alice = Register("alice"), bob = Register("bob"), eve = Register("eve");
+  std::string secret = CreateRoom(alice, "secret", "private");
+  // Not listed, not readable, not joinable, not writable for eve: 404 everywhere.
+  auto list = Send("GET", "/api/v1/chat/rooms", "", eve.token);
+  EXPECT_EQ(list.body.find(secret), std::string::npos);
+  ExpectProblem(Send("GET", "/api/v1/chat/rooms/" + secret, "", eve.token), 404);
+  ExpectProblem(Send("GET", "/api/v1/chat/rooms/" + secret + "/messages", "", eve.token), 404);
+  ExpectProblem(Post("/api/v1/chat/rooms/" + secret + "/join", "", eve.token), 404);
+  auto e = Connect(eve);
+  e->SendFrame(Frame({{"type", "join"}, {"room", secret}}));
+  auto err = e->NextOfType("error");
+  ASSERT_TRUE(err);
+  EXPECT_EQ(err->at("code").as_string(), "not_found");
+  e->SendFrame(Frame({{"type", "send"}, {"room", secret}, {"client_id", "x"}, {"body", "let me in"}}));
+  err = e->NextOfType("error");
+  ASSERT_TRUE(err);
+  EXPECT_EQ(err->at("code").as_string(), "not_found");
+
+  // Members added by the owner can read; others cannot add members.
+  ExpectProblem(Post("/api/v1/chat/rooms/" + secret + "/members", R"({"user_id":")" + eve.id + "\"}", bob.token), 404);
+  ASSERT_EQ(Post("/api/v1/chat/rooms/" + secret + "/members", R"({"user_id":")" + bob.id + "\"}", alice.token).status, 204);
+  EXPECT_EQ(Send("GET", "/api/v1/chat/rooms/" + secret, "", bob.token).status, 200);
+
+  // A DM between alice and bob: the same room from both sides, 404 to eve.
+  auto dm1 = Post("/api/v1/chat/dm", R"({"user_id":")" + bob.id + "\"}", alice.token);
+  auto dm2 = Post("/api/v1/chat/dm", R"({"user_id":")" + alice.id + "\"}", bob.token);
+  ASSERT_EQ(dm1.status, 200) << dm1.body;
+  std::string dm = Str(json::parse(dm1.body).as_object(), "id");
+  EXPECT_EQ(Str(json::parse(dm2.body).as_object(), "id"), dm);
+  ExpectProblem(Send("GET", "/api/v1/chat/rooms/" + dm + "/messages", "", eve.token), 404);
+}
+
+TEST_F(ChatTest, TicketsAreSingleUseAndRequired) {
+  User alice = Register("alice");
+  std::string ticket = Ticket(alice);
+  ChatClient first;
+  ASSERT_FALSE(first.Connect(veza_->port(), ticket));
+  ChatClient again;
+  EXPECT_EQ(again.Connect(veza_->port(), ticket), websocket::error::upgrade_declined);
+  EXPECT_EQ(again.response_status(), 401);
+  ChatClient forged;
+  EXPECT_EQ(forged.Connect(veza_->port(), std::string(64, 'a')), websocket::error::upgrade_declined);
+  ExpectProblem(Post("/api/v1/chat/ticket", ""), 401);
+  ExpectProblem(Send("GET", "/ws?ticket=" + ticket, ""), 400, "WebSocket upgrade");
+}
+
+TEST_F(ChatTest, BadFramesGetErrorFramesAndTheSocketKeepsWorking) {
+  User alice = Register("alice");
+  std::string room = CreateRoom(alice, "robust");
+  auto a = Connect(alice);
+  for (const std::string& bad : std::vector<std::string>{"not json", "[1,2]", R"({"no":"type"})", R"({"type":"dance"})",
+                                R"({"type":"join"})", R"({"type":"join","room":42})",
+                                R"({"type":"join","room":"not-a-room"})",
+                                R"({"type":"send","room":")" + room + R"(","client_id":"c","body":""})",
+                                R"({"type":"send","room":")" + room + R"(","client_id":"c","body":"x","extra":1})"}) {
+    a->SendRaw(bad);
+    auto f = a->Next();
+    ASSERT_TRUE(f) << bad;
+    EXPECT_EQ(f->at("type").as_string(), "error") << bad;
+  }
+  // Sending before joining a public room is refused; after joining it works.
+  a->SendFrame(Frame({{"type", "send"}, {"room", room}, {"client_id", "c1"}, {"body", std::string(4001, 'x')}}));
+  EXPECT_EQ(a->NextOfType("error")->at("code").as_string(), "invalid_argument");
+  a->SendFrame(Frame({{"type", "ping"}}));
+  EXPECT_TRUE(a->NextOfType("pong"));
+}
+
+TEST_F(ChatTest, OversizedFrameClosesWith1009AndOthersAreUnaffected) {
+  User alice = Register("alice"), bob = Register("bob");
+  auto a = Connect(alice);
+  auto b = Connect(bob);
+  a->SendRaw(std::string(20'000, 'x'));
+  EXPECT_FALSE(a->Next());
+  EXPECT_EQ(a->close_reason().code, 1009);
+  b->SendFrame(Frame({{"type", "ping"}}));
+  EXPECT_TRUE(b->NextOfType("pong"));
+}
+
+TEST_F(ChatTest, RoomRestValidation) {
+  User alice = Register("alice");
+  ExpectProblem(Post("/api/v1/chat/rooms", R"({"name":""})", alice.token), 400);
+  ExpectProblem(Post("/api/v1/chat/rooms", R"({"name":"x","kind":"dm"})", alice.token), 400);
+  ExpectProblem(Post("/api/v1/chat/rooms", R"({"name":"x","slow_mode_seconds":99999})", alice.token), 400);
+  ExpectProblem(Post("/api/v1/chat/rooms", R"({"name":"x","bogus":1})", alice.token), 400);
+  ExpectProblem(Post("/api/v1/chat/rooms", R"({"name":")" + std::string(101, 'n') + "\"}", alice.token), 400);
+  ExpectProblem(Post("/api/v1/chat/rooms", "{", alice.token), 400);
+  ExpectProblem(Post("/api/v1/chat/rooms", R"({"name":"x"})"), 401);
+  ExpectProblem(Send("GET", "/api/v1/chat/rooms/" + std::string(36, 'z'), "", alice.token), 404);
+  ExpectProblem(Send("GET", "/api/v1/chat/rooms", ""), 401);
+  ExpectProblem(Post("/api/v1/chat/dm", R"({"user_id":")" + alice.id + "\"}", alice.token), 400);
+}
+
+}  // namespace
+}  // namespace veza
