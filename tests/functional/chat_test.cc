@@ -284,3 +284,31 @@ TEST_F(ChatTest, RoomRestValidation) {
 
 }  // namespace
 }  // namespace veza
+
+namespace veza {
+namespace {
+
+TEST_F(ChatTest, SlowModeLimitsMembersButNotTheOwner) {
+  User alice = Register("alice"), bob = Register("bob");
+  auto r = Post("/api/v1/chat/rooms", R"({"name":"calm","slow_mode_seconds":600})", alice.token);
+  ASSERT_EQ(r.status, 201) << r.body;
+  std::string room = Str(json::parse(r.body).as_object(), "id");
+  auto a = Connect(alice);
+  auto b = Connect(bob);
+  b->SendFrame(Frame({{"type", "join"}, {"room", room}}));
+  ASSERT_TRUE(b->NextOfType("joined"));
+  b->SendFrame(Frame({{"type", "send"}, {"room", room}, {"client_id", "b1"}, {"body", "first"}}));
+  ASSERT_TRUE(b->NextOfType("ack"));
+  b->SendFrame(Frame({{"type", "send"}, {"room", room}, {"client_id", "b2"}, {"body", "too soon"}}));
+  auto err = b->NextOfType("error");
+  ASSERT_TRUE(err);
+  EXPECT_EQ(err->at("code").as_string(), "rate_limited");
+  EXPECT_EQ(err->at("ref").as_string(), "b2");
+  for (const char* id : {"a1", "a2"}) {
+    a->SendFrame(Frame({{"type", "send"}, {"room", room}, {"client_id", id}, {"body", "owner"}}));
+    EXPECT_TRUE(a->NextOfType("ack")) << id;
+  }
+}
+
+}  // namespace
+}  // namespace veza
