@@ -312,3 +312,77 @@ TEST_F(ChatTest, SlowModeLimitsMembersButNotTheOwner) {
 
 }  // namespace
 }  // namespace veza
+
+#include <unistd.h>
+
+#include <thread>
+
+namespace veza {
+namespace {
+
+// Two nodes sharing PostgreSQL, NATS and Redis: a message sent on one node reaches a socket on
+// the other, in order.
+TEST(ChatTwoNodes, MessagesCrossNodesInOrder) {
+  std::string pg = test::Env("VEZA_TEST_POSTGRES_URL"), redis = test::Env("VEZA_TEST_REDIS_URL"),
+              nats = test::Env("VEZA_TEST_NATS_URL");
+  ASSERT_FALSE(pg.empty() || redis.empty() || nats.empty()) << "run under scripts/test-services (make test)";
+  std::string db_name = "veza_chat_" + std::to_string(::getpid());
+  ASSERT_EQ(std::system(("psql -q '" + pg + "' -c 'DROP DATABASE IF EXISTS " + db_name + "' -c 'CREATE DATABASE " +
+                         db_name + "' >/dev/null")
+                            .c_str()),
+            0);
+  std::string url = pg.substr(0, pg.rfind('/') + 1) + db_name;
+  test::TempDir dir;
+  std::vector<std::string> args = {"serve",   "--listen", "127.0.0.1:0", "--database",      url,
+                                   "--cache", redis,      "--bus",       nats, "--no-access-log"};
+  test::VezaProcess a(VEZA_BINARY, args, {}, dir.path());
+  ASSERT_TRUE(a.Start()) << a.Log();
+  test::VezaProcess b(VEZA_BINARY, args, {}, dir.path());
+  ASSERT_TRUE(b.Start()) << b.Log();
+
+  auto post = [](unsigned short port, const std::string& target, const std::string& body, const std::string& token) {
+    std::vector<std::pair<std::string, std::string>> headers = {{"Content-Type", "application/json"}};
+    if (!token.empty()) headers.emplace_back("Authorization", "Bearer " + token);
+    return test::Http("127.0.0.1", port, {"POST", target, body, headers});
+  };
+  auto token_of = [&](const std::string& name) {
+    auto r = post(a.port(), "/api/v1/auth/register",
+                  R"({"username":")" + name + R"(","email":")" + name + R"(@example.com","password":"violet kettle 93 drums"})",
+                  "");
+    EXPECT_EQ(r.status, 201) << r.body;
+    return std::string(json::parse(r.body).at("access_token").as_string());
+  };
+  std::string alice = token_of("alice"), bob = token_of("bob");
+  auto created = post(a.port(), "/api/v1/chat/rooms", R"({"name":"across"})", alice);
+  ASSERT_EQ(created.status, 201) << created.body;
+  std::string room(json::parse(created.body).at("id").as_string());
+  auto ticket = [&](unsigned short port, const std::string& token) {
+    auto r = post(port, "/api/v1/chat/ticket", "", token);
+    EXPECT_EQ(r.status, 200) << r.body;
+    return std::string(json::parse(r.body).at("ticket").as_string());
+  };
+  ChatClient on_a, on_b;
+  ASSERT_FALSE(on_a.Connect(a.port(), ticket(a.port(), alice)));
+  ASSERT_FALSE(on_b.Connect(b.port(), ticket(b.port(), bob)));
+  for (ChatClient* c : {&on_a, &on_b}) {
+    c->SendFrame(json::object{{"type", "join"}, {"room", room}});
+    ASSERT_TRUE(c->NextOfType("joined"));
+  }
+  constexpr int kMessages = 20;
+  for (int i = 1; i <= kMessages; ++i) {
+    on_a.SendFrame(json::object{{"type", "send"}, {"room", room}, {"client_id", "x" + std::to_string(i)},
+                                {"body", "n" + std::to_string(i)}});
+  }
+  for (int i = 1; i <= kMessages; ++i) {
+    auto m = on_b.NextOfType("message");
+    ASSERT_TRUE(m) << "message " << i << " did not reach node B";
+    EXPECT_EQ(m->at("message").as_object().at("seq").as_int64(), i);
+    EXPECT_EQ(m->at("message").as_object().at("body").as_string(), "n" + std::to_string(i));
+  }
+  a.Stop(SIGTERM);
+  b.Stop(SIGTERM);
+  std::system(("psql -q '" + pg + "' -c 'DROP DATABASE IF EXISTS " + db_name + " WITH (FORCE)' >/dev/null").c_str());
+}
+
+}  // namespace
+}  // namespace veza
