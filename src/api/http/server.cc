@@ -390,7 +390,8 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
       asio::any_io_executor executor = self->options.io_threads == 1
                                            ? asio::any_io_executor(self->ioc.get_executor())
                                            : asio::any_io_executor(asio::make_strand(self->ioc));
-      auto [ec, socket] = co_await acceptor->async_accept(executor, kTuple);
+      tcp::endpoint peer;  // filled by accept() itself: no getpeername per connection
+      auto [ec, socket] = co_await acceptor->async_accept(executor, peer, kTuple);
       if (ec) {
         if (self->stopping || ec == asio::error::operation_aborted) co_return;
         // EMFILE and friends: back off briefly instead of spinning.
@@ -406,18 +407,13 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
       }
       socket.set_option(tcp::no_delay(true), ec);
       auto socket_executor = socket.get_executor();
-      asio::co_spawn(socket_executor, self->Session(self, std::move(socket)), asio::detached);
+      asio::co_spawn(socket_executor, self->Session(self, std::move(socket), peer), asio::detached);
     }
   }
 
-  asio::awaitable<void> Session(std::shared_ptr<Impl> self, tcp::socket socket) {
+  asio::awaitable<void> Session(std::shared_ptr<Impl> self, tcp::socket socket, tcp::endpoint peer) {
     metrics.ConnectionOpened();
-    std::string remote;
-    {
-      beast::error_code ec;
-      auto ep = socket.remote_endpoint(ec);
-      if (!ec) remote = FormatAddress(ep.address());
-    }
+    std::string remote = FormatAddress(peer.address());
     std::shared_ptr<asio::ssl::context> ctx;
     if (options.tls) {
       std::lock_guard lock(tls_mu);
@@ -440,7 +436,8 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
         conn->stream.non_blocking(true, ignored);  // lets Write try a direct send first
         auto registration = Register(*conn);
         co_await Serve(conn->stream, *conn, remote);
-        conn->stream.shutdown(tcp::socket::shutdown_send, ignored);
+        // The socket's destructor closes it; a shutdown(SHUT_WR) first would add a syscall and
+        // nothing else, as nothing is read after the last response.
       }
     } catch (const std::exception& e) {
       log::Error("connection failed", {{"error", e.what()}, {"remote", remote}});
