@@ -267,7 +267,8 @@ TEST_F(ChatTest, OversizedFrameClosesWith1009AndOthersAreUnaffected) {
   EXPECT_FALSE(a->Next());
   EXPECT_EQ(a->close_reason().code, 1009);
   b->SendFrame(Frame({{"type", "ping"}}));
-  EXPECT_TRUE(b->NextOfType("pong"));
+  auto pong = b->NextOfType("pong");
+  EXPECT_TRUE(pong) << b->last_error().message() << "\nserver log:\n" << veza_->Log();
 }
 
 TEST_F(ChatTest, RoomRestValidation) {

@@ -236,8 +236,8 @@ struct SessionDeps {
 
 // Writes queued frames and, every heartbeat, pings and re-checks the session; ends when the
 // socket is closed, too slow, or the session was revoked.
-asio::awaitable<void> WriteLoop(WebSocket& ws, std::shared_ptr<ChatSocket> socket, SessionDeps& d,
-                                chat::ChatService::TicketOwner owner, std::uint16_t& close_code,
+asio::awaitable<void> WriteLoop(WebSocket& ws, const std::shared_ptr<ChatSocket>& socket, SessionDeps& d,
+                                const chat::ChatService::TicketOwner& owner, std::uint16_t& close_code,
                                 std::string& close_reason) {
   auto next_beat = std::chrono::steady_clock::now() + d.options.heartbeat;
   while (!socket->closed_) {
@@ -257,7 +257,7 @@ asio::awaitable<void> WriteLoop(WebSocket& ws, std::shared_ptr<ChatSocket> socke
     if (socket->closed_) break;
     if (std::chrono::steady_clock::now() >= next_beat) {
       next_beat = std::chrono::steady_clock::now() + d.options.heartbeat;
-      auto revoked = co_await RunBlocking(d.workers, [&d, owner]() -> Result<bool> {
+      auto revoked = co_await RunBlocking(d.workers, [&d, &owner]() -> Result<bool> {
         VEZA_ASSIGN_OR_RETURN(auto session, d.cache.Get(auth::RevokedSessionKey(owner.session_id)));
         VEZA_ASSIGN_OR_RETURN(auto user, d.cache.Get(auth::SuspendedUserKey(owner.user_id)));
         return session.has_value() || user.has_value();
@@ -472,8 +472,9 @@ void AddChatRoutes(Router& router, auth::AuthService& auth, chat::ChatService& c
         auto owner = co_await RunBlocking(workers, [&] { return chat.RedeemTicket(ticket); });
         if (!owner.ok()) co_return AuthProblem(owner.error(), ctx);
         SessionDeps deps{auth, chat, cache, workers, *hub, options};
-        co_await ctx.websocket->Accept(
-            [&deps, owner = *owner](WebSocket& ws) { return RunChatSocket(ws, deps, owner); });
+        // Named, not a temporary inside the co_await (GCC 12 would destroy its captures twice).
+        const WebSocketSession session = [&deps, &owner](WebSocket& ws) { return RunChatSocket(ws, deps, *owner); };
+        co_await ctx.websocket->Accept(session);
         co_return Text(bhttp::status::ok, "", "text/plain", ctx.request);
       },
       RouteOptions{.websocket = true, .max_message_bytes = 16 * 1024, .idle_timeout = 2 * options.heartbeat + 10s});

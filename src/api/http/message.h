@@ -75,7 +75,9 @@ using WebSocketSession = std::function<boost::asio::awaitable<void>(WebSocket&)>
 class WebSocketUpgrade {
  public:
   virtual ~WebSocketUpgrade() = default;
-  virtual boost::asio::awaitable<void> Accept(WebSocketSession session) = 0;
+  // session must stay alive until Accept returns (keep it in a named local: GCC 12 destroys
+  // some temporaries inside a co_await expression twice).
+  virtual boost::asio::awaitable<void> Accept(const WebSocketSession& session) = 0;
 };
 
 struct RequestContext {

@@ -194,8 +194,11 @@ template <class Stream>
 class WebSocketImpl final : public WebSocket {
  public:
   WebSocketImpl(Stream& stream, Connection& conn, const RouteOptions& route)
-      : ws_(stream), conn_(conn), idle_(route.idle_timeout) {
-    ws_.read_message_max(route.max_message_bytes);
+      : ws_(stream), conn_(conn), idle_(route.idle_timeout), max_message_(route.max_message_bytes) {
+    // The size limit is enforced in Read, frame by frame, and answered by the session's own
+    // close (1009): Beast's built-in fail path tore the connection down under a session that
+    // still had a writer coroutine on it.
+    ws_.read_message_max(0);
     ws_.auto_fragment(false);
     ws_.set_option(websocket::stream_base::decorator(
         [](websocket::response_type& res) { res.set(bhttp::field::server, "veza"); }));
@@ -210,16 +213,24 @@ class WebSocketImpl final : public WebSocket {
   }
 
   asio::awaitable<Result<std::string>> Read() override {
-    beast::flat_buffer buffer;
-    conn_.ExpiresAfter(idle_);
-    auto [ec, n] = co_await ws_.async_read(buffer, kTuple);
-    if (ec == websocket::error::message_too_big) {
-      co_return Error{ErrorCode::kPayloadTooLarge, "message larger than the limit"};
-    }
-    if (ec == asio::error::operation_aborted) co_return Timeout("no frame for " + std::to_string(idle_.count()) + " ms");
-    if (ec) co_return Unavailable(ec == websocket::error::closed ? "closed by the peer" : ec.message());
+    std::string message;
+    do {
+      conn_.ExpiresAfter(idle_);
+      std::size_t room = std::min<std::size_t>(16 * 1024, max_message_ + 1 - message.size());
+      std::size_t old_size = message.size();
+      message.resize(old_size + room);
+      auto [ec, n] = co_await ws_.async_read_some(asio::buffer(message.data() + old_size, room), kTuple);
+      message.resize(old_size + n);
+      if (ec == asio::error::operation_aborted) {
+        co_return Timeout("no frame for " + std::to_string(idle_.count()) + " ms");
+      }
+      if (ec) co_return Unavailable(ec == websocket::error::closed ? "closed by the peer" : ec.message());
+      if (message.size() > max_message_) {
+        co_return Error{ErrorCode::kPayloadTooLarge, "message larger than " + std::to_string(max_message_) + " bytes"};
+      }
+    } while (!ws_.is_message_done());
     binary_ = ws_.got_binary();
-    co_return beast::buffers_to_string(buffer.data());
+    co_return message;
   }
   bool LastReadWasBinary() const override { return binary_; }
 
@@ -253,6 +264,7 @@ class WebSocketImpl final : public WebSocket {
   websocket::stream<Stream&> ws_;
   Connection& conn_;
   std::chrono::milliseconds idle_;
+  std::size_t max_message_;
   bool binary_ = false;
 };
 
@@ -262,7 +274,7 @@ class WebSocketUpgradeImpl final : public WebSocketUpgrade {
   WebSocketUpgradeImpl(Stream& stream, Connection& conn, const Request& req, const RouteOptions& route)
       : stream_(stream), conn_(conn), req_(req), route_(route) {}
 
-  asio::awaitable<void> Accept(WebSocketSession session) override {
+  asio::awaitable<void> Accept(const WebSocketSession& session) override {
     accepted_ = true;
     WebSocketImpl<Stream> ws(stream_, conn_, route_);
     if (co_await ws.AcceptUpgrade(req_)) co_return;

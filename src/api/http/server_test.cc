@@ -83,20 +83,23 @@ class HttpServerTest : public ::testing::Test {
         bhttp::verb::get, "/ws",
         [](RequestContext& ctx) -> asio::awaitable<Response> {
           if (ctx.query != "ticket=good") co_return Problem(Error{ErrorCode::kUnauthenticated, "bad ticket"}, ctx);
-          co_await ctx.websocket->Accept([](WebSocket& ws) -> asio::awaitable<void> {
+          static const WebSocketSession echo = [](WebSocket& ws) -> asio::awaitable<void> {
             for (;;) {
               auto m = co_await ws.Read();
               if (!m.ok()) {
                 if (m.error().code == ErrorCode::kTimeout) co_await ws.Close(1001, "idle");
+                if (m.error().code == ErrorCode::kPayloadTooLarge) co_await ws.Close(1009, "too big");
                 co_return;
               }
               if (*m == "close") {
                 co_await ws.Close(1000, "bye");
                 co_return;
               }
-              if (!(co_await ws.Write((ws.LastReadWasBinary() ? "binary:" : "echo:") + *m)).ok()) co_return;
+              std::string reply = (ws.LastReadWasBinary() ? "binary:" : "echo:") + *m;
+              if (!(co_await ws.Write(reply)).ok()) co_return;
             }
-          });
+          };
+          co_await ctx.websocket->Accept(echo);
           co_return Text(bhttp::status::ok, "ignored", "text/plain", ctx.request);
         },
         RouteOptions{.websocket = true, .max_message_bytes = 1024, .idle_timeout = 400ms});
