@@ -10,7 +10,7 @@ namespace {
 // files, image sequences, video containers, devices) is refused before it reads a byte more.
 constexpr const char* kAudioDemuxers =
     "wav,w64,flac,mp3,ogg,mov,aiff,aac,matroska,webm,caf,wv,ape,tta,dsf,au,amr,ac3,eac3,"
-    "mpc,mpc8,shn,tak,truehd,dts,mlp,asf,wma,voc,xwma,pcm";
+    "mpc,mpc8,shn,tak,truehd,dts,mlp,asf,voc,xwma";
 
 // Image codecs that some containers expose as a one-frame video stream for the cover.
 bool IsImageCodec(AVCodecID id) {
@@ -48,7 +48,8 @@ std::string DescribeDuration(std::chrono::milliseconds d) {
   return buf;
 }
 
-Result<AudioInput> OpenAudioInput(const std::filesystem::path& input, const PipelineLimits& limits) {
+Result<AudioInput> OpenAudioInput(const std::filesystem::path& input,
+                                  const PipelineLimits& limits) {
   std::error_code ec;
   auto size = std::filesystem::file_size(input, ec);
   if (ec) return Internal("cannot read the uploaded file: " + ec.message());
@@ -72,7 +73,8 @@ Result<AudioInput> OpenAudioInput(const std::filesystem::path& input, const Pipe
   for (unsigned i = 0; i < raw->nb_streams; ++i) {
     const AVStream* st = raw->streams[i];
     if (st->codecpar->codec_type != AVMEDIA_TYPE_VIDEO) continue;
-    bool cover = (st->disposition & AV_DISPOSITION_ATTACHED_PIC) || IsImageCodec(st->codecpar->codec_id);
+    bool cover =
+        (st->disposition & AV_DISPOSITION_ATTACHED_PIC) || IsImageCodec(st->codecpar->codec_id);
     if (!cover) return Unprocessable("not an audio file (it has a video stream)");
     if (in.cover_stream_index < 0 && (st->disposition & AV_DISPOSITION_ATTACHED_PIC)) {
       in.cover_stream_index = static_cast<int>(i);
@@ -80,10 +82,12 @@ Result<AudioInput> OpenAudioInput(const std::filesystem::path& input, const Pipe
   }
   const AVCodec* codec = nullptr;
   int index = av_find_best_stream(raw, AVMEDIA_TYPE_AUDIO, -1, -1, &codec, 0);
-  if (index == AVERROR_STREAM_NOT_FOUND) return Unprocessable("not an audio file (no audio stream)");
+  if (index == AVERROR_STREAM_NOT_FOUND)
+    return Unprocessable("not an audio file (no audio stream)");
   if (index < 0 || codec == nullptr) {
-    return Unprocessable("unsupported audio codec " +
-                         std::string(index >= 0 ? avcodec_get_name(raw->streams[index]->codecpar->codec_id) : "?"));
+    return Unprocessable(
+        "unsupported audio codec " +
+        std::string(index >= 0 ? avcodec_get_name(raw->streams[index]->codecpar->codec_id) : "?"));
   }
   in.stream_index = index;
   AVStream* st = raw->streams[index];
@@ -100,7 +104,9 @@ Result<AudioInput> OpenAudioInput(const std::filesystem::path& input, const Pipe
   in.decoder->pkt_timebase = st->time_base;
   in.decoder->thread_count = 1;
   err = avcodec_open2(in.decoder.get(), codec, nullptr);
-  if (err < 0) return Unprocessable("corrupt: cannot open the " + std::string(codec->name) + " decoder: " + AvErrorText(err));
+  if (err < 0)
+    return Unprocessable("corrupt: cannot open the " + std::string(codec->name) +
+                         " decoder: " + AvErrorText(err));
   if (in.decoder->sample_rate <= 0 || in.decoder->ch_layout.nb_channels <= 0) {
     return Unprocessable("corrupt: no sample rate or channel count");
   }
@@ -117,9 +123,11 @@ Result<AudioInput> OpenAudioInput(const std::filesystem::path& input, const Pipe
     duration_us = raw->duration;
   }
   f.duration_ms = duration_us / 1000;
-  f.bit_rate = st->codecpar->bit_rate > 0 ? st->codecpar->bit_rate : std::max<int64_t>(raw->bit_rate, 0);
+  f.bit_rate =
+      st->codecpar->bit_rate > 0 ? st->codecpar->bit_rate : std::max<int64_t>(raw->bit_rate, 0);
   const AVCodecDescriptor* desc = avcodec_descriptor_get(st->codecpar->codec_id);
-  f.lossless = desc != nullptr && (desc->props & AV_CODEC_PROP_LOSSLESS) && !(desc->props & AV_CODEC_PROP_LOSSY);
+  f.lossless = desc != nullptr && (desc->props & AV_CODEC_PROP_LOSSLESS) &&
+               !(desc->props & AV_CODEC_PROP_LOSSY);
   if (f.duration_ms > limits.max_duration.count()) {
     return Unprocessable("longer than the " + DescribeDuration(limits.max_duration) + " limit");
   }

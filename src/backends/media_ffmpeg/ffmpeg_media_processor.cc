@@ -63,7 +63,8 @@ struct PipePair {
 
 Result<PipePair> MakePipe() {
   int fds[2];
-  if (::pipe2(fds, O_CLOEXEC) != 0) return Unavailable(std::string("media worker: pipe: ") + std::strerror(errno));
+  if (::pipe2(fds, O_CLOEXEC) != 0)
+    return Unavailable(std::string("media worker: pipe: ") + std::strerror(errno));
   return PipePair{Fd(fds[0]), Fd(fds[1])};
 }
 
@@ -90,15 +91,16 @@ class FfmpegMediaProcessor final : public MediaProcessor {
   explicit FfmpegMediaProcessor(FfmpegMediaOptions options) : options_(std::move(options)) {}
 
   Result<MediaFormat> Probe(const fs::path& input) override {
-    VEZA_ASSIGN_OR_RETURN(std::string reply, Run({"probe", "--", fs::absolute(input).string()}, nullptr));
+    VEZA_ASSIGN_OR_RETURN(std::string reply,
+                          Run({"probe", "--", fs::absolute(input).string()}, nullptr));
     return media::DecodeFormatReply(reply);
   }
 
   Result<MediaReport> Process(const fs::path& input, const fs::path& out_dir,
                               const MediaProgress& progress) override {
-    VEZA_ASSIGN_OR_RETURN(std::string reply,
-                          Run({"process", "--", fs::absolute(input).string(), fs::absolute(out_dir).string()},
-                              &progress));
+    VEZA_ASSIGN_OR_RETURN(std::string reply, Run({"process", "--", fs::absolute(input).string(),
+                                                  fs::absolute(out_dir).string()},
+                                                 &progress));
     return media::DecodeReportReply(reply);
   }
 
@@ -128,7 +130,8 @@ class FfmpegMediaProcessor final : public MediaProcessor {
     VEZA_ASSIGN_OR_RETURN(PipePair prog, MakePipe());
     const rlim_t cpu = static_cast<rlim_t>(options_.cpu_time.count());
     const rlimit cpu_limit{cpu, cpu + 1};  // SIGXCPU at the soft limit, SIGKILL a second later
-    const rlimit mem_limit{static_cast<rlim_t>(options_.memory_mb) << 20, static_cast<rlim_t>(options_.memory_mb) << 20};
+    const rlimit mem_limit{static_cast<rlim_t>(options_.memory_mb) << 20,
+                           static_cast<rlim_t>(options_.memory_mb) << 20};
     const rlimit out_limit{static_cast<rlim_t>(options_.max_output_mb) << 20,
                            static_cast<rlim_t>(options_.max_output_mb) << 20};
     const rlimit no_core{0, 0};
@@ -139,8 +142,8 @@ class FfmpegMediaProcessor final : public MediaProcessor {
     if (pid == 0) {
       ::prctl(PR_SET_PDEATHSIG, SIGKILL);  // never outlive the server
       if (::getppid() != parent) ::_exit(127);
-      if (::dup2(devnull.get(), 0) < 0 || ::dup2(out.write.get(), 1) < 0 || ::dup2(err.write.get(), 2) < 0 ||
-          ::dup2(prog.write.get(), kProgressFd) < 0) {
+      if (::dup2(devnull.get(), 0) < 0 || ::dup2(out.write.get(), 1) < 0 ||
+          ::dup2(err.write.get(), 2) < 0 || ::dup2(prog.write.get(), kProgressFd) < 0) {
         ::_exit(127);
       }
       ::syscall(SYS_close_range, kProgressFd + 1, ~0U, 0);
@@ -171,7 +174,8 @@ class FfmpegMediaProcessor final : public MediaProcessor {
     while (true) {
       bool pipes_open = out.read.get() >= 0 || err.read.get() >= 0 || prog.read.get() >= 0;
       if (exited && !pipes_open) break;
-      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
+      auto left =
+          std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
       if (left <= 0) {
         child.timed_out = true;
         ::kill(pid, SIGKILL);
@@ -181,7 +185,8 @@ class FfmpegMediaProcessor final : public MediaProcessor {
       int n = 0;
       for (Fd* p : pipes) fds[n++] = pollfd{p->get(), POLLIN, 0};  // fd -1 is skipped by poll
       fds[n++] = pollfd{exited ? -1 : pidfd.get(), POLLIN, 0};
-      int ready = ::poll(fds, static_cast<nfds_t>(n), static_cast<int>(std::min<long long>(left, 1 << 30)));
+      int ready =
+          ::poll(fds, static_cast<nfds_t>(n), static_cast<int>(std::min<long long>(left, 1 << 30)));
       if (ready < 0 && errno != EINTR) {
         ::kill(pid, SIGKILL);
         break;
@@ -234,16 +239,18 @@ class FfmpegMediaProcessor final : public MediaProcessor {
       int sig = WTERMSIG(child.status);
       bool cpu_spent = CpuSeconds(child.usage) >= static_cast<double>(options_.cpu_time.count());
       if (sig == SIGXCPU || (sig == SIGKILL && cpu_spent)) {
-        return fail(Timeout("media processing used more than its " + std::to_string(options_.cpu_time.count()) +
-                            " s CPU-time limit"));
+        return fail(Timeout("media processing used more than its " +
+                            std::to_string(options_.cpu_time.count()) + " s CPU-time limit"));
       }
       if (sig == SIGXFSZ) {
-        return fail(Timeout("an output file passed the " + std::to_string(options_.max_output_mb) + " MB limit"));
+        return fail(Timeout("an output file passed the " + std::to_string(options_.max_output_mb) +
+                            " MB limit"));
       }
       return fail(Unavailable("media worker killed by " + SignalName(sig)));
     }
     int code = WIFEXITED(child.status) ? WEXITSTATUS(child.status) : -1;
-    if (code == 127) return fail(Internal("media worker could not start " + options_.worker_binary.string()));
+    if (code == 127)
+      return fail(Internal("media worker could not start " + options_.worker_binary.string()));
     if (code != 0) return fail(Internal("media worker exited with status " + std::to_string(code)));
     return std::move(child.reply);
   }
@@ -262,15 +269,20 @@ void WriteAll(int fd, std::string_view data) {
 
 }  // namespace
 
-Result<std::unique_ptr<MediaProcessor>> OpenFfmpegMediaProcessor(const FfmpegMediaOptions& options) {
-  if (options.worker_binary != "/proc/self/exe" && ::access(options.worker_binary.c_str(), X_OK) != 0) {
-    return InvalidArgument("media worker binary " + options.worker_binary.string() + " is not executable");
+Result<std::unique_ptr<MediaProcessor>> OpenFfmpegMediaProcessor(
+    const FfmpegMediaOptions& options) {
+  if (options.worker_binary != "/proc/self/exe" &&
+      ::access(options.worker_binary.c_str(), X_OK) != 0) {
+    return InvalidArgument("media worker binary " + options.worker_binary.string() +
+                           " is not executable");
   }
-  if (options.cpu_time.count() < 1) return InvalidArgument("media CPU-time limit must be at least 1 s");
+  if (options.cpu_time.count() < 1)
+    return InvalidArgument("media CPU-time limit must be at least 1 s");
   if (options.memory_mb < 64) return InvalidArgument("media memory limit must be at least 64 MB");
   if (options.max_output_mb < 1) return InvalidArgument("media output limit must be at least 1 MB");
   if (options.timeout.count() <= 0) return InvalidArgument("media timeout must be positive");
-  if (options.max_duration.count() <= 0) return InvalidArgument("media maximum duration must be positive");
+  if (options.max_duration.count() <= 0)
+    return InvalidArgument("media maximum duration must be positive");
   return std::unique_ptr<MediaProcessor>(std::make_unique<FfmpegMediaProcessor>(options));
 }
 
@@ -285,14 +297,16 @@ int RunMediaWorker(const MediaWorkerRequest& request) {
   try {
     if (request.op == "probe") {
       auto format = media::ProbeAudio(request.input, limits);
-      reply = format.ok() ? media::EncodeFormatReply(*format) : media::EncodeErrorReply(format.error());
+      reply =
+          format.ok() ? media::EncodeFormatReply(*format) : media::EncodeErrorReply(format.error());
     } else if (request.op == "process") {
       int fd = request.progress_fd;
       MediaProgress progress = [fd](int percent) {
         if (fd >= 0) WriteAll(fd, std::to_string(percent) + "\n");
       };
       auto report = media::ProcessAudio(request.input, request.out_dir, limits, progress);
-      reply = report.ok() ? media::EncodeReportReply(*report) : media::EncodeErrorReply(report.error());
+      reply =
+          report.ok() ? media::EncodeReportReply(*report) : media::EncodeErrorReply(report.error());
     } else {
       WriteAll(2, "media-worker: unknown operation '" + request.op + "' (probe or process)\n");
       return 2;

@@ -21,10 +21,10 @@ namespace veza {
 struct FfmpegMediaOptions {
   // The executable that has the `media-worker` subcommand: this very `veza` by default.
   std::filesystem::path worker_binary = "/proc/self/exe";
-  std::chrono::seconds cpu_time{600};               // RLIMIT_CPU per call
-  int64_t memory_mb = 1024;                         // RLIMIT_AS per call
-  int64_t max_output_mb = 2048;                     // RLIMIT_FSIZE: the largest file written
-  std::chrono::milliseconds timeout{std::chrono::minutes(30)};  // wall clock per call
+  std::chrono::seconds cpu_time{600};  // RLIMIT_CPU per call
+  int64_t memory_mb = 1024;            // RLIMIT_AS per call
+  int64_t max_output_mb = 2048;        // RLIMIT_FSIZE: the largest file written
+  std::chrono::milliseconds timeout{std::chrono::minutes(30)};    // wall clock per call
   std::chrono::milliseconds max_duration{std::chrono::hours(3)};  // longer input is refused
 };
 

@@ -24,8 +24,8 @@ Result<MediaFormat> ProbeAudio(const std::filesystem::path& input, const Pipelin
 // both the HLS top rung and stream.m4a), the Opus file, the waveform and the loudness; then
 // reads tags and cover art. Writes the layout of ports/media_processor.h below out_dir.
 Result<MediaReport> ProcessAudio(const std::filesystem::path& input,
-                                 const std::filesystem::path& out_dir,
-                                 const PipelineLimits& limits, const MediaProgress& progress);
+                                 const std::filesystem::path& out_dir, const PipelineLimits& limits,
+                                 const MediaProgress& progress);
 
 // "longer than the 3 h limit": a limit as a user reads it.
 std::string DescribeDuration(std::chrono::milliseconds d);

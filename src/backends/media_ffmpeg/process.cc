@@ -217,7 +217,7 @@ Result<CodecPtr> OpenEncoder(const AVCodec* codec, AVSampleFormat fmt, int rate,
   c->bit_rate = int64_t{kbps} * 1000;
   c->time_base = AVRational{1, rate};
   c->flags |= AV_CODEC_FLAG_GLOBAL_HEADER;  // MP4, fMP4 and Ogg all want out-of-band headers
-  c->thread_count = 1;                       // parallelism comes from one thread per encoder
+  c->thread_count = 1;                      // parallelism comes from one thread per encoder
   int err = avcodec_open2(c.get(), codec, nullptr);
   if (err < 0) return AvFailure(std::string("cannot open the ") + codec->name + " encoder", err);
   return c;
@@ -227,16 +227,18 @@ Result<CodecPtr> OpenEncoder(const AVCodec* codec, AVSampleFormat fmt, int rate,
 // frame size, handing each frame to every queue that wants it.
 class Converter {
  public:
-  Status Init(const AVCodecContext* dec, const AVChannelLayout& in_layout, AVSampleFormat fmt, int rate,
-              const AVChannelLayout& layout, int frame_size, std::vector<FrameQueue*> outs) {
+  Status Init(const AVCodecContext* dec, const AVChannelLayout& in_layout, AVSampleFormat fmt,
+              int rate, const AVChannelLayout& layout, int frame_size,
+              std::vector<FrameQueue*> outs) {
     fmt_ = fmt;
     rate_ = rate;
     frame_size_ = frame_size;
     outs_ = std::move(outs);
     if (av_channel_layout_copy(&layout_, &layout) < 0) return OutOfMemory();
     SwrContext* raw = nullptr;
-    int err = swr_alloc_set_opts2(&raw, &layout_, fmt, rate, const_cast<AVChannelLayout*>(&in_layout), dec->sample_fmt,
-                                  dec->sample_rate, 0, nullptr);
+    int err =
+        swr_alloc_set_opts2(&raw, &layout_, fmt, rate, const_cast<AVChannelLayout*>(&in_layout),
+                            dec->sample_fmt, dec->sample_rate, 0, nullptr);
     if (err < 0) return AvFailure("resampler", err);
     swr_.reset(raw);
     err = swr_init(raw);
@@ -261,8 +263,9 @@ class Converter {
       if (av_frame_get_buffer(out.get(), 0) < 0) return OutOfMemory();
       // swr_convert rather than swr_convert_frame: frames of a file without a channel mask
       // carry an unspecified layout that would not match the default one we configured.
-      int got = swr_convert(swr_.get(), out->data, room, in == nullptr ? nullptr : const_cast<const uint8_t**>(in->extended_data),
-                            in_samples);
+      int got = swr_convert(
+          swr_.get(), out->data, room,
+          in == nullptr ? nullptr : const_cast<const uint8_t**>(in->extended_data), in_samples);
       if (got < 0) return AvFailure("resampler", got);
       if (got > 0) {
         int err = av_audio_fifo_write(fifo_.get(), reinterpret_cast<void**>(out->data), got);
@@ -273,7 +276,8 @@ class Converter {
       VEZA_ASSIGN_OR_RETURN(bool more, Emit(frame_size_));
       if (!more) return false;
     }
-    if (in == nullptr && av_audio_fifo_size(fifo_.get()) > 0) return Emit(av_audio_fifo_size(fifo_.get()));
+    if (in == nullptr && av_audio_fifo_size(fifo_.get()) > 0)
+      return Emit(av_audio_fifo_size(fifo_.get()));
     return true;
   }
 
@@ -324,11 +328,13 @@ Status RunAnalysis(FrameQueue& queue, int rate, int channels, FailureLatch& latc
   int in_block = 0;
   while (FramePtr f = queue.Pop()) {
     const float* samples = reinterpret_cast<const float*>(f->data[0]);
-    if (ebur128_add_frames_float(st.get(), samples, static_cast<std::size_t>(f->nb_samples)) != EBUR128_SUCCESS) {
+    if (ebur128_add_frames_float(st.get(), samples, static_cast<std::size_t>(f->nb_samples)) !=
+        EBUR128_SUCCESS) {
       return Internal("loudness meter failed");
     }
     for (int i = 0; i < f->nb_samples; ++i) {
-      for (int c = 0; c < channels; ++c) block_peak = std::max(block_peak, std::fabs(samples[i * channels + c]));
+      for (int c = 0; c < channels; ++c)
+        block_peak = std::max(block_peak, std::fabs(samples[i * channels + c]));
       if (++in_block == kPeakBlockFrames) {
         out.block_peaks.push_back(block_peak);
         block_peak = 0;
@@ -344,7 +350,8 @@ Status RunAnalysis(FrameQueue& queue, int rate, int channels, FailureLatch& latc
   ebur128_loudness_range(st.get(), &range);
   for (int c = 0; c < channels; ++c) {
     double p = 0;
-    if (ebur128_true_peak(st.get(), static_cast<unsigned>(c), &p) == EBUR128_SUCCESS) peak = std::max(peak, p);
+    if (ebur128_true_peak(st.get(), static_cast<unsigned>(c), &p) == EBUR128_SUCCESS)
+      peak = std::max(peak, p);
   }
   MediaLoudness& l = out.loudness;
   bool silent = !std::isfinite(integrated) || integrated < kSilenceLufs;
@@ -407,12 +414,15 @@ Result<std::pair<int64_t, int64_t>> MeasureRung(const fs::path& dir) {
       total_bytes += size;
       total_seconds += duration;
       // A short last segment is mostly headers; it would overstate the peak.
-      if (duration >= 1.0 || peak == 0) peak = std::max(peak, static_cast<double>(size) * 8 / duration);
+      if (duration >= 1.0 || peak == 0)
+        peak = std::max(peak, static_cast<double>(size) * 8 / duration);
       duration = -1;
     }
   }
-  if (total_seconds <= 0) return Internal("HLS playlist without segments in " + dir.filename().string());
-  auto average = static_cast<int64_t>(std::ceil(static_cast<double>(total_bytes) * 8 / total_seconds));
+  if (total_seconds <= 0)
+    return Internal("HLS playlist without segments in " + dir.filename().string());
+  auto average =
+      static_cast<int64_t>(std::ceil(static_cast<double>(total_bytes) * 8 / total_seconds));
   return std::make_pair(static_cast<int64_t>(std::ceil(peak)), average);
 }
 
@@ -448,7 +458,8 @@ std::vector<MediaOutput> ListOutputs(const fs::path& out_dir) {
     o.size = static_cast<int64_t>(entry.file_size());
     outputs.push_back(std::move(o));
   }
-  std::sort(outputs.begin(), outputs.end(), [](const auto& a, const auto& b) { return a.path < b.path; });
+  std::sort(outputs.begin(), outputs.end(),
+            [](const auto& a, const auto& b) { return a.path < b.path; });
   return outputs;
 }
 
@@ -486,8 +497,8 @@ class Progress {
 
 }  // namespace
 
-Result<MediaReport> ProcessAudio(const fs::path& input, const fs::path& out_dir, const PipelineLimits& limits,
-                                 const MediaProgress& progress_fn) {
+Result<MediaReport> ProcessAudio(const fs::path& input, const fs::path& out_dir,
+                                 const PipelineLimits& limits, const MediaProgress& progress_fn) {
   Progress progress(progress_fn);
   progress.Report(0);
   VEZA_ASSIGN_OR_RETURN(AudioInput in, OpenAudioInput(input, limits));
@@ -500,8 +511,8 @@ Result<MediaReport> ProcessAudio(const fs::path& input, const fs::path& out_dir,
   } else if (av_channel_layout_copy(&src_layout, &dec->ch_layout) < 0) {
     return OutOfMemory();
   }
-  std::unique_ptr<AVChannelLayout, void (*)(AVChannelLayout*)> src_layout_owner(&src_layout,
-                                                                               av_channel_layout_uninit);
+  std::unique_ptr<AVChannelLayout, void (*)(AVChannelLayout*)> src_layout_owner(
+      &src_layout, av_channel_layout_uninit);
   // Mono stays mono; everything else is mixed down to stereo.
   AVChannelLayout out_layout{};
   av_channel_layout_default(&out_layout, src_channels == 1 ? 1 : 2);
@@ -509,7 +520,8 @@ Result<MediaReport> ProcessAudio(const fs::path& input, const fs::path& out_dir,
 
   std::error_code ec;
   fs::create_directories(out_dir / "hls", ec);
-  for (int kbps : kLadderKbps) fs::create_directories(out_dir / "hls" / (std::to_string(kbps) + "k"), ec);
+  for (int kbps : kLadderKbps)
+    fs::create_directories(out_dir / "hls" / (std::to_string(kbps) + "k"), ec);
   if (ec) return Internal("cannot create the output directories: " + ec.message());
 
   const AVCodec* aac = avcodec_find_encoder(AV_CODEC_ID_AAC);
@@ -520,21 +532,26 @@ Result<MediaReport> ProcessAudio(const fs::path& input, const fs::path& out_dir,
   for (int kbps : kLadderKbps) {
     auto e = std::make_unique<Encoder>();
     e->name = "aac " + std::to_string(kbps) + "k";
-    VEZA_ASSIGN_OR_RETURN(e->codec, OpenEncoder(aac, AV_SAMPLE_FMT_FLTP, aac_rate, out_layout, kbps));
+    VEZA_ASSIGN_OR_RETURN(e->codec,
+                          OpenEncoder(aac, AV_SAMPLE_FMT_FLTP, aac_rate, out_layout, kbps));
     fs::path rung = out_dir / "hls" / (std::to_string(kbps) + "k");
-    VEZA_ASSIGN_OR_RETURN(Sink hls, OpenSink("hls", rung / "index.m3u8", e->codec.get(), HlsOptions(rung)));
+    VEZA_ASSIGN_OR_RETURN(Sink hls,
+                          OpenSink("hls", rung / "index.m3u8", e->codec.get(), HlsOptions(rung)));
     e->sinks.push_back(std::move(hls));
     if (kbps == kProgressiveAacKbps) {
-      VEZA_ASSIGN_OR_RETURN(Sink m4a, OpenSink("ipod", out_dir / "stream.m4a", e->codec.get(), Mp4Options()));
+      VEZA_ASSIGN_OR_RETURN(Sink m4a,
+                            OpenSink("ipod", out_dir / "stream.m4a", e->codec.get(), Mp4Options()));
       e->sinks.push_back(std::move(m4a));
     }
     aac_encoders.push_back(std::move(e));
   }
   auto opus_encoder = std::make_unique<Encoder>();
   opus_encoder->name = "opus";
-  VEZA_ASSIGN_OR_RETURN(opus_encoder->codec, OpenEncoder(opus, AV_SAMPLE_FMT_FLT, 48000, out_layout, kOpusKbps));
+  VEZA_ASSIGN_OR_RETURN(opus_encoder->codec,
+                        OpenEncoder(opus, AV_SAMPLE_FMT_FLT, 48000, out_layout, kOpusKbps));
   {
-    VEZA_ASSIGN_OR_RETURN(Sink ogg, OpenSink("ogg", out_dir / "stream.opus", opus_encoder->codec.get(), nullptr));
+    VEZA_ASSIGN_OR_RETURN(
+        Sink ogg, OpenSink("ogg", out_dir / "stream.opus", opus_encoder->codec.get(), nullptr));
     opus_encoder->sinks.push_back(std::move(ogg));
   }
 
@@ -549,18 +566,21 @@ Result<MediaReport> ProcessAudio(const fs::path& input, const fs::path& out_dir,
   latch.Watch(&analysis_queue);
 
   Converter to_aac, to_opus, to_analysis;
-  VEZA_TRY(to_aac.Init(dec, src_layout, AV_SAMPLE_FMT_FLTP, aac_rate, out_layout, aac_encoders[0]->codec->frame_size,
-                       aac_queues));
+  VEZA_TRY(to_aac.Init(dec, src_layout, AV_SAMPLE_FMT_FLTP, aac_rate, out_layout,
+                       aac_encoders[0]->codec->frame_size, aac_queues));
   VEZA_TRY(to_opus.Init(dec, src_layout, AV_SAMPLE_FMT_FLT, 48000, out_layout,
                         opus_encoder->codec->frame_size > 0 ? opus_encoder->codec->frame_size : 960,
                         {&opus_encoder->queue}));
-  VEZA_TRY(to_analysis.Init(dec, src_layout, AV_SAMPLE_FMT_FLT, src_rate, src_layout, 4096, {&analysis_queue}));
+  VEZA_TRY(to_analysis.Init(dec, src_layout, AV_SAMPLE_FMT_FLT, src_rate, src_layout, 4096,
+                            {&analysis_queue}));
 
   Analysis analysis;
   std::vector<std::thread> threads;
-  for (auto& e : aac_encoders) threads.push_back(Spawn(latch, [&e, &latch] { return RunEncoder(*e, latch); }));
+  for (auto& e : aac_encoders)
+    threads.push_back(Spawn(latch, [&e, &latch] { return RunEncoder(*e, latch); }));
   threads.push_back(Spawn(latch, [&] { return RunEncoder(*opus_encoder, latch); }));
-  threads.push_back(Spawn(latch, [&] { return RunAnalysis(analysis_queue, src_rate, src_channels, latch, analysis); }));
+  threads.push_back(Spawn(
+      latch, [&] { return RunAnalysis(analysis_queue, src_rate, src_channels, latch, analysis); }));
 
   // Decoding runs on this thread; the consumers pace it through their bounded queues.
   const int64_t max_samples = limits.max_duration.count() * src_rate / 1000;
@@ -600,14 +620,16 @@ Result<MediaReport> ProcessAudio(const fs::path& input, const fs::path& out_dir,
         ++frames;
         decoded_samples += frame->nb_samples;
         if (decoded_samples > max_samples) {
-          return Unprocessable("longer than the " + DescribeDuration(limits.max_duration) + " limit");
+          return Unprocessable("longer than the " + DescribeDuration(limits.max_duration) +
+                               " limit");
         }
         for (Converter* c : {&to_aac, &to_opus, &to_analysis}) {
           VEZA_ASSIGN_OR_RETURN(bool more, c->Add(frame.get()));
           if (!more) return Ok();  // a consumer failed; its error is in the latch
         }
         av_frame_unref(frame.get());
-        if (expected_samples > 0) progress.Report(static_cast<int>(90 * decoded_samples / expected_samples));
+        if (expected_samples > 0)
+          progress.Report(static_cast<int>(90 * decoded_samples / expected_samples));
       }
     }
     // Damage here and there is tolerated, as players do; mostly damage is not.
@@ -637,7 +659,8 @@ Result<MediaReport> ProcessAudio(const fs::path& input, const fs::path& out_dir,
   const int64_t decoded_ms = decoded_samples * 1000 / src_rate;
   // A header that promises more than the data holds: the upload was cut off. (Durations
   // estimated from the bit rate are too rough to judge.)
-  if (in.info.duration_ms > 0 && in.format->duration_estimation_method != AVFMT_DURATION_FROM_BITRATE &&
+  if (in.info.duration_ms > 0 &&
+      in.format->duration_estimation_method != AVFMT_DURATION_FROM_BITRATE &&
       decoded_ms + std::max<int64_t>(1000, in.info.duration_ms / 50) < in.info.duration_ms) {
     return Unprocessable("corrupt: truncated (" + std::to_string(decoded_ms / 1000) + " s of " +
                          std::to_string(in.info.duration_ms / 1000) + " s decodable)");

@@ -7,16 +7,20 @@ namespace {
 
 namespace json = boost::json;
 
-constexpr ErrorCode kWorkerCodes[] = {ErrorCode::kUnprocessable, ErrorCode::kTimeout, ErrorCode::kUnavailable,
-                                      ErrorCode::kInternal, ErrorCode::kInvalidArgument, ErrorCode::kNotFound};
+constexpr ErrorCode kWorkerCodes[] = {ErrorCode::kUnprocessable,   ErrorCode::kTimeout,
+                                      ErrorCode::kUnavailable,     ErrorCode::kInternal,
+                                      ErrorCode::kInvalidArgument, ErrorCode::kNotFound};
 
 json::object FormatJson(const MediaFormat& f) {
-  return {{"container", f.container}, {"codec", f.codec},       {"sample_rate", f.sample_rate},
-          {"channels", f.channels},   {"duration_ms", f.duration_ms}, {"bit_rate", f.bit_rate},
+  return {{"container", f.container},     {"codec", f.codec},
+          {"sample_rate", f.sample_rate}, {"channels", f.channels},
+          {"duration_ms", f.duration_ms}, {"bit_rate", f.bit_rate},
           {"lossless", f.lossless}};
 }
 
-json::value Optional(const std::optional<int>& v) { return v ? json::value(*v) : json::value(nullptr); }
+json::value Optional(const std::optional<int>& v) {
+  return v ? json::value(*v) : json::value(nullptr);
+}
 
 std::string Reply(const char* key, json::value v) {
   json::object o{{"ok", true}};
@@ -101,12 +105,15 @@ Result<Reader> Envelope(std::string_view text, const char* key, json::value& hol
 
 }  // namespace
 
-std::string EncodeFormatReply(const MediaFormat& format) { return Reply("format", FormatJson(format)); }
+std::string EncodeFormatReply(const MediaFormat& format) {
+  return Reply("format", FormatJson(format));
+}
 
 std::string EncodeReportReply(const MediaReport& r) {
   json::array outputs;
   for (const auto& o : r.outputs) {
-    outputs.push_back(json::object{{"path", o.path}, {"content_type", o.content_type}, {"size", o.size}});
+    outputs.push_back(
+        json::object{{"path", o.path}, {"content_type", o.content_type}, {"size", o.size}});
   }
   json::object report{
       {"format", FormatJson(r.format)},
@@ -128,8 +135,9 @@ std::string EncodeReportReply(const MediaReport& r) {
 }
 
 std::string EncodeErrorReply(const Error& error) {
-  json::object o{{"ok", false},
-                 {"error", json::object{{"code", ErrorCodeName(error.code)}, {"message", error.message}}}};
+  json::object o{
+      {"ok", false},
+      {"error", json::object{{"code", ErrorCodeName(error.code)}, {"message", error.message}}}};
   return json::serialize(o);
 }
 

@@ -194,7 +194,8 @@ Status WriteCoverJpeg(const std::string& picture, const std::filesystem::path& o
   if (err < 0) return Unprocessable("cover: " + AvErrorText(err));
 
   PacketPtr pkt = NewPacket();
-  if (av_new_packet(pkt.get(), static_cast<int>(picture.size())) < 0) return Internal("cover: out of memory");
+  if (av_new_packet(pkt.get(), static_cast<int>(picture.size())) < 0)
+    return Internal("cover: out of memory");
   std::copy(picture.begin(), picture.end(), pkt->data);
   FramePtr frame = NewFrame();
   err = avcodec_send_packet(dec.get(), pkt.get());
@@ -226,15 +227,16 @@ Status WriteCoverJpeg(const std::string& picture, const std::filesystem::path& o
   err = avcodec_open2(enc.get(), encoder, nullptr);
   if (err < 0) return Internal("cover: cannot open the JPEG encoder: " + AvErrorText(err));
 
-  SwsPtr sws(sws_getContext(frame->width, frame->height, static_cast<AVPixelFormat>(frame->format), w, h,
-                            AV_PIX_FMT_YUVJ420P, SWS_BICUBIC, nullptr, nullptr, nullptr));
+  SwsPtr sws(sws_getContext(frame->width, frame->height, static_cast<AVPixelFormat>(frame->format),
+                            w, h, AV_PIX_FMT_YUVJ420P, SWS_BICUBIC, nullptr, nullptr, nullptr));
   if (!sws) return Unprocessable("cover: unsupported pixel format");
   FramePtr scaled = NewFrame();
   scaled->format = AV_PIX_FMT_YUVJ420P;
   scaled->width = w;
   scaled->height = h;
   if (av_frame_get_buffer(scaled.get(), 0) < 0) return Internal("cover: out of memory");
-  sws_scale(sws.get(), frame->data, frame->linesize, 0, frame->height, scaled->data, scaled->linesize);
+  sws_scale(sws.get(), frame->data, frame->linesize, 0, frame->height, scaled->data,
+            scaled->linesize);
   scaled->quality = enc->global_quality;
   scaled->pts = 0;
 
@@ -248,7 +250,8 @@ Status WriteCoverJpeg(const std::string& picture, const std::filesystem::path& o
   if (f == nullptr) return Internal("cover: cannot create " + out.filename().string());
   bool written = std::fwrite(jpeg->data, 1, static_cast<std::size_t>(jpeg->size), f) ==
                  static_cast<std::size_t>(jpeg->size);
-  if (std::fclose(f) != 0 || !written) return Internal("cover: cannot write " + out.filename().string());
+  if (std::fclose(f) != 0 || !written)
+    return Internal("cover: cannot write " + out.filename().string());
   return Ok();
 }
 
