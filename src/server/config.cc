@@ -122,7 +122,7 @@ Result<CommandLine> ParseCommandLine(int argc, const char* const* argv, ParseExi
   app.add_option("--media-cpu-seconds", media_cpu, "CPU seconds one media job may use before it is stopped")
       ->envname("VEZA_MEDIA_CPU_SECONDS")->capture_default_str()->check(CLI::Range(1.0, 86400.0));
   app.add_option("--media-memory-mb", o.media.memory_mb, "Address space of one media job, in MiB")
-      ->envname("VEZA_MEDIA_MEMORY_MB")->capture_default_str()->check(CLI::Range(int64_t{64}, int64_t{1} << 20));
+      ->envname("VEZA_MEDIA_MEMORY_MB")->capture_default_str()->check(CLI::Range(int64_t{256}, int64_t{1} << 20));
   app.add_option("--media-max-output-mb", o.media.max_output_mb, "Largest file one media job may write, in MiB")
       ->envname("VEZA_MEDIA_MAX_OUTPUT_MB")->capture_default_str()->check(CLI::Range(int64_t{1}, int64_t{1} << 30));
   app.add_option("--media-timeout", media_timeout, "Wall-clock seconds one media job may take")

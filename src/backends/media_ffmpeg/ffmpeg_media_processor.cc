@@ -14,6 +14,7 @@
 #include <cstring>
 #include <new>
 #include <string_view>
+#include <system_error>
 #include <vector>
 
 extern "C" {
@@ -278,7 +279,8 @@ Result<std::unique_ptr<MediaProcessor>> OpenFfmpegMediaProcessor(
   }
   if (options.cpu_time.count() < 1)
     return InvalidArgument("media CPU-time limit must be at least 1 s");
-  if (options.memory_mb < 64) return InvalidArgument("media memory limit must be at least 64 MB");
+  // The worker maps FFmpeg and its codec libraries (about 200 MiB of address space) first.
+  if (options.memory_mb < 256) return InvalidArgument("media memory limit must be at least 256 MB");
   if (options.max_output_mb < 1) return InvalidArgument("media output limit must be at least 1 MB");
   if (options.timeout.count() <= 0) return InvalidArgument("media timeout must be positive");
   if (options.max_duration.count() <= 0)
@@ -312,6 +314,8 @@ int RunMediaWorker(const MediaWorkerRequest& request) {
       return 2;
     }
   } catch (const std::bad_alloc&) {
+    reply = media::EncodeErrorReply(Timeout("out of memory: the media memory limit was reached"));
+  } catch (const std::system_error&) {  // a thread could not start: no address space left
     reply = media::EncodeErrorReply(Timeout("out of memory: the media memory limit was reached"));
   }
   WriteAll(1, reply + "\n");

@@ -12,6 +12,7 @@
 #include <mutex>
 #include <new>
 #include <sstream>
+#include <system_error>
 #include <thread>
 
 extern "C" {
@@ -323,7 +324,7 @@ Status RunAnalysis(FrameQueue& queue, int rate, int channels, FailureLatch& latc
       ebur128_init(static_cast<unsigned>(channels), static_cast<unsigned long>(rate),
                    EBUR128_MODE_I | EBUR128_MODE_LRA | EBUR128_MODE_TRUE_PEAK),
       [](ebur128_state* s) { ebur128_destroy(&s); });
-  if (!st) return Internal("loudness meter: cannot start");
+  if (!st) return OutOfMemory();  // ebur128_init fails only when it cannot allocate
   float block_peak = 0;
   int in_block = 0;
   while (FramePtr f = queue.Pop()) {
@@ -576,11 +577,17 @@ Result<MediaReport> ProcessAudio(const fs::path& input, const fs::path& out_dir,
 
   Analysis analysis;
   std::vector<std::thread> threads;
-  for (auto& e : aac_encoders)
-    threads.push_back(Spawn(latch, [&e, &latch] { return RunEncoder(*e, latch); }));
-  threads.push_back(Spawn(latch, [&] { return RunEncoder(*opus_encoder, latch); }));
-  threads.push_back(Spawn(
-      latch, [&] { return RunAnalysis(analysis_queue, src_rate, src_channels, latch, analysis); }));
+  try {
+    for (auto& e : aac_encoders)
+      threads.push_back(Spawn(latch, [&e, &latch] { return RunEncoder(*e, latch); }));
+    threads.push_back(Spawn(latch, [&] { return RunEncoder(*opus_encoder, latch); }));
+    threads.push_back(Spawn(latch, [&] {
+      return RunAnalysis(analysis_queue, src_rate, src_channels, latch, analysis);
+    }));
+  } catch (const std::system_error&) {
+    // No room for another thread's stack under RLIMIT_AS: stop the ones already running.
+    latch.Fail(OutOfMemory());
+  }
 
   // Decoding runs on this thread; the consumers pace it through their bounded queues.
   const int64_t max_samples = limits.max_duration.count() * src_rate / 1000;
@@ -645,7 +652,7 @@ Result<MediaReport> ProcessAudio(const fs::path& input, const fs::path& out_dir,
   };
   Status decoded;
   try {
-    decoded = decode();
+    if (!latch.failed()) decoded = decode();
   } catch (const std::bad_alloc&) {
     decoded = OutOfMemory();
   }
