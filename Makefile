@@ -35,6 +35,7 @@ test: build
 
 bench: build
 	@bench/http_vs_nginx/run
+	@BUILD_DIR=$(BUILD_DIR) bench/transcode_vs_ffmpeg/run
 
 fmt:
 	@git ls-files '*.cc' '*.h' | xargs clang-format -i

@@ -19,6 +19,8 @@ int main(int argc, char** argv) {
       return veza::server::Migrate(parsed->options);
     case veza::server::Command::kSetRole:
       return veza::server::SetRole(parsed->options, parsed->target_username, parsed->target_role);
+    case veza::server::Command::kMediaWorker:
+      return veza::server::MediaWorker(parsed->media_worker);
     case veza::server::Command::kServe:
       return veza::server::Serve(parsed->options);
   }

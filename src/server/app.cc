@@ -13,6 +13,7 @@
 #include "api/http/static_files.h"
 #include "base/log.h"
 #include "base/url.h"
+#include "backends/media_ffmpeg/ffmpeg_media_processor.h"
 #include "server/backends.h"
 #include "server/routes.h"
 
@@ -37,6 +38,13 @@ Result<Backends> OpenAndMigrate(const ServeOptions& options) {
                                  {"cache", RedactUrl(options.backends.cache)},
                                  {"mail", RedactUrl(options.backends.mail)}});
   VEZA_ASSIGN_OR_RETURN(Backends backends, OpenBackends(options.backends));
+  auto media = OpenFfmpegMediaProcessor(options.media);
+  if (!media.ok()) {
+    Error e = media.take_error();
+    e.message = "media: " + e.message;
+    return e;
+  }
+  backends.media = std::move(media).value();
   auto applied = ApplyMigrations(*backends.database, EmbeddedMigrations(backends.database->Dialect()));
   if (!applied.ok()) {
     Error e = applied.take_error();

@@ -11,4 +11,7 @@ int Migrate(const ServeOptions& options);
 // Runs `veza set-role USERNAME ROLE` against the configured database; returns the exit code.
 int SetRole(const ServeOptions& options, const std::string& username, const std::string& role);
 
+// Runs `veza media-worker OP INPUT [OUT_DIR]`, the child process of the media backend.
+int MediaWorker(const MediaWorkerRequest& request);
+
 }  // namespace veza::server

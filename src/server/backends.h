@@ -19,7 +19,7 @@ struct Backends {
   std::unique_ptr<EventBus> bus;
   std::unique_ptr<Cache> cache;
   std::unique_ptr<Mailer> mailer;  // outbox:// writes to database, so it is opened after it
-  std::unique_ptr<MediaProcessor> media;  // null until the media backend lands (issue 5)
+  std::unique_ptr<MediaProcessor> media;  // FFmpeg in child processes, opened by the app with ServeOptions::media
 };
 
 Result<std::unique_ptr<Database>> OpenDatabase(std::string_view url);

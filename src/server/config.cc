@@ -2,6 +2,7 @@
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
+#include <cmath>
 #include <cstdlib>
 #include <sstream>
 #include <thread>
@@ -43,6 +44,7 @@ Result<CommandLine> ParseCommandLine(int argc, const char* const* argv, ParseExi
   std::string log_level = "info";
   double header_timeout = 10, body_timeout = 60, idle_timeout = 75, write_timeout = 60, grace = 15;
   std::string tls_cert, tls_key;
+  double media_cpu = 600, media_timeout = 1800, media_max_duration = 3 * 3600;
 
   // Every option lives on the main app, so a config file is one flat list of `name = value`
   // and options may stand before or after the subcommand name.
@@ -71,6 +73,16 @@ Result<CommandLine> ParseCommandLine(int argc, const char* const* argv, ParseExi
       ->required()
       ->check(CLI::IsMember({"user", "moderator", "admin", "super_admin"}));
   set_role->fallthrough();
+  // The child process of the media backend; not for people, so hidden from --help.
+  auto* media_worker = app.add_subcommand("media-worker", "Run one media job in this process");
+  media_worker->group("");
+  media_worker->add_option("op", cl.media_worker.op, "probe or process")
+      ->required()
+      ->check(CLI::IsMember({"probe", "process"}));
+  media_worker->add_option("input", cl.media_worker.input, "The uploaded file")->required();
+  media_worker->add_option("out_dir", cl.media_worker.out_dir, "Directory for the outputs (process)");
+  media_worker->add_option("--progress-fd", cl.media_worker.progress_fd, "Descriptor for progress lines");
+  media_worker->fallthrough();
   // Options of the main app may also follow the subcommand name.
   serve->fallthrough();
   migrate->fallthrough();
@@ -107,6 +119,16 @@ Result<CommandLine> ParseCommandLine(int argc, const char* const* argv, ParseExi
       ->envname("VEZA_CORS_ORIGINS");
   app.add_flag("--cors-credentials", o.http.cors.allow_credentials, "Allow credentials on cross-origin calls")
       ->envname("VEZA_CORS_CREDENTIALS");
+  app.add_option("--media-cpu-seconds", media_cpu, "CPU seconds one media job may use before it is stopped")
+      ->envname("VEZA_MEDIA_CPU_SECONDS")->capture_default_str()->check(CLI::Range(1.0, 86400.0));
+  app.add_option("--media-memory-mb", o.media.memory_mb, "Address space of one media job, in MiB")
+      ->envname("VEZA_MEDIA_MEMORY_MB")->capture_default_str()->check(CLI::Range(int64_t{256}, int64_t{1} << 20));
+  app.add_option("--media-max-output-mb", o.media.max_output_mb, "Largest file one media job may write, in MiB")
+      ->envname("VEZA_MEDIA_MAX_OUTPUT_MB")->capture_default_str()->check(CLI::Range(int64_t{1}, int64_t{1} << 30));
+  app.add_option("--media-timeout", media_timeout, "Wall-clock seconds one media job may take")
+      ->envname("VEZA_MEDIA_TIMEOUT")->capture_default_str()->check(CLI::PositiveNumber);
+  app.add_option("--media-max-duration", media_max_duration, "Longest audio accepted, in seconds (default 3 h)")
+      ->envname("VEZA_MEDIA_MAX_DURATION")->capture_default_str()->check(CLI::PositiveNumber);
   app.add_option("--tls-cert", tls_cert, "PEM certificate chain; with --tls-key serves HTTPS (reloaded on SIGHUP)")
       ->envname("VEZA_TLS_CERT")->check(CLI::ExistingFile);
   app.add_option("--tls-key", tls_key, "PEM private key for --tls-cert")
@@ -144,6 +166,12 @@ Result<CommandLine> ParseCommandLine(int argc, const char* const* argv, ParseExi
     cl.command = Command::kMigrate;
   } else if (set_role->parsed()) {
     cl.command = Command::kSetRole;
+  } else if (media_worker->parsed()) {
+    cl.command = Command::kMediaWorker;
+    if (cl.media_worker.op == "process" && cl.media_worker.out_dir.empty()) {
+      exit = {2, "media-worker process needs an output directory\n"};
+      return InvalidArgument(exit.text);
+    }
   }
   if (!log::ParseLevel(log_level, o.log_level)) {
     exit = {2, "unknown log level " + log_level + "\n"};
@@ -174,6 +202,10 @@ Result<CommandLine> ParseCommandLine(int argc, const char* const* argv, ParseExi
   o.http.idle_timeout = Seconds(idle_timeout);
   o.http.write_timeout = Seconds(write_timeout);
   o.shutdown_grace = Seconds(grace);
+  o.media.cpu_time = std::chrono::seconds(static_cast<long long>(std::ceil(media_cpu)));
+  o.media.timeout = Seconds(media_timeout);
+  o.media.max_duration = Seconds(media_max_duration);
+  cl.media_worker.max_duration = o.media.max_duration;
   while (!o.public_url.empty() && o.public_url.back() == '/') o.public_url.pop_back();
   if (o.public_url.rfind("http://", 0) != 0 && o.public_url.rfind("https://", 0) != 0) {
     exit = {2, "--public-url must start with http:// or https://\n"};

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "api/http/server.h"
+#include "backends/media_ffmpeg/ffmpeg_media_processor.h"
 #include "base/log.h"
 #include "base/result.h"
 
@@ -31,10 +32,11 @@ struct ServeOptions {
   int io_threads = 0;      // 0: one per core
   int worker_threads = 0;  // 0: max(4, 2 per core)
   std::chrono::milliseconds shutdown_grace{15'000};
+  FfmpegMediaOptions media;  // limits of each media worker child process
   log::Level log_level = log::Level::kInfo;
 };
 
-enum class Command { kServe, kMigrate, kVersion, kSetRole };
+enum class Command { kServe, kMigrate, kVersion, kSetRole, kMediaWorker };
 
 struct CommandLine {
   Command command = Command::kServe;
@@ -42,6 +44,8 @@ struct CommandLine {
   // `veza set-role USERNAME ROLE`: how the first admin is made on a fresh install.
   std::string target_username;
   std::string target_role;
+  // `veza media-worker` (hidden): the child process the media backend starts for each job.
+  MediaWorkerRequest media_worker;
 };
 
 // Parses argv. On --help or an error, returns an error whose message is the text to print;

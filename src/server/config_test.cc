@@ -23,6 +23,7 @@ class ConfigTest : public ::testing::Test {
     unsetenv("VEZA_LISTEN");
     unsetenv("VEZA_DATABASE");
     unsetenv("VEZA_ACCESS_LOG");
+    unsetenv("VEZA_MEDIA_MEMORY_MB");
   }
   ParseExit exit_{0, ""};
 };
@@ -105,6 +106,49 @@ TEST_F(ConfigTest, HelpExitsZero) {
   EXPECT_FALSE(cl.ok());
   EXPECT_EQ(exit_.exit_code, 0);
   EXPECT_NE(exit_.text.find("--database"), std::string::npos);
+}
+
+TEST_F(ConfigTest, MediaLimitsComeFromFlagsAndEnvironment) {
+  auto defaults = Parse({}, exit_);
+  ASSERT_TRUE(defaults.ok()) << exit_.text;
+  EXPECT_EQ(defaults->options.media.cpu_time, std::chrono::seconds(600));
+  EXPECT_EQ(defaults->options.media.memory_mb, 1024);
+  EXPECT_EQ(defaults->options.media.max_duration, std::chrono::hours(3));
+  EXPECT_EQ(defaults->options.media.worker_binary, "/proc/self/exe");
+
+  setenv("VEZA_MEDIA_MEMORY_MB", "512", 1);
+  auto set = Parse({"--media-cpu-seconds", "30", "--media-max-output-mb", "100", "--media-timeout",
+                    "90.5", "--media-max-duration", "600"},
+                   exit_);
+  ASSERT_TRUE(set.ok()) << exit_.text;
+  EXPECT_EQ(set->options.media.cpu_time, std::chrono::seconds(30));
+  EXPECT_EQ(set->options.media.memory_mb, 512);
+  EXPECT_EQ(set->options.media.max_output_mb, 100);
+  EXPECT_EQ(set->options.media.timeout, std::chrono::milliseconds(90'500));
+  EXPECT_EQ(set->options.media.max_duration, std::chrono::minutes(10));
+
+  ParseExit bad{0, ""};
+  EXPECT_FALSE(Parse({"--media-memory-mb", "8"}, bad).ok());
+  EXPECT_EQ(bad.exit_code, 2);
+}
+
+TEST_F(ConfigTest, MediaWorkerIsAHiddenSubcommand) {
+  auto cl = Parse({"media-worker", "--media-max-duration=60", "--progress-fd=3", "process", "--",
+                   "/in.wav", "/out"},
+                  exit_);
+  ASSERT_TRUE(cl.ok()) << exit_.text;
+  EXPECT_EQ(cl->command, Command::kMediaWorker);
+  EXPECT_EQ(cl->media_worker.op, "process");
+  EXPECT_EQ(cl->media_worker.input, "/in.wav");
+  EXPECT_EQ(cl->media_worker.out_dir, "/out");
+  EXPECT_EQ(cl->media_worker.progress_fd, 3);
+  EXPECT_EQ(cl->media_worker.max_duration, std::chrono::minutes(1));
+
+  ParseExit bad{0, ""};
+  EXPECT_FALSE(Parse({"media-worker", "process", "/in.wav"}, bad).ok());  // no output directory
+  EXPECT_EQ(bad.exit_code, 2);
+  auto help = Parse({"--help"}, exit_);
+  EXPECT_EQ(exit_.text.find("media-worker"), std::string::npos) << exit_.text;
 }
 
 }  // namespace
