@@ -10,6 +10,7 @@
 #include "api/http/server.h"
 #include "base/log.h"
 #include "base/result.h"
+#include "services/tracks/track_service.h"
 
 namespace veza::server {
 
@@ -32,6 +33,11 @@ struct ServeOptions {
   int worker_threads = 0;  // 0: max(4, 2 per core)
   std::chrono::milliseconds shutdown_grace{15'000};
   log::Level log_level = log::Level::kInfo;
+  // Tracks, uploads and delivery (issue 5).
+  tracks::TrackOptions tracks;
+  int media_workers = 1;
+  // Signed CloudFront URLs for derived files on a remote blob store: all three or none.
+  std::string cdn_base_url, cdn_key_pair_id, cdn_private_key_file;
 };
 
 enum class Command { kServe, kMigrate, kVersion, kSetRole };
