@@ -63,7 +63,11 @@ class TrackServiceContractTest : public testing::TestWithParam<std::string> {
   }
   std::vector<std::string> Keys(const std::string& prefix) {
     std::vector<std::string> keys;
-    for (const BlobInfo& b : *blobs_->List(prefix, "", 1000)) keys.push_back(b.key);
+    auto listed = blobs_->List(prefix, "", 1000);
+    EXPECT_OK(listed);
+    if (listed.ok()) {
+      for (const BlobInfo& b : *listed) keys.push_back(b.key);
+    }
     return keys;
   }
   bool TempDirIsEmpty() {

@@ -23,7 +23,7 @@ namespace json = boost::json;
 using test::Http;
 using test::HttpResponse;
 
-std::string Run(const std::string& cmd) {
+std::string Capture(const std::string& cmd) {
   std::string out;
   FILE* p = ::popen(cmd.c_str(), "r");
   if (p == nullptr) return out;
@@ -83,7 +83,7 @@ class TracksPipelineTest : public test::ApiTest {
   }
   double ProbeDuration(const std::string& path) {
     std::string url = "http://127.0.0.1:" + std::to_string(veza_->port()) + path;
-    std::string out = Run("ffprobe -v error -show_entries format=duration -of csv=p=0 '" + url + "'");
+    std::string out = Capture("ffprobe -v error -show_entries format=duration -of csv=p=0 '" + url + "'");
     return out.empty() ? -1 : std::stod(out);
   }
   void Restart(std::vector<std::string> extra) {
@@ -124,7 +124,9 @@ TEST_F(TracksPipelineTest, CorruptUploadEndsFailedWithAReasonAndTheServerKeepsSe
     }
     ASSERT_EQ(r.status, 201) << r.body;
     json::object t = WaitForJob(Str(json::parse(r.body).as_object(), "id"), token);
-    if (Str(t, "state") == "failed") EXPECT_FALSE(Str(t, "failure_reason").empty());
+    if (Str(t, "state") == "failed") {
+      EXPECT_FALSE(Str(t, "failure_reason").empty());
+    }
   }
   EXPECT_EQ(Send("GET", "/healthz", "").status, 200);
   auto ok = Upload(token, "fine.wav", wav);

@@ -131,7 +131,8 @@ class TracksTest : public test::ApiTest {
     EXPECT_EQ(r.status, 200) << r.body;
     std::vector<std::string> ids;
     if (r.status != 200) return ids;
-    for (const auto& t : json::parse(r.body).at("tracks").as_array()) ids.push_back(Str(t.as_object(), "id"));
+    json::value page = json::parse(r.body);
+    for (const auto& t : page.at("tracks").as_array()) ids.push_back(Str(t.as_object(), "id"));
     return ids;
   }
   static bool Contains(const std::vector<std::string>& v, const std::string& s) {
@@ -384,7 +385,8 @@ TEST_F(TracksTest, BadInputIsAProblemOnEveryEndpoint) {
   // Unauthenticated where a caller is needed; a bad token is 401 everywhere.
   ExpectProblem(UploadMultipart("", "a.wav", "abc"), 401);
   ExpectProblem(Call("GET", "/api/v1/users/me/tracks"), 401);
-  for (const std::string& target : {"/api/v1/tracks", "/api/v1/tracks/" + id, "/api/v1/users/alice/tracks"}) {
+  for (const std::string& target :
+       std::vector<std::string>{"/api/v1/tracks", "/api/v1/tracks/" + id, "/api/v1/users/alice/tracks"}) {
     ExpectProblem(Call("GET", target, "not-a-token"), 401);
   }
   // Malformed ids and unknown tracks.

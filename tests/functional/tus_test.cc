@@ -6,6 +6,8 @@
 
 #include <boost/json/parse.hpp>
 #include <chrono>
+#include <cstdio>
+#include <fstream>
 #include <random>
 #include <thread>
 
@@ -225,6 +227,32 @@ TEST_F(TusTest, BadInputIsAProblem) {
   ExpectProblem(Patch(token, path, 0, std::string(2 << 20, 'x')), 413);  // over --max-body
   ExpectProblem(Call("HEAD", "/api/v1/uploads/not-an-id", token), 404);
   ExpectProblem(Patch(token, "/api/v1/uploads/0192f3a4-5b6c-7d8e-9f00-112233445566", 0, "x"), 404);
+}
+
+TEST_F(TusTest, TusJsClientUploadsInChunks) {
+  std::string token = Register("alice");
+  std::string bytes = RandomBytes(2'500'000, 9);
+  auto file = dir_.path() / "upload.bin";
+  {
+    std::ofstream out(file, std::ios::binary);
+    out << bytes;
+  }
+  std::string cmd = "node " + std::string(VEZA_SOURCE_DIR) + "/tests/tools/tus-upload.js http://127.0.0.1:" +
+                    std::to_string(veza_->port()) + "/api/v1/uploads " + token + " " + file.string() + " 524288";
+  std::string out;
+  FILE* p = ::popen(cmd.c_str(), "r");
+  ASSERT_NE(p, nullptr);
+  char buf[256];
+  while (std::size_t n = std::fread(buf, 1, sizeof buf, p)) out.append(buf, n);
+  ASSERT_EQ(::pclose(p), 0) << out;
+  while (!out.empty() && out.back() == '\n') out.pop_back();
+  ASSERT_EQ(out.size(), 36u) << out;
+  auto t = Http("127.0.0.1", veza_->port(), {"GET", "/api/v1/tracks/" + out, "", {{"Authorization", "Bearer " + token}}});
+  ASSERT_EQ(t.status, 200) << t.body;
+  json::object o = json::parse(t.body).as_object();
+  EXPECT_EQ(Str(o, "title"), "Via tus-js-client");
+  EXPECT_EQ(Str(o, "visibility"), "unlisted");
+  EXPECT_EQ(o.at("original").at("size").as_int64(), 2500000);
 }
 
 class TusLimitsTest : public TusTest {

@@ -6,6 +6,8 @@
 #include <openssl/pem.h>
 #include <openssl/rsa.h>
 
+#include <vector>
+
 namespace veza::tracks {
 namespace {
 
@@ -32,7 +34,7 @@ TEST(StreamTokens, TamperedForeignOrMalformedTokensAreRefused) {
   std::string promoted = t;
   promoted[0] = 'o';  // listener to owner
   EXPECT_FALSE(tokens.Verify(kTrack, promoted, 1).ok());
-  for (std::string bad : {"", "o", "o.", "x2000.ab", "o2000", "o-5.ab", "o20x0." + t.substr(6)}) {
+  for (std::string bad : std::vector<std::string>{"", "o", "o.", "x2000.ab", "o2000", "o-5.ab", "o20x0." + t.substr(6)}) {
     EXPECT_FALSE(tokens.Verify(kTrack, bad, 1).ok()) << bad;
   }
 }
