@@ -9,6 +9,7 @@
 #include <boost/json/object.hpp>
 #include <charconv>
 #include <map>
+#include <span>
 
 #include "api/http/auth_routes.h"
 #include "api/http/authorization.h"
@@ -197,11 +198,6 @@ Result<tracks::TrackEdit> ParseEdit(const RequestContext& ctx) {
 
 // --- multipart/form-data (RFC 7578) over a buffered body -------------------------------------
 
-struct FormPart {
-  std::string name, filename, content_type;
-  std::string_view data;
-};
-
 std::string_view ParamOf(std::string_view header, std::string_view param) {
   // name="value" or name=value inside a header value; quotes are not unescaped (browsers
   // percent-encode or drop the odd characters in file names).
@@ -222,48 +218,163 @@ std::string_view ParamOf(std::string_view header, std::string_view param) {
   return {};
 }
 
-Result<std::vector<FormPart>> ParseMultipart(std::string_view content_type, std::string_view body) {
+// A multipart/form-data body (RFC 7578) read as it arrives: text fields into memory (4 KiB
+// each at most), the one `file` part straight into a staging file, within `max_file` bytes.
+struct StreamedForm {
+  std::vector<std::pair<std::string, std::string>> fields;
+  bool has_file = false;
+  std::string filename, content_type;
+  std::int64_t file_size = 0;
+};
+
+asio::awaitable<Result<StreamedForm>> ReadMultipart(RequestContext& ctx, const std::filesystem::path& staged,
+                                                    std::int64_t max_file, asio::thread_pool& workers) {
+  std::string_view content_type = ctx.request[bhttp::field::content_type];
   std::string_view media = content_type.substr(0, content_type.find(';'));
   if (!boost::beast::iequals(media, "multipart/form-data")) {
-    return Error{ErrorCode::kUnsupportedMediaType, "send the file as multipart/form-data (or use tus at /api/v1/uploads)"};
+    co_return Error{ErrorCode::kUnsupportedMediaType, "send the file as multipart/form-data (or use tus at /api/v1/uploads)"};
   }
   std::string_view boundary = ParamOf(content_type, "boundary");
-  if (boundary.empty() || boundary.size() > 70) return InvalidArgument("multipart boundary missing or too long");
-  std::string delimiter = "--" + std::string(boundary);
-  std::vector<FormPart> parts;
-  std::size_t pos = body.find(delimiter);
-  if (pos == std::string_view::npos) return InvalidArgument("malformed multipart body");
-  while (true) {
-    pos += delimiter.size();
-    if (body.substr(pos, 2) == "--") return parts;
-    if (body.substr(pos, 2) != "\r\n") return InvalidArgument("malformed multipart body");
-    pos += 2;
-    std::size_t headers_end = body.find("\r\n\r\n", pos);
-    if (headers_end == std::string_view::npos) return InvalidArgument("malformed multipart part headers");
-    FormPart part;
-    std::string_view headers = body.substr(pos, headers_end - pos);
-    while (!headers.empty()) {
-      std::string_view line = headers.substr(0, headers.find("\r\n"));
-      headers.remove_prefix(std::min(headers.size(), line.size() + 2));
-      auto colon = line.find(':');
-      if (colon == std::string_view::npos) return InvalidArgument("malformed multipart part header");
-      std::string_view name = line.substr(0, colon), value = line.substr(colon + 1);
-      while (!value.empty() && value.front() == ' ') value.remove_prefix(1);
-      if (boost::beast::iequals(name, "content-disposition")) {
-        part.name = ParamOf(value, "name");
-        part.filename = ParamOf(value, "filename");
-      } else if (boost::beast::iequals(name, "content-type")) {
-        part.content_type = value;
+  if (boundary.empty() || boundary.size() > 70) co_return InvalidArgument("multipart boundary missing or too long");
+  const std::string first = "--" + std::string(boundary), delimiter = "\r\n--" + std::string(boundary);
+
+  StreamedForm form;
+  enum class State { kPreamble, kHeaders, kField, kFile, kDone } state = State::kPreamble;
+  std::string buffer, field_value, field_name;
+  std::string piece(64 * 1024, '\0');
+  int fd = -1;
+  bool eof = false;
+  auto close_file = [&] {
+    if (fd >= 0) ::close(fd);
+    fd = -1;
+  };
+  // Writes file bytes on the worker pool.
+  auto write_file = [&](std::string_view bytes) -> asio::awaitable<Status> {
+    form.file_size += static_cast<std::int64_t>(bytes.size());
+    if (form.file_size > max_file) co_return Error{ErrorCode::kPayloadTooLarge, "file too large"};
+    co_return co_await RunBlocking(workers, [&]() -> Status {
+      while (!bytes.empty()) {
+        ssize_t n = ::write(fd, bytes.data(), bytes.size());
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) return Internal("cannot stage the upload");
+        bytes.remove_prefix(static_cast<std::size_t>(n));
+      }
+      return Ok();
+    });
+  };
+  Status failed = Ok();
+  while (state != State::kDone && failed.ok()) {
+    bool progressed = false;
+    if (state == State::kPreamble) {
+      if (auto at = buffer.find(first); at != std::string::npos && buffer.size() >= at + first.size() + 2) {
+        if (buffer.compare(at + first.size(), 2, "\r\n") != 0) {
+          failed = InvalidArgument("malformed multipart body");
+          break;
+        }
+        buffer.erase(0, at + first.size() + 2);
+        state = State::kHeaders;
+        progressed = true;
+      } else if (buffer.size() > 4096) {
+        failed = InvalidArgument("malformed multipart body");
+        break;
+      }
+    } else if (state == State::kHeaders) {
+      auto end = buffer.find("\r\n\r\n");
+      if (end == std::string::npos) {
+        if (buffer.size() > 8192) failed = InvalidArgument("multipart part headers too long");
+      } else {
+        std::string_view headers(buffer.data(), end);
+        std::string name, filename, type;
+        while (!headers.empty()) {
+          std::string_view line = headers.substr(0, headers.find("\r\n"));
+          headers.remove_prefix(std::min(headers.size(), line.size() + 2));
+          auto colon = line.find(':');
+          if (colon == std::string_view::npos) {
+            failed = InvalidArgument("malformed multipart part header");
+            break;
+          }
+          std::string_view key = line.substr(0, colon), value = line.substr(colon + 1);
+          while (!value.empty() && value.front() == ' ') value.remove_prefix(1);
+          if (boost::beast::iequals(key, "content-disposition")) {
+            name = ParamOf(value, "name");
+            filename = ParamOf(value, "filename");
+          } else if (boost::beast::iequals(key, "content-type")) {
+            type = value;
+          }
+        }
+        if (!failed.ok()) break;
+        buffer.erase(0, end + 4);
+        if (name == "file") {
+          if (form.has_file) {
+            failed = InvalidArgument("one file per request");
+            break;
+          }
+          form.has_file = true;
+          form.filename = filename.substr(0, 255);
+          form.content_type = type.substr(0, 100);
+          fd = ::open(staged.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+          if (fd < 0) {
+            failed = Internal("cannot stage the upload");
+            break;
+          }
+          state = State::kFile;
+        } else {
+          if (form.fields.size() >= 10) {
+            failed = InvalidArgument("too many multipart parts");
+            break;
+          }
+          field_name = name;
+          field_value.clear();
+          state = State::kField;
+        }
+        progressed = true;
+      }
+    } else {  // a part's data, up to the next delimiter
+      auto at = buffer.find(delimiter);
+      std::size_t usable = at != std::string::npos ? at : buffer.size() > delimiter.size() ? buffer.size() - delimiter.size() : 0;
+      std::string_view data(buffer.data(), usable);
+      if (state == State::kFile) {
+        if (!data.empty()) failed = co_await write_file(data);
+      } else {
+        field_value.append(data);
+        if (field_value.size() > 4096) failed = InvalidArgument("form field '" + field_name.substr(0, 40) + "' is too long");
+      }
+      if (!failed.ok()) break;
+      buffer.erase(0, usable);
+      if (at != std::string::npos && buffer.size() >= delimiter.size() + 2) {
+        if (state == State::kField) form.fields.emplace_back(field_name, field_value);
+        if (state == State::kFile) close_file();
+        std::string_view after(buffer.data() + delimiter.size(), 2);
+        if (after == "--") {
+          state = State::kDone;
+        } else if (after == "\r\n") {
+          state = State::kHeaders;
+        } else {
+          failed = InvalidArgument("malformed multipart body");
+          break;
+        }
+        buffer.erase(0, delimiter.size() + 2);
+        progressed = true;
+      } else if (usable > 0) {
+        progressed = true;
       }
     }
-    std::size_t data_start = headers_end + 4;
-    std::size_t next = body.find("\r\n" + delimiter, data_start);
-    if (next == std::string_view::npos) return InvalidArgument("multipart body ends inside a part");
-    part.data = body.substr(data_start, next - data_start);
-    parts.push_back(std::move(part));
-    if (parts.size() > 10) return InvalidArgument("too many multipart parts");
-    pos = next + 2;
+    if (!failed.ok() || state == State::kDone || progressed) continue;
+    if (eof) {
+      failed = InvalidArgument("multipart body ends inside a part");
+      break;
+    }
+    auto n = co_await ctx.body->ReadSome(std::span<char>(piece.data(), piece.size()));
+    if (!n.ok()) {
+      failed = n.take_error();
+      break;
+    }
+    if (*n == 0) eof = true;
+    buffer.append(piece.data(), *n);
   }
+  close_file();
+  if (!failed.ok()) co_return failed.take_error();
+  co_return form;
 }
 
 // --- delivery ------------------------------------------------------------------------------
@@ -494,52 +605,64 @@ void AddTrackRoutes(Router& router, auth::AuthService& auth, auth::AdminService&
     co_return res;
   });
 
-  // Small files in one request; large ones go through tus (/api/v1/uploads).
-  router.Add(bhttp::verb::post, "/api/v1/tracks", [&](RequestContext& ctx) -> asio::awaitable<Response> {
-    auto result = co_await RunBlocking(workers, [&]() -> Result<json::object> {
-      VEZA_ASSIGN_OR_RETURN(Viewer viewer, RequiredViewer(auth, admin, ctx));
-      VEZA_ASSIGN_OR_RETURN(std::vector<FormPart> parts,
-                            ParseMultipart(ctx.request[bhttp::field::content_type], ctx.request.body()));
-      tracks::UploadDescription d;
-      const FormPart* file = nullptr;
-      for (const FormPart& p : parts) {
-        if (p.name == "file") {
-          if (file) return InvalidArgument("one file per request");
-          file = &p;
-          d.filename = p.filename.substr(0, 255);
-          d.content_type = p.content_type.substr(0, 100);
-        } else if (p.name == "title") {
-          if (p.data.size() > 200) return InvalidArgument("title is longer than 200 bytes");
-          d.title = p.data;
-        } else if (p.name == "visibility") {
-          auto v = tracks::ParseVisibility(p.data);
-          if (!v) return InvalidArgument("visibility must be public, unlisted or private");
-          d.visibility = *v;
-        } else {
-          return InvalidArgument("unknown form field '" + p.name.substr(0, 40) + "'");
-        }
-      }
-      if (file == nullptr) return InvalidArgument("missing form field 'file'");
-      VEZA_TRY(tracks.CheckQuota(viewer.user_id, static_cast<std::int64_t>(file->data.size())));
-      std::filesystem::path dir = tracks.options().staging_dir / "multipart";
-      std::error_code ec;
-      std::filesystem::create_directories(dir, ec);
-      std::filesystem::path staged = dir / NewId();
-      int fd = ::open(staged.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-      if (fd < 0) return Internal("cannot stage the upload");
-      bool written = ::write(fd, file->data.data(), file->data.size()) == static_cast<ssize_t>(file->data.size());
-      ::close(fd);
-      Result<Track> created = written ? tracks.CreateFromFile(viewer.user_id, staged, d)
-                                      : Result<Track>(Internal("cannot stage the upload"));
-      std::filesystem::remove(staged, ec);
-      if (!created.ok()) return created.take_error();
-      return TrackJson(*created, viewer, std::nullopt);
-    });
-    if (!result.ok()) co_return AuthProblem(result.error(), ctx);
-    auto res = Private(Json(bhttp::status::created, *result, ctx.request));
-    res.set(bhttp::field::location, "/api/v1/tracks/" + std::string(result->at("id").as_string()));
-    co_return res;
-  });
+  // Small files in one request; large ones go through tus (/api/v1/uploads). The body streams
+  // to a staging file, never whole in memory, within the upload limit and the owner's quota.
+  router.Add(
+      bhttp::verb::post, "/api/v1/tracks",
+      [&](RequestContext& ctx) -> asio::awaitable<Response> {
+        auto allowed = co_await RunBlocking(workers, [&]() -> Result<std::pair<Viewer, std::int64_t>> {
+          VEZA_ASSIGN_OR_RETURN(Viewer viewer, RequiredViewer(auth, admin, ctx));
+          VEZA_ASSIGN_OR_RETURN(std::int64_t room, tracks.UploadAllowance(viewer.user_id));
+          return std::make_pair(viewer, room);
+        });
+        if (!allowed.ok()) co_return AuthProblem(allowed.error(), ctx);
+        const Viewer& viewer = allowed->first;
+        std::filesystem::path dir = tracks.options().staging_dir / "multipart";
+        std::error_code ec;
+        std::filesystem::create_directories(dir, ec);
+        std::filesystem::path staged = dir / NewId();
+        auto form = co_await ReadMultipart(ctx, staged, allowed->second, workers);
+        auto result = co_await RunBlocking(workers, [&]() -> Result<json::object> {
+          auto cleanup = [&] {
+            std::error_code ignored;
+            std::filesystem::remove(staged, ignored);
+          };
+          if (!form.ok()) {
+            cleanup();
+            // Past the allowance: say which limit, with the size reached so far.
+            if (form.error().code == ErrorCode::kPayloadTooLarge && form.error().message == "file too large") {
+              VEZA_TRY(tracks.CheckQuota(viewer.user_id, allowed->second + 1));
+            }
+            return form.take_error();
+          }
+          tracks::UploadDescription d;
+          d.filename = form->filename;
+          d.content_type = form->content_type;
+          for (const auto& [name, value] : form->fields) {
+            if (name == "title") {
+              if (value.size() > 200) return cleanup(), InvalidArgument("title is longer than 200 bytes");
+              d.title = value;
+            } else if (name == "visibility") {
+              auto v = tracks::ParseVisibility(value);
+              if (!v) return cleanup(), InvalidArgument("visibility must be public, unlisted or private");
+              d.visibility = *v;
+            } else {
+              return cleanup(), InvalidArgument("unknown form field '" + name.substr(0, 40) + "'");
+            }
+          }
+          if (!form->has_file) return cleanup(), InvalidArgument("missing form field 'file'");
+          Result<Track> created = tracks.CreateFromFile(viewer.user_id, staged, d);
+          cleanup();
+          if (!created.ok()) return created.take_error();
+          return TrackJson(*created, viewer, std::nullopt);
+        });
+        if (!result.ok()) co_return AuthProblem(result.error(), ctx);
+        auto res = Private(Json(bhttp::status::created, *result, ctx.request));
+        res.set(bhttp::field::location, "/api/v1/tracks/" + std::string(result->at("id").as_string()));
+        co_return res;
+      },
+      RouteOptions{.streams_body = true,
+                   .max_body_bytes = static_cast<std::uint64_t>(tracks.options().max_upload_bytes) + (64 << 10)});
 
   // --- delivery ---
   // With an Authorization header (or none, for public tracks).

@@ -2,6 +2,7 @@
 
 #include <boost/beast/core/string.hpp>
 #include <charconv>
+#include <span>
 
 #include "api/http/track_routes.h"
 #include "base/blocking.h"
@@ -227,16 +228,28 @@ void AddUploadRoutes(Router& router, auth::AuthService& auth, auth::AdminService
       return uploads.Append(viewer, id, *offset, *checksum);
     });
     if (!appender.ok()) co_return TusProblem(appender.error(), ctx);
-    // The body goes to the staging file in pieces, each write on the worker pool.
-    std::string_view body = ctx.request.body();
+    // The body streams to the staging file: read a piece on this IO thread, write it on the
+    // worker pool, never more than one piece in memory.
+    std::string piece(kChunk, '\0');
     Status written = Ok();
-    while (!body.empty() && written.ok()) {
-      std::string_view piece = body.substr(0, kChunk);
-      body.remove_prefix(piece.size());
-      written = co_await RunBlocking(workers, [&] { return (*appender)->Write(piece); });
+    bool client_gone = false;
+    while (written.ok()) {
+      auto n = co_await ctx.body->ReadSome(std::span<char>(piece.data(), piece.size()));
+      if (!n.ok()) {
+        // A client that went away or stalled keeps what arrived (tus: resume from HEAD's
+        // offset), unless a checksum was promised for the whole chunk.
+        client_gone = n.error().code == ErrorCode::kUnavailable || n.error().code == ErrorCode::kTimeout;
+        if (!client_gone || checksum->has_value()) written = n.take_error();
+        break;
+      }
+      if (*n == 0) break;
+      written = co_await RunBlocking(workers, [&] { return (*appender)->Write(std::string_view(piece.data(), *n)); });
     }
     if (!written.ok()) {
-      co_await RunBlocking(workers, [&] { appender->reset(); return 0; });
+      co_await RunBlocking(workers, [&] {
+        appender->reset();  // cuts the chunk off again
+        return 0;
+      });
       co_return TusProblem(written.error(), ctx);
     }
     auto outcome = co_await RunBlocking(workers, [&] {
@@ -246,6 +259,7 @@ void AddUploadRoutes(Router& router, auth::AuthService& auth, auth::AdminService
     });
     if (!outcome.ok()) co_return TusProblem(outcome.error(), ctx);
     if (outcome->checksum_mismatch) co_return ChecksumMismatch(ctx);
+    if (client_gone) co_return TusProblem(Unavailable("the connection ended early; resume from Upload-Offset"), ctx);
     StringResponse res = Empty(bhttp::status::no_content, ctx);
     res.set("Upload-Offset", std::to_string(outcome->offset));
     res.set("Upload-Expires", Expires(outcome->expires_at_ms));
@@ -254,7 +268,7 @@ void AddUploadRoutes(Router& router, auth::AuthService& auth, auth::AdminService
       res.set(bhttp::field::location, "/api/v1/tracks/" + outcome->track->id);
     }
     co_return res;
-  });
+  }, RouteOptions{.streams_body = true, .max_body_bytes = static_cast<std::uint64_t>(max_size)});
 
   router.Add(bhttp::verb::delete_, "/api/v1/uploads/{id}", [&, check_version](RequestContext& ctx) -> asio::awaitable<Response> {
     if (auto refused = check_version(ctx)) co_return *refused;

@@ -3,6 +3,8 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
+
 #include "base/ids.h"
 #include "base/log.h"
 
@@ -178,6 +180,11 @@ Status TrackService::CheckQuota(std::string_view owner_id, std::int64_t bytes) {
                                                   std::to_string(options_.storage_quota_bytes) + " bytes used)"};
   }
   return Ok();
+}
+
+Result<std::int64_t> TrackService::UploadAllowance(std::string_view owner_id) {
+  VEZA_ASSIGN_OR_RETURN(std::int64_t used, repo_.StorageUsed(owner_id));
+  return std::max<std::int64_t>(0, std::min(options_.max_upload_bytes, options_.storage_quota_bytes - used));
 }
 
 Result<Track> TrackService::CreateFromFile(std::string_view owner_id, const std::filesystem::path& file,

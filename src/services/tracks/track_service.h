@@ -98,6 +98,8 @@ class TrackService {
   // kPayloadTooLarge when a file of `bytes` is over the upload limit or would take the owner
   // past the storage quota.
   Status CheckQuota(std::string_view owner_id, std::int64_t bytes);
+  // The largest file the owner may upload now: the upload limit or what is left of the quota.
+  Result<std::int64_t> UploadAllowance(std::string_view owner_id);
   // Probes the file (kUnprocessable when the pipeline refuses it), stores it as the original,
   // creates the track (uploaded) and queues the media job. The file is left for the caller.
   Result<Track> CreateFromFile(std::string_view owner_id, const std::filesystem::path& file,
