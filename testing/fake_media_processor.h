@@ -28,7 +28,8 @@ class FakeMediaProcessor final : public MediaProcessor {
     return Format();
   }
 
-  Result<MediaReport> Process(const std::filesystem::path& input, const std::filesystem::path& out_dir,
+  Result<MediaReport> Process(const std::filesystem::path& input,
+                              const std::filesystem::path& out_dir,
                               const MediaProgress& progress) override {
     ++process_calls;
     if (fail_next > 0) {
@@ -48,10 +49,12 @@ class FakeMediaProcessor final : public MediaProcessor {
     };
     std::string master = "#EXTM3U\n";
     for (const char* rung : {"64k", "128k", "256k"}) {
-      master += "#EXT-X-STREAM-INF:BANDWIDTH=" + std::string(rung).substr(0, std::string(rung).size() - 1) +
+      master += "#EXT-X-STREAM-INF:BANDWIDTH=" +
+                std::string(rung).substr(0, std::string(rung).size() - 1) +
                 "000,CODECS=\"mp4a.40.2\"\n" + rung + "/index.m3u8\n";
       write(std::string("hls/") + rung + "/index.m3u8", "application/vnd.apple.mpegurl",
-            "#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-TARGETDURATION:6\n#EXTINF:1.0,\nseg0.ts\n#EXT-X-ENDLIST\n");
+            "#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-TARGETDURATION:6\n#EXTINF:1.0,\nseg0.ts\n#EXT-X-"
+            "ENDLIST\n");
       write(std::string("hls/") + rung + "/seg0.ts", "video/mp2t", std::string(188, 'G'));
     }
     write("hls/master.m3u8", "application/vnd.apple.mpegurl", master);
@@ -59,7 +62,8 @@ class FakeMediaProcessor final : public MediaProcessor {
     for (int i = 0; i < 5000; ++i) m4a += static_cast<char>('a' + i % 26);
     write("stream.m4a", "audio/mp4", m4a);
     write("stream.opus", "audio/ogg", "OggS" + std::string(1000, 'o'));
-    write("waveform.json", "application/json", R"({"version":1,"points":4,"peaks":[0.1,0.5,0.9,0.2]})");
+    write("waveform.json", "application/json",
+          R"({"version":1,"points":4,"peaks":[0.1,0.5,0.9,0.2]})");
     if (progress) progress(50), progress(100);
     return report;
   }

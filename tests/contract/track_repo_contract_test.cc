@@ -251,15 +251,19 @@ TEST_P(TrackRepoContractTest, PlaysAreCountedAndGoWithTheTrack) {
 
 TEST_P(TrackRepoContractTest, VisibilityAndStateAreCheckedByTheSchema) {
   Track t = Make(alice_, "x");
-  auto bad = test_db_->db().Query("UPDATE tracks SET visibility = 'friends' WHERE id = $1", {SqlText(t.id)});
+  auto bad = test_db_->db().Query("UPDATE tracks SET visibility = 'friends' WHERE id = $1",
+                                  {SqlText(t.id)});
   ASSERT_FALSE(bad.ok());
   EXPECT_EQ(bad.error().code, ErrorCode::kInvalidArgument);
-  auto bad_state = test_db_->db().Query("UPDATE tracks SET state = 'lost' WHERE id = $1", {SqlText(t.id)});
+  auto bad_state =
+      test_db_->db().Query("UPDATE tracks SET state = 'lost' WHERE id = $1", {SqlText(t.id)});
   ASSERT_FALSE(bad_state.ok());
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, TrackRepoContractTest, testing::Values("sqlite", "postgres"),
-                         [](const testing::TestParamInfo<std::string>& info) { return info.param; });
+                         [](const testing::TestParamInfo<std::string>& info) {
+                           return info.param;
+                         });
 
 }  // namespace
 }  // namespace veza::tracks

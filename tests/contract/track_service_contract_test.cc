@@ -29,7 +29,7 @@ class TrackServiceContractTest : public testing::TestWithParam<std::string> {
     auto blobs = OpenLocalBlobStore("file://" + (dir_.path() / "blobs").string());
     ASSERT_OK(blobs);
     blobs_ = std::move(*blobs);
-    auto bus = OpenInprocEventBus("inproc://");
+    auto bus = OpenInprocEventBus("inproc://", nullptr);  // in memory: a restart loses the queue
     ASSERT_OK(bus);
     bus_ = std::move(*bus);
     UserRepository users(test_db_->db());
@@ -39,11 +39,13 @@ class TrackServiceContractTest : public testing::TestWithParam<std::string> {
     options.staging_dir = dir_.path() / "staging";
     options.storage_quota_bytes = 10'000;
     options.max_upload_bytes = 6'000;
-    service_ = std::make_unique<TrackService>(test_db_->db(), *blobs_, *bus_, &media_, clock_, options, "secret");
+    service_ = std::make_unique<TrackService>(test_db_->db(), *blobs_, *bus_, &media_, clock_,
+                                              options, "secret");
     MediaJobOptions job_options;
     job_options.temp_dir = dir_.path() / "media-tmp";
     job_options.retry_delay = std::chrono::milliseconds(1);
-    runner_ = std::make_unique<MediaJobRunner>(*service_, *blobs_, *bus_, media_, clock_, job_options);
+    runner_ =
+        std::make_unique<MediaJobRunner>(*service_, *blobs_, *bus_, media_, clock_, job_options);
   }
   void TearDown() override {
     runner_.reset();
@@ -57,7 +59,8 @@ class TrackServiceContractTest : public testing::TestWithParam<std::string> {
   }
   Track Upload(const std::string& owner, const std::string& bytes = std::string(1000, 'w'),
                Visibility v = Visibility::kPublic) {
-    auto t = service_->CreateFromFile(owner, File("in.wav", bytes), {"take_01.wav", "audio/wav", "", v});
+    auto t =
+        service_->CreateFromFile(owner, File("in.wav", bytes), {"take_01.wav", "audio/wav", "", v});
     EXPECT_OK(t);
     return t.ok() ? *t : Track{};
   }
@@ -102,8 +105,8 @@ TEST_P(TrackServiceContractTest, AnUploadBecomesReadyWithEveryOutputUnderItsPref
   EXPECT_EQ(ready->format.duration_ms, 1000);
   std::string prefix = "tracks/" + t.id + "/";
   auto keys = Keys(prefix);
-  for (const char* rel : {"original", "hls/master.m3u8", "hls/128k/index.m3u8", "hls/64k/seg0.ts", "stream.m4a",
-                          "stream.opus", "waveform.json"}) {
+  for (const char* rel : {"original", "hls/master.m3u8", "hls/128k/index.m3u8", "hls/64k/seg0.ts",
+                          "stream.m4a", "stream.opus", "waveform.json"}) {
     EXPECT_NE(std::find(keys.begin(), keys.end(), prefix + rel), keys.end()) << rel;
   }
   EXPECT_TRUE(TempDirIsEmpty());
@@ -114,7 +117,8 @@ TEST_P(TrackServiceContractTest, AnUploadBecomesReadyWithEveryOutputUnderItsPref
 }
 
 TEST_P(TrackServiceContractTest, UndecodableFilesAreRefusedAtUploadOrFailedWithTheReason) {
-  auto refused = service_->CreateFromFile(alice_, File("bad.wav", "CORRUPT data"), {"bad.wav", "audio/wav", "", {}});
+  auto refused = service_->CreateFromFile(alice_, File("bad.wav", "CORRUPT data"),
+                                          {"bad.wav", "audio/wav", "", {}});
   ASSERT_FALSE(refused.ok());
   EXPECT_EQ(refused.error().code, ErrorCode::kUnprocessable);
   EXPECT_TRUE(Keys("tracks/").empty());
@@ -147,7 +151,8 @@ TEST_P(TrackServiceContractTest, PassingErrorsAreRetriedAndTheTrackFailsAfterThr
   EXPECT_TRUE(TempDirIsEmpty());
 }
 
-TEST_P(TrackServiceContractTest, WorkersTakePendingTracksFromTheDatabaseAtStartAndPublishTheirState) {
+TEST_P(TrackServiceContractTest,
+       WorkersTakePendingTracksFromTheDatabaseAtStartAndPublishTheirState) {
   Track t = Upload(alice_);
   // Lose the queued job, as a restart of the in-process bus would.
   ASSERT_OK(bus_->Fetch(kMediaQueue, std::chrono::milliseconds(1000)));
@@ -224,7 +229,9 @@ TEST_P(TrackServiceContractTest, StreamTokensFollowVisibility) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, TrackServiceContractTest, testing::Values("sqlite", "postgres"),
-                         [](const testing::TestParamInfo<std::string>& info) { return info.param; });
+                         [](const testing::TestParamInfo<std::string>& info) {
+                           return info.param;
+                         });
 
 }  // namespace
 }  // namespace veza::tracks

@@ -45,25 +45,33 @@ class TracksPipelineTest : public test::ApiTest {
   std::vector<std::string> ExtraServeArgs() const override { return {"--max-body", "16000000"}; }
 
   std::string Register(const std::string& name) {
-    auto r = Post("/api/v1/auth/register", R"({"username":")" + name + R"(","email":")" + name +
-                                               R"(@example.com","password":"violet kettle 93 drums"})");
+    auto r =
+        Post("/api/v1/auth/register", R"({"username":")" + name + R"(","email":")" + name +
+                                          R"(@example.com","password":"violet kettle 93 drums"})");
     EXPECT_EQ(r.status, 201) << r.body;
     return r.status == 201 ? Str(json::parse(r.body).as_object(), "access_token") : "";
   }
   // seconds of a 440 Hz sine, mono 22.05 kHz WAV, made by the ffmpeg CLI.
   std::string SineWav(double seconds) {
     auto path = dir_.path() / "sine.wav";
-    std::string cmd = "ffmpeg -nostdin -loglevel error -y -f lavfi -i sine=frequency=440:sample_rate=22050:duration=" +
-                      std::to_string(seconds) + " -ac 1 " + path.string();
+    std::string cmd =
+        "ffmpeg -nostdin -loglevel error -y -f lavfi -i "
+        "sine=frequency=440:sample_rate=22050:duration=" +
+        std::to_string(seconds) + " -ac 1 " + path.string();
     EXPECT_EQ(std::system(cmd.c_str()), 0) << cmd;
     return ReadFile(path);
   }
-  HttpResponse Upload(const std::string& bearer, const std::string& filename, const std::string& bytes) {
-    std::string body = "--B0und\r\nContent-Disposition: form-data; name=\"file\"; filename=\"" + filename +
-                       "\"\r\nContent-Type: audio/wav\r\n\r\n" + bytes + "\r\n--B0und--\r\n";
+  HttpResponse Upload(const std::string& bearer, const std::string& filename,
+                      const std::string& bytes) {
+    std::string body = "--B0und\r\nContent-Disposition: form-data; name=\"file\"; filename=\"" +
+                       filename + "\"\r\nContent-Type: audio/wav\r\n\r\n" + bytes +
+                       "\r\n--B0und--\r\n";
     return Http("127.0.0.1", veza_->port(),
-                {"POST", "/api/v1/tracks", body,
-                 {{"Content-Type", "multipart/form-data; boundary=B0und"}, {"Authorization", "Bearer " + bearer}}},
+                {"POST",
+                 "/api/v1/tracks",
+                 body,
+                 {{"Content-Type", "multipart/form-data; boundary=B0und"},
+                  {"Authorization", "Bearer " + bearer}}},
                 std::chrono::seconds(60));
   }
   // Polls the track until the job has finished (ready or failed); the bound only stops a hung
@@ -83,14 +91,17 @@ class TracksPipelineTest : public test::ApiTest {
   }
   double ProbeDuration(const std::string& path) {
     std::string url = "http://127.0.0.1:" + std::to_string(veza_->port()) + path;
-    std::string out = Capture("ffprobe -v error -show_entries format=duration -of csv=p=0 '" + url + "'");
+    std::string out =
+        Capture("ffprobe -v error -show_entries format=duration -of csv=p=0 '" + url + "'");
     return out.empty() ? -1 : std::stod(out);
   }
   void Restart(std::vector<std::string> extra) {
     ASSERT_EQ(veza_->Stop(SIGTERM), 0) << veza_->Log();
-    std::vector<std::string> args = {"serve", "--listen", "127.0.0.1:0", "--no-access-log", "--max-body", "16000000"};
+    std::vector<std::string> args = {"serve",           "--listen",   "127.0.0.1:0",
+                                     "--no-access-log", "--max-body", "16000000"};
     for (auto& a : extra) args.push_back(a);
-    veza_ = std::make_unique<test::VezaProcess>(VEZA_BINARY, args, std::vector<std::string>{}, dir_.path());
+    veza_ = std::make_unique<test::VezaProcess>(VEZA_BINARY, args, std::vector<std::string>{},
+                                                dir_.path());
     ASSERT_TRUE(veza_->Start()) << veza_->Log();
   }
 };
@@ -107,7 +118,9 @@ TEST_F(TracksPipelineTest, UploadBecomesReadyAndHlsAndProgressiveUrlsPlayForTheS
   EXPECT_NEAR(ProbeDuration(Str(t, "hls_url")), 7.5, 0.1);
   EXPECT_NEAR(ProbeDuration(Str(t, "stream_url")), 7.5, 0.1);
   EXPECT_NEAR(ProbeDuration(Str(t, "stream_url") + "?format=opus"), 7.5, 0.1);
-  EXPECT_GT(std::filesystem::file_size(dir_.path() / "data" / "blobs" / "tracks" / id / "waveform.json"), 0u);
+  EXPECT_GT(
+      std::filesystem::file_size(dir_.path() / "data" / "blobs" / "tracks" / id / "waveform.json"),
+      0u);
 }
 
 TEST_F(TracksPipelineTest, CorruptUploadEndsFailedWithAReasonAndTheServerKeepsServing) {
@@ -140,8 +153,10 @@ TEST_F(TracksPipelineTest, RestartResumesAPendingJob) {
   auto r = Upload(token, "sine.wav", SineWav(3));
   ASSERT_EQ(r.status, 201) << r.body;
   std::string id = Str(json::parse(r.body).as_object(), "id");
-  EXPECT_EQ(Str(json::parse(Send("GET", "/api/v1/tracks/" + id, "", token).body).as_object(), "state"), "uploaded");
-  Restart({});  // the in-process queue lost the job; the database still has the track
+  EXPECT_EQ(
+      Str(json::parse(Send("GET", "/api/v1/tracks/" + id, "", token).body).as_object(), "state"),
+      "uploaded");
+  Restart({});  // a node with media workers picks the pending track up
   json::object t = WaitForJob(id, token);
   EXPECT_EQ(Str(t, "state"), "ready");
   EXPECT_NEAR(ProbeDuration(Str(t, "stream_url")), 3.0, 0.1);

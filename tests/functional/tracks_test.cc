@@ -58,13 +58,14 @@ class TracksTest : public test::ApiTest {
  protected:
   using Headers = std::vector<std::pair<std::string, std::string>>;
 
-  HttpResponse Call(const std::string& method, const std::string& target, const std::string& bearer = "",
-                    Headers headers = {}, const std::string& body = "") {
+  HttpResponse Call(const std::string& method, const std::string& target,
+                    const std::string& bearer = "", Headers headers = {},
+                    const std::string& body = "") {
     if (!bearer.empty()) headers.emplace_back("Authorization", "Bearer " + bearer);
     return Http("127.0.0.1", veza_->port(), {method, target, body, headers});
   }
-  HttpResponse JsonCall(const std::string& method, const std::string& target, const std::string& body,
-                        const std::string& bearer) {
+  HttpResponse JsonCall(const std::string& method, const std::string& target,
+                        const std::string& body, const std::string& bearer) {
     return Call(method, target, bearer, {{"Content-Type", "application/json"}}, body);
   }
 
@@ -77,24 +78,30 @@ class TracksTest : public test::ApiTest {
     return {Str(o.at("user").as_object(), "id"), name, Str(o, "access_token")};
   }
 
-  static std::string Multipart(const std::string& boundary, const std::string& filename, const std::string& bytes,
-                               const std::vector<std::pair<std::string, std::string>>& fields = {}) {
+  static std::string Multipart(
+      const std::string& boundary, const std::string& filename, const std::string& bytes,
+      const std::vector<std::pair<std::string, std::string>>& fields = {}) {
     std::string body;
     for (const auto& [k, v] : fields) {
-      body += "--" + boundary + "\r\nContent-Disposition: form-data; name=\"" + k + "\"\r\n\r\n" + v + "\r\n";
+      body += "--" + boundary + "\r\nContent-Disposition: form-data; name=\"" + k + "\"\r\n\r\n" +
+              v + "\r\n";
     }
-    body += "--" + boundary + "\r\nContent-Disposition: form-data; name=\"file\"; filename=\"" + filename +
-            "\"\r\nContent-Type: audio/wav\r\n\r\n" + bytes + "\r\n--" + boundary + "--\r\n";
+    body += "--" + boundary + "\r\nContent-Disposition: form-data; name=\"file\"; filename=\"" +
+            filename + "\"\r\nContent-Type: audio/wav\r\n\r\n" + bytes + "\r\n--" + boundary +
+            "--\r\n";
     return body;
   }
-  HttpResponse UploadMultipart(const std::string& bearer, const std::string& filename, const std::string& bytes,
-                               const std::vector<std::pair<std::string, std::string>>& fields = {}) {
-    return Call("POST", "/api/v1/tracks", bearer, {{"Content-Type", "multipart/form-data; boundary=XyZzY"}},
+  HttpResponse UploadMultipart(
+      const std::string& bearer, const std::string& filename, const std::string& bytes,
+      const std::vector<std::pair<std::string, std::string>>& fields = {}) {
+    return Call("POST", "/api/v1/tracks", bearer,
+                {{"Content-Type", "multipart/form-data; boundary=XyZzY"}},
                 Multipart("XyZzY", filename, bytes, fields));
   }
   json::object Upload(const std::string& bearer, const std::string& bytes = RandomBytes(3000, 1),
                       const std::string& visibility = "public") {
-    auto r = UploadMultipart(bearer, "take_01.wav", bytes, {{"title", "Take one"}, {"visibility", visibility}});
+    auto r = UploadMultipart(bearer, "take_01.wav", bytes,
+                             {{"title", "Take one"}, {"visibility", visibility}});
     EXPECT_EQ(r.status, 201) << r.body;
     return r.status == 201 ? json::parse(r.body).as_object() : json::object{};
   }
@@ -115,7 +122,8 @@ class TracksTest : public test::ApiTest {
     };
     put("stream.m4a", RandomBytes(100'000, 7));
     put("stream.opus", RandomBytes(50'000, 8));
-    put("hls/master.m3u8", "#EXTM3U\n#EXT-X-STREAM-INF:BANDWIDTH=128000,CODECS=\"mp4a.40.2\"\n128k/index.m3u8\n");
+    put("hls/master.m3u8",
+        "#EXTM3U\n#EXT-X-STREAM-INF:BANDWIDTH=128000,CODECS=\"mp4a.40.2\"\n128k/index.m3u8\n");
     put("hls/128k/index.m3u8",
         "#EXTM3U\n#EXT-X-TARGETDURATION:6\n#EXTINF:6.0,\nseg0.ts\n#EXT-X-ENDLIST\n");
     put("hls/128k/seg0.ts", RandomBytes(188 * 10, 9));
@@ -143,7 +151,8 @@ class TracksTest : public test::ApiTest {
 TEST_F(TracksTest, MultipartUploadCreatesATrackItsOwnerSeesWhileItWaitsForTheMediaJob) {
   Account alice = Register("alice");
   std::string bytes = RandomBytes(5000, 3);
-  auto r = UploadMultipart(alice.access, "Field Recording.wav", bytes, {{"visibility", "unlisted"}});
+  auto r =
+      UploadMultipart(alice.access, "Field Recording.wav", bytes, {{"visibility", "unlisted"}});
   ASSERT_EQ(r.status, 201) << r.body;
   json::object t = json::parse(r.body).as_object();
   std::string id = Str(t, "id");
@@ -191,12 +200,14 @@ TEST_F(TracksTest, VisibilityListingEditingAndDeletion) {
   EXPECT_TRUE(GetTrack(unlisted, "").contains("stream_url"));
 
   // Only the owner edits; others get 403 on a track they can see.
-  ExpectProblem(JsonCall("PATCH", "/api/v1/tracks/" + open, R"({"title":"Mine now"})", bob.access), 403);
+  ExpectProblem(JsonCall("PATCH", "/api/v1/tracks/" + open, R"({"title":"Mine now"})", bob.access),
+                403);
   ExpectProblem(JsonCall("PATCH", "/api/v1/tracks/" + open, R"({"title":"x"})", ""), 401);
-  auto edited = JsonCall("PATCH", "/api/v1/tracks/" + open,
-                         R"({"title":"Dawn","artist":"Alice","year":2024,"track_number":2,"genre":"Ambient",)"
-                         R"("description":"Recorded at 5 am","visibility":"private"})",
-                         alice.access);
+  auto edited =
+      JsonCall("PATCH", "/api/v1/tracks/" + open,
+               R"({"title":"Dawn","artist":"Alice","year":2024,"track_number":2,"genre":"Ambient",)"
+               R"("description":"Recorded at 5 am","visibility":"private"})",
+               alice.access);
   ASSERT_EQ(edited.status, 200) << edited.body;
   json::object e = json::parse(edited.body).as_object();
   EXPECT_EQ(Str(e, "title"), "Dawn");
@@ -294,7 +305,8 @@ TEST_F(TracksTest, OriginalIsForTheOwnerOnly) {
   EXPECT_EQ(mine.status, 200);
   EXPECT_EQ(mine.body, bytes);
   EXPECT_EQ(mine.Header("content-type"), "audio/wav");
-  EXPECT_EQ(Call("GET", Str(GetTrack(id, alice.access), "stream_url") + "?format=original").body, bytes);
+  EXPECT_EQ(Call("GET", Str(GetTrack(id, alice.access), "stream_url") + "?format=original").body,
+            bytes);
   ExpectProblem(Call("GET", "/api/v1/tracks/" + id + "/stream?format=original", bob.access), 403);
   ExpectProblem(Call("GET", Str(GetTrack(id, bob.access), "stream_url") + "?format=original"), 403);
 }
@@ -326,8 +338,8 @@ TEST_F(TracksTest, HlsPlaylistsResolveRelativeUrisUnderTheSignedPath) {
 std::string HmacHex(const std::string& key, const std::string& message) {
   unsigned char mac[32];
   unsigned int len = 0;
-  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()), reinterpret_cast<const unsigned char*>(message.data()),
-       message.size(), mac, &len);
+  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
+       reinterpret_cast<const unsigned char*>(message.data()), message.size(), mac, &len);
   static const char* d = "0123456789abcdef";
   std::string out;
   for (unsigned i = 0; i < len; ++i) out += std::string{d[mac[i] >> 4], d[mac[i] & 15]};
@@ -350,8 +362,9 @@ TEST_F(TracksTest, SignedUrlsExpireAndCannotBeForgedOrReused) {
   ExpectProblem(Call("GET", "/api/v1/tracks/" + id + "/stream/garbage"), 403);
 
   // A correctly signed token whose time is up, made with the server's own secret.
-  std::string secret = RunCommand("sqlite3 " + Db().string() +
-                                  " \"SELECT value FROM instance_settings WHERE key='stream_url_secret'\"");
+  std::string secret =
+      RunCommand("sqlite3 " + Db().string() +
+                 " \"SELECT value FROM instance_settings WHERE key='stream_url_secret'\"");
   while (!secret.empty() && secret.back() == '\n') secret.pop_back();
   ASSERT_EQ(secret.size(), 64u);
   std::string expired = "l1000." + HmacHex(secret, id + "|l|1000");
@@ -361,7 +374,9 @@ TEST_F(TracksTest, SignedUrlsExpireAndCannotBeForgedOrReused) {
 
   // A listener's link dies when the track turns private; the owner's keeps working.
   std::string owner_url = Str(GetTrack(id, alice.access), "stream_url");
-  ASSERT_EQ(JsonCall("PATCH", "/api/v1/tracks/" + id, R"({"visibility":"private"})", alice.access).status, 200);
+  ASSERT_EQ(
+      JsonCall("PATCH", "/api/v1/tracks/" + id, R"({"visibility":"private"})", alice.access).status,
+      200);
   ExpectProblem(Call("GET", url), 404);
   EXPECT_EQ(Call("GET", owner_url).status, 200);
 }
@@ -374,8 +389,11 @@ TEST_F(TracksTest, PlaysAreRecorded) {
   EXPECT_EQ(Call("POST", "/api/v1/tracks/" + id + "/plays", bob.access).status, 204);
   EXPECT_EQ(Call("POST", "/api/v1/tracks/" + id + "/plays").status, 204);
   ExpectProblem(Call("POST", "/api/v1/tracks/" + id + "/plays", "garbage"), 401);
-  ExpectProblem(Call("POST", "/api/v1/tracks/" + id + "/plays", "", {{"Content-Type", "application/json"}}, "{}"), 400);
-  EXPECT_EQ(RunCommand("sqlite3 " + Db().string() + " \"SELECT COUNT(*) FROM track_plays WHERE track_id='" + id + "'\""),
+  ExpectProblem(Call("POST", "/api/v1/tracks/" + id + "/plays", "",
+                     {{"Content-Type", "application/json"}}, "{}"),
+                400);
+  EXPECT_EQ(RunCommand("sqlite3 " + Db().string() +
+                       " \"SELECT COUNT(*) FROM track_plays WHERE track_id='" + id + "'\""),
             "2\n");
 }
 
@@ -385,8 +403,8 @@ TEST_F(TracksTest, BadInputIsAProblemOnEveryEndpoint) {
   // Unauthenticated where a caller is needed; a bad token is 401 everywhere.
   ExpectProblem(UploadMultipart("", "a.wav", "abc"), 401);
   ExpectProblem(Call("GET", "/api/v1/users/me/tracks"), 401);
-  for (const std::string& target :
-       std::vector<std::string>{"/api/v1/tracks", "/api/v1/tracks/" + id, "/api/v1/users/alice/tracks"}) {
+  for (const std::string& target : std::vector<std::string>{
+           "/api/v1/tracks", "/api/v1/tracks/" + id, "/api/v1/users/alice/tracks"}) {
     ExpectProblem(Call("GET", target, "not-a-token"), 401);
   }
   // Malformed ids and unknown tracks.
@@ -409,23 +427,35 @@ TEST_F(TracksTest, BadInputIsAProblemOnEveryEndpoint) {
   ExpectProblem(JsonCall("PATCH", t, R"({"owner_id":"x"})", alice.access), 400, "owner_id");
   ExpectProblem(JsonCall("PATCH", t, R"({"title":""})", alice.access), 400, "title");
   ExpectProblem(JsonCall("PATCH", t, R"({"title":7})", alice.access), 400, "title");
-  ExpectProblem(JsonCall("PATCH", t, R"({"title":")" + std::string(201, 'x') + "\"}", alice.access), 400, "title");
+  ExpectProblem(JsonCall("PATCH", t, R"({"title":")" + std::string(201, 'x') + "\"}", alice.access),
+                400, "title");
   ExpectProblem(JsonCall("PATCH", t, R"({"title":"a\u0001b"})", alice.access), 400, "control");
   ExpectProblem(JsonCall("PATCH", t, R"({"year":"2020"})", alice.access), 400, "year");
   ExpectProblem(JsonCall("PATCH", t, R"({"year":99999})", alice.access), 400, "year");
-  ExpectProblem(JsonCall("PATCH", t, R"({"visibility":"friends"})", alice.access), 400, "visibility");
+  ExpectProblem(JsonCall("PATCH", t, R"({"visibility":"friends"})", alice.access), 400,
+                "visibility");
   ExpectProblem(Call("PATCH", t, alice.access, {{"Content-Type", "text/plain"}}, "title=x"), 415);
-  ExpectProblem(JsonCall("PATCH", t, R"({"description":")" + std::string(2 << 20, 'x') + "\"}", alice.access), 413);
+  ExpectProblem(
+      JsonCall("PATCH", t, R"({"description":")" + std::string(2 << 20, 'x') + "\"}", alice.access),
+      413);
   // Uploads.
-  ExpectProblem(Call("POST", "/api/v1/tracks", alice.access, {{"Content-Type", "application/json"}}, "{}"), 415);
-  ExpectProblem(Call("POST", "/api/v1/tracks", alice.access, {{"Content-Type", "multipart/form-data"}}, "x"), 400);
-  ExpectProblem(Call("POST", "/api/v1/tracks", alice.access, {{"Content-Type", "multipart/form-data; boundary=b"}},
+  ExpectProblem(
+      Call("POST", "/api/v1/tracks", alice.access, {{"Content-Type", "application/json"}}, "{}"),
+      415);
+  ExpectProblem(
+      Call("POST", "/api/v1/tracks", alice.access, {{"Content-Type", "multipart/form-data"}}, "x"),
+      400);
+  ExpectProblem(Call("POST", "/api/v1/tracks", alice.access,
+                     {{"Content-Type", "multipart/form-data; boundary=b"}},
                      "--b\r\nContent-Disposition: form-data; name=\"title\"\r\n\r\nx\r\n--b--\r\n"),
                 400, "file");
-  ExpectProblem(Call("POST", "/api/v1/tracks", alice.access, {{"Content-Type", "multipart/form-data; boundary=b"}},
-                     "--b\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a\"\r\n\r\nabc"),
-                400);
-  ExpectProblem(UploadMultipart(alice.access, "a.wav", "abc", {{"visibility", "friends"}}), 400, "visibility");
+  ExpectProblem(
+      Call("POST", "/api/v1/tracks", alice.access,
+           {{"Content-Type", "multipart/form-data; boundary=b"}},
+           "--b\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a\"\r\n\r\nabc"),
+      400);
+  ExpectProblem(UploadMultipart(alice.access, "a.wav", "abc", {{"visibility", "friends"}}), 400,
+                "visibility");
   ExpectProblem(UploadMultipart(alice.access, "a.wav", "abc", {{"genre", "x"}}), 400, "genre");
   ExpectProblem(UploadMultipart(alice.access, "a.wav", ""), 422);
   // The route streams its body: a file over --max-body (1 MiB) is fine.
@@ -460,8 +490,14 @@ class TracksS3Test : public TracksTest {
       int rc = std::system(("openssl genrsa -out " + key + " 2048 2>/dev/null").c_str());
       EXPECT_EQ(rc, 0);
     }
-    return {"--blobs", test::Env("VEZA_TEST_S3_URL"), "--cdn-base-url", "https://cdn.example.net",
-            "--cdn-key-pair-id", "K2JCJMDEHXQW5F", "--cdn-private-key-file", key};
+    return {"--blobs",
+            test::Env("VEZA_TEST_S3_URL"),
+            "--cdn-base-url",
+            "https://cdn.example.net",
+            "--cdn-key-pair-id",
+            "K2JCJMDEHXQW5F",
+            "--cdn-private-key-file",
+            key};
   }
 };
 
@@ -482,7 +518,9 @@ TEST_F(TracksS3Test, OriginalsRedirectToPresignedS3UrlsAndDerivedFilesToTheCdn) 
   auto cdn = Call("GET", Str(GetTrack(id, ""), "stream_url"));
   ASSERT_EQ(cdn.status, 302) << cdn.body;
   std::string cdn_location = cdn.Header("location");
-  EXPECT_EQ(cdn_location.rfind("https://cdn.example.net/tracks/" + id + "/stream.m4a?Expires=", 0), 0u) << cdn_location;
+  EXPECT_EQ(cdn_location.rfind("https://cdn.example.net/tracks/" + id + "/stream.m4a?Expires=", 0),
+            0u)
+      << cdn_location;
   EXPECT_NE(cdn_location.find("&Signature="), std::string::npos);
   EXPECT_NE(cdn_location.find("&Key-Pair-Id=K2JCJMDEHXQW5F"), std::string::npos);
 }

@@ -53,7 +53,8 @@ Result<std::string> QueryDecode(std::string_view s) {
 }
 
 // name=value pairs of the query; only the allowed names, each at most once.
-Result<std::map<std::string, std::string>> Query(std::string_view query, std::initializer_list<std::string_view> allowed) {
+Result<std::map<std::string, std::string>> Query(std::string_view query,
+                                                 std::initializer_list<std::string_view> allowed) {
   std::map<std::string, std::string> out;
   while (!query.empty()) {
     std::string_view pair = query.substr(0, query.find('&'));
@@ -61,11 +62,13 @@ Result<std::map<std::string, std::string>> Query(std::string_view query, std::in
     if (pair.empty()) continue;
     auto eq = pair.find('=');
     VEZA_ASSIGN_OR_RETURN(std::string name, QueryDecode(pair.substr(0, eq)));
-    VEZA_ASSIGN_OR_RETURN(std::string value, QueryDecode(eq == std::string_view::npos ? "" : pair.substr(eq + 1)));
+    VEZA_ASSIGN_OR_RETURN(std::string value,
+                          QueryDecode(eq == std::string_view::npos ? "" : pair.substr(eq + 1)));
     bool known = false;
     for (std::string_view a : allowed) known = known || a == name;
     if (!known) return InvalidArgument("unknown query parameter '" + name.substr(0, 40) + "'");
-    if (!out.emplace(name, std::move(value)).second) return InvalidArgument("query parameter '" + name + "' given twice");
+    if (!out.emplace(name, std::move(value)).second)
+      return InvalidArgument("query parameter '" + name + "' given twice");
   }
   return out;
 }
@@ -94,7 +97,8 @@ Result<PageQuery> ParsePage(std::string_view query) {
 
 json::value OptionalInt(std::optional<int> v) { return v ? json::value(*v) : json::value(nullptr); }
 
-json::object TrackJson(const Track& t, const Viewer& viewer, const std::optional<std::string>& token) {
+json::object TrackJson(const Track& t, const Viewer& viewer,
+                       const std::optional<std::string>& token) {
   json::object o{{"id", t.id},
                  {"owner", json::object{{"id", t.owner_id}, {"username", t.owner_username}}},
                  {"title", t.title},
@@ -114,9 +118,10 @@ json::object TrackJson(const Track& t, const Viewer& viewer, const std::optional
                  {"updated_at", t.updated_at_ms}};
   if (t.state == tracks::TrackState::kFailed) o["failure_reason"] = t.failure_reason;
   if (t.state == tracks::TrackState::kReady) {
-    o["format"] = json::object{{"container", t.format.container}, {"codec", t.format.codec},
-                               {"sample_rate", t.format.sample_rate}, {"channels", t.format.channels},
-                               {"bit_rate", t.format.bit_rate}, {"lossless", t.format.lossless}};
+    o["format"] =
+        json::object{{"container", t.format.container},     {"codec", t.format.codec},
+                     {"sample_rate", t.format.sample_rate}, {"channels", t.format.channels},
+                     {"bit_rate", t.format.bit_rate},       {"lossless", t.format.lossless}};
     if (t.loudness) {
       o["loudness"] = json::object{{"integrated_lufs", t.loudness->integrated_lufs},
                                    {"loudness_range_lu", t.loudness->loudness_range_lu},
@@ -125,7 +130,8 @@ json::object TrackJson(const Track& t, const Viewer& viewer, const std::optional
     }
   }
   if (viewer.user_id == t.owner_id) {
-    o["original"] = json::object{{"filename", t.original_filename}, {"size", t.original_size},
+    o["original"] = json::object{{"filename", t.original_filename},
+                                 {"size", t.original_size},
                                  {"content_type", t.original_content_type}};
   }
   if (token) {
@@ -145,11 +151,14 @@ Result<tracks::TrackEdit> ParseEdit(const RequestContext& ctx) {
   VEZA_ASSIGN_OR_RETURN(json::value body, ParseJsonBody(ctx));
   if (!body.is_object()) return InvalidArgument("request body must be a JSON object");
   tracks::TrackEdit e;
-  auto text = [](const json::value& v, std::string_view name, std::size_t max, bool required_non_empty)
-      -> Result<std::string> {
-    if (!v.is_string()) return InvalidArgument("field '" + std::string(name) + "' must be a string");
+  auto text = [](const json::value& v, std::string_view name, std::size_t max,
+                 bool required_non_empty) -> Result<std::string> {
+    if (!v.is_string())
+      return InvalidArgument("field '" + std::string(name) + "' must be a string");
     std::string s(v.as_string().data(), v.as_string().size());
-    if (s.size() > max) return InvalidArgument("field '" + std::string(name) + "' is longer than " + std::to_string(max) + " bytes");
+    if (s.size() > max)
+      return InvalidArgument("field '" + std::string(name) + "' is longer than " +
+                             std::to_string(max) + " bytes");
     if (required_non_empty && s.find_first_not_of(" \t") == std::string::npos) {
       return InvalidArgument("field '" + std::string(name) + "' must not be empty");
     }
@@ -187,8 +196,10 @@ Result<tracks::TrackEdit> ParseEdit(const RequestContext& ctx) {
       VEZA_ASSIGN_OR_RETURN(e.track_number, number(kv.value(), k, 1, 9999));
     } else if (k == "visibility") {
       if (!kv.value().is_string()) return InvalidArgument("field 'visibility' must be a string");
-      e.visibility = tracks::ParseVisibility(std::string_view(kv.value().as_string().data(), kv.value().as_string().size()));
-      if (!e.visibility) return InvalidArgument("field 'visibility' must be public, unlisted or private");
+      e.visibility = tracks::ParseVisibility(
+          std::string_view(kv.value().as_string().data(), kv.value().as_string().size()));
+      if (!e.visibility)
+        return InvalidArgument("field 'visibility' must be public, unlisted or private");
     } else {
       return InvalidArgument("unknown field '" + std::string(k.substr(0, 40)) + "'");
     }
@@ -227,16 +238,21 @@ struct StreamedForm {
   std::int64_t file_size = 0;
 };
 
-asio::awaitable<Result<StreamedForm>> ReadMultipart(RequestContext& ctx, const std::filesystem::path& staged,
-                                                    std::int64_t max_file, asio::thread_pool& workers) {
+asio::awaitable<Result<StreamedForm>> ReadMultipart(RequestContext& ctx,
+                                                    const std::filesystem::path& staged,
+                                                    std::int64_t max_file,
+                                                    asio::thread_pool& workers) {
   std::string_view content_type = ctx.request[bhttp::field::content_type];
   std::string_view media = content_type.substr(0, content_type.find(';'));
   if (!boost::beast::iequals(media, "multipart/form-data")) {
-    co_return Error{ErrorCode::kUnsupportedMediaType, "send the file as multipart/form-data (or use tus at /api/v1/uploads)"};
+    co_return Error{ErrorCode::kUnsupportedMediaType,
+                    "send the file as multipart/form-data (or use tus at /api/v1/uploads)"};
   }
   std::string_view boundary = ParamOf(content_type, "boundary");
-  if (boundary.empty() || boundary.size() > 70) co_return InvalidArgument("multipart boundary missing or too long");
-  const std::string first = "--" + std::string(boundary), delimiter = "\r\n--" + std::string(boundary);
+  if (boundary.empty() || boundary.size() > 70)
+    co_return InvalidArgument("multipart boundary missing or too long");
+  const std::string first = "--" + std::string(boundary),
+                    delimiter = "\r\n--" + std::string(boundary);
 
   StreamedForm form;
   enum class State { kPreamble, kHeaders, kField, kFile, kDone } state = State::kPreamble;
@@ -266,7 +282,8 @@ asio::awaitable<Result<StreamedForm>> ReadMultipart(RequestContext& ctx, const s
   while (state != State::kDone && failed.ok()) {
     bool progressed = false;
     if (state == State::kPreamble) {
-      if (auto at = buffer.find(first); at != std::string::npos && buffer.size() >= at + first.size() + 2) {
+      if (auto at = buffer.find(first);
+          at != std::string::npos && buffer.size() >= at + first.size() + 2) {
         if (buffer.compare(at + first.size(), 2, "\r\n") != 0) {
           failed = InvalidArgument("malformed multipart body");
           break;
@@ -331,13 +348,16 @@ asio::awaitable<Result<StreamedForm>> ReadMultipart(RequestContext& ctx, const s
       }
     } else {  // a part's data, up to the next delimiter
       auto at = buffer.find(delimiter);
-      std::size_t usable = at != std::string::npos ? at : buffer.size() > delimiter.size() ? buffer.size() - delimiter.size() : 0;
+      std::size_t usable = at != std::string::npos            ? at
+                           : buffer.size() > delimiter.size() ? buffer.size() - delimiter.size()
+                                                              : 0;
       std::string_view data(buffer.data(), usable);
       if (state == State::kFile) {
         if (!data.empty()) failed = co_await write_file(data);
       } else {
         field_value.append(data);
-        if (field_value.size() > 4096) failed = InvalidArgument("form field '" + field_name.substr(0, 40) + "' is too long");
+        if (field_value.size() > 4096)
+          failed = InvalidArgument("form field '" + field_name.substr(0, 40) + "' is too long");
       }
       if (!failed.ok()) break;
       buffer.erase(0, usable);
@@ -405,8 +425,10 @@ Result<std::string> ProgressiveFile(const RequestContext& ctx, bool& negotiated)
   }
   negotiated = true;
   std::string_view accept = ctx.request[bhttp::field::accept];
-  bool wants_ogg = accept.find("audio/ogg") != std::string_view::npos || accept.find("audio/opus") != std::string_view::npos;
-  bool wants_mp4 = accept.find("audio/mp4") != std::string_view::npos || accept.find("audio/aac") != std::string_view::npos;
+  bool wants_ogg = accept.find("audio/ogg") != std::string_view::npos ||
+                   accept.find("audio/opus") != std::string_view::npos;
+  bool wants_mp4 = accept.find("audio/mp4") != std::string_view::npos ||
+                   accept.find("audio/aac") != std::string_view::npos;
   return std::string(wants_ogg && !wants_mp4 ? "stream.opus" : "stream.m4a");
 }
 
@@ -421,19 +443,22 @@ Result<std::string> HlsFile(std::string_view rest) {
 
 }  // namespace
 
-Result<Viewer> OptionalViewer(auth::AuthService& auth, auth::AdminService& admin, const RequestContext& ctx) {
+Result<Viewer> OptionalViewer(auth::AuthService& auth, auth::AdminService& admin,
+                              const RequestContext& ctx) {
   if (ctx.request[bhttp::field::authorization].empty()) return Viewer{};
   return RequiredViewer(auth, admin, ctx);
 }
 
-Result<Viewer> RequiredViewer(auth::AuthService& auth, auth::AdminService& admin, const RequestContext& ctx) {
+Result<Viewer> RequiredViewer(auth::AuthService& auth, auth::AdminService& admin,
+                              const RequestContext& ctx) {
   VEZA_ASSIGN_OR_RETURN(auth::Principal who, RequireCurrentRole(auth, admin, ctx, Role::kUser));
   return Viewer{who.user_id, Require(who, Role::kModerator).ok()};
 }
 
 Response ServeDelivery(const RequestContext& ctx, const tracks::Delivery& d, bool shared_cache) {
   const Request& req = ctx.request;
-  std::string cache = d.immutable ? std::string(shared_cache ? "public" : "private") + ", max-age=31536000, immutable"
+  std::string cache = d.immutable ? std::string(shared_cache ? "public" : "private") +
+                                        ", max-age=31536000, immutable"
                                   : "private, no-cache";
   if (d.kind == tracks::Delivery::Kind::kRedirect) {
     StringResponse res{bhttp::status::found, req.version()};
@@ -459,10 +484,12 @@ Response ServeDelivery(const RequestContext& ctx, const tracks::Delivery& d, boo
     return res;
   }
 
-  struct stat st{};
-  if (::stat(d.file.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) return Problem(NotFound("no such file"), ctx);
+  struct stat st {};
+  if (::stat(d.file.c_str(), &st) != 0 || !S_ISREG(st.st_mode))
+    return Problem(NotFound("no such file"), ctx);
   std::string etag = ETagOf(st);
-  std::string last_modified = FormatHttpDate(std::chrono::system_clock::from_time_t(st.st_mtim.tv_sec));
+  std::string last_modified =
+      FormatHttpDate(std::chrono::system_clock::from_time_t(st.st_mtim.tv_sec));
   auto common = [&](auto& res) {
     res.set(bhttp::field::etag, etag);
     res.set(bhttp::field::last_modified, last_modified);
@@ -470,7 +497,8 @@ Response ServeDelivery(const RequestContext& ctx, const tracks::Delivery& d, boo
     res.set(bhttp::field::cache_control, cache);
     res.keep_alive(req.keep_alive());
   };
-  if (std::string_view inm = req[bhttp::field::if_none_match]; !inm.empty() && ETagListMatches(inm, etag)) {
+  if (std::string_view inm = req[bhttp::field::if_none_match];
+      !inm.empty() && ETagListMatches(inm, etag)) {
     StringResponse res{bhttp::status::not_modified, req.version()};
     common(res);
     return res;
@@ -502,46 +530,53 @@ Response ServeDelivery(const RequestContext& ctx, const tracks::Delivery& d, boo
   res.set(bhttp::field::content_type, d.content_type);
   if (range) {
     res.set(bhttp::field::content_range, "bytes " + std::to_string(range->first) + "-" +
-                                             std::to_string(range->last) + "/" + std::to_string(size));
+                                             std::to_string(range->last) + "/" +
+                                             std::to_string(size));
   }
   res.body() = std::move(body);
   res.prepare_payload();
   return res;
 }
 
-void AddTrackRoutes(Router& router, auth::AuthService& auth, auth::AdminService& admin, tracks::TrackService& tracks,
-                    asio::thread_pool& workers) {
+void AddTrackRoutes(Router& router, auth::AuthService& auth, auth::AdminService& admin,
+                    tracks::TrackService& tracks, asio::thread_pool& workers) {
   // A page of tracks as JSON, with stream URLs for the viewer.
   auto page_json = [&tracks](const tracks::TrackPage& page, const Viewer& viewer) {
     json::array items;
-    for (const Track& t : page.tracks) items.push_back(TrackJson(t, viewer, tracks.StreamToken(viewer, t)));
+    for (const Track& t : page.tracks)
+      items.push_back(TrackJson(t, viewer, tracks.StreamToken(viewer, t)));
     return json::object{{"tracks", std::move(items)},
-                        {"next_cursor", page.next_cursor.empty() ? json::value(nullptr) : json::value(page.next_cursor)}};
+                        {"next_cursor", page.next_cursor.empty() ? json::value(nullptr)
+                                                                 : json::value(page.next_cursor)}};
   };
 
-  router.Add(bhttp::verb::get, "/api/v1/tracks", [&, page_json](RequestContext& ctx) -> asio::awaitable<Response> {
-    auto page = ParsePage(ctx.query);
-    if (!page.ok()) co_return Problem(page.error(), ctx);
-    auto result = co_await RunBlocking(workers, [&]() -> Result<json::object> {
-      VEZA_ASSIGN_OR_RETURN(Viewer viewer, OptionalViewer(auth, admin, ctx));
-      VEZA_ASSIGN_OR_RETURN(tracks::TrackPage p, tracks.ListPublic(page->cursor, page->limit));
-      return page_json(p, viewer);
-    });
-    if (!result.ok()) co_return AuthProblem(result.error(), ctx);
-    co_return Private(Json(bhttp::status::ok, *result, ctx.request));
-  });
+  router.Add(bhttp::verb::get, "/api/v1/tracks",
+             [&, page_json](RequestContext& ctx) -> asio::awaitable<Response> {
+               auto page = ParsePage(ctx.query);
+               if (!page.ok()) co_return Problem(page.error(), ctx);
+               auto result = co_await RunBlocking(workers, [&]() -> Result<json::object> {
+                 VEZA_ASSIGN_OR_RETURN(Viewer viewer, OptionalViewer(auth, admin, ctx));
+                 VEZA_ASSIGN_OR_RETURN(tracks::TrackPage p,
+                                       tracks.ListPublic(page->cursor, page->limit));
+                 return page_json(p, viewer);
+               });
+               if (!result.ok()) co_return AuthProblem(result.error(), ctx);
+               co_return Private(Json(bhttp::status::ok, *result, ctx.request));
+             });
 
-  router.Add(bhttp::verb::get, "/api/v1/users/me/tracks", [&, page_json](RequestContext& ctx) -> asio::awaitable<Response> {
-    auto page = ParsePage(ctx.query);
-    if (!page.ok()) co_return Problem(page.error(), ctx);
-    auto result = co_await RunBlocking(workers, [&]() -> Result<json::object> {
-      VEZA_ASSIGN_OR_RETURN(Viewer viewer, RequiredViewer(auth, admin, ctx));
-      VEZA_ASSIGN_OR_RETURN(tracks::TrackPage p, tracks.ListMine(viewer, page->cursor, page->limit));
-      return page_json(p, viewer);
-    });
-    if (!result.ok()) co_return AuthProblem(result.error(), ctx);
-    co_return Private(Json(bhttp::status::ok, *result, ctx.request));
-  });
+  router.Add(bhttp::verb::get, "/api/v1/users/me/tracks",
+             [&, page_json](RequestContext& ctx) -> asio::awaitable<Response> {
+               auto page = ParsePage(ctx.query);
+               if (!page.ok()) co_return Problem(page.error(), ctx);
+               auto result = co_await RunBlocking(workers, [&]() -> Result<json::object> {
+                 VEZA_ASSIGN_OR_RETURN(Viewer viewer, RequiredViewer(auth, admin, ctx));
+                 VEZA_ASSIGN_OR_RETURN(tracks::TrackPage p,
+                                       tracks.ListMine(viewer, page->cursor, page->limit));
+                 return page_json(p, viewer);
+               });
+               if (!result.ok()) co_return AuthProblem(result.error(), ctx);
+               co_return Private(Json(bhttp::status::ok, *result, ctx.request));
+             });
 
   router.Add(bhttp::verb::get, "/api/v1/users/{username}/tracks",
              [&, page_json](RequestContext& ctx) -> asio::awaitable<Response> {
@@ -550,71 +585,78 @@ void AddTrackRoutes(Router& router, auth::AuthService& auth, auth::AdminService&
                std::string username(ctx.Param("username"));
                auto result = co_await RunBlocking(workers, [&]() -> Result<json::object> {
                  VEZA_ASSIGN_OR_RETURN(Viewer viewer, OptionalViewer(auth, admin, ctx));
-                 VEZA_ASSIGN_OR_RETURN(tracks::TrackPage p, tracks.ListByUsername(username, page->cursor, page->limit));
+                 VEZA_ASSIGN_OR_RETURN(tracks::TrackPage p,
+                                       tracks.ListByUsername(username, page->cursor, page->limit));
                  return page_json(p, viewer);
                });
                if (!result.ok()) co_return AuthProblem(result.error(), ctx);
                co_return Private(Json(bhttp::status::ok, *result, ctx.request));
              });
 
-  router.Add(bhttp::verb::get, "/api/v1/tracks/{id}", [&](RequestContext& ctx) -> asio::awaitable<Response> {
-    std::string id(ctx.Param("id"));
-    auto result = co_await RunBlocking(workers, [&]() -> Result<json::object> {
-      VEZA_ASSIGN_OR_RETURN(Viewer viewer, OptionalViewer(auth, admin, ctx));
-      VEZA_ASSIGN_OR_RETURN(Track t, tracks.Get(viewer, id));
-      return TrackJson(t, viewer, tracks.StreamToken(viewer, t));
-    });
-    if (!result.ok()) co_return AuthProblem(result.error(), ctx);
-    co_return Private(Json(bhttp::status::ok, *result, ctx.request));
-  });
+  router.Add(bhttp::verb::get, "/api/v1/tracks/{id}",
+             [&](RequestContext& ctx) -> asio::awaitable<Response> {
+               std::string id(ctx.Param("id"));
+               auto result = co_await RunBlocking(workers, [&]() -> Result<json::object> {
+                 VEZA_ASSIGN_OR_RETURN(Viewer viewer, OptionalViewer(auth, admin, ctx));
+                 VEZA_ASSIGN_OR_RETURN(Track t, tracks.Get(viewer, id));
+                 return TrackJson(t, viewer, tracks.StreamToken(viewer, t));
+               });
+               if (!result.ok()) co_return AuthProblem(result.error(), ctx);
+               co_return Private(Json(bhttp::status::ok, *result, ctx.request));
+             });
 
-  router.Add(bhttp::verb::patch, "/api/v1/tracks/{id}", [&](RequestContext& ctx) -> asio::awaitable<Response> {
-    std::string id(ctx.Param("id"));
-    auto result = co_await RunBlocking(workers, [&]() -> Result<json::object> {
-      VEZA_ASSIGN_OR_RETURN(Viewer viewer, RequiredViewer(auth, admin, ctx));
-      VEZA_ASSIGN_OR_RETURN(tracks::TrackEdit edit, ParseEdit(ctx));
-      VEZA_ASSIGN_OR_RETURN(Track t, tracks.Edit(viewer, id, edit));
-      return TrackJson(t, viewer, tracks.StreamToken(viewer, t));
-    });
-    if (!result.ok()) co_return AuthProblem(result.error(), ctx);
-    co_return Private(Json(bhttp::status::ok, *result, ctx.request));
-  });
+  router.Add(bhttp::verb::patch, "/api/v1/tracks/{id}",
+             [&](RequestContext& ctx) -> asio::awaitable<Response> {
+               std::string id(ctx.Param("id"));
+               auto result = co_await RunBlocking(workers, [&]() -> Result<json::object> {
+                 VEZA_ASSIGN_OR_RETURN(Viewer viewer, RequiredViewer(auth, admin, ctx));
+                 VEZA_ASSIGN_OR_RETURN(tracks::TrackEdit edit, ParseEdit(ctx));
+                 VEZA_ASSIGN_OR_RETURN(Track t, tracks.Edit(viewer, id, edit));
+                 return TrackJson(t, viewer, tracks.StreamToken(viewer, t));
+               });
+               if (!result.ok()) co_return AuthProblem(result.error(), ctx);
+               co_return Private(Json(bhttp::status::ok, *result, ctx.request));
+             });
 
-  router.Add(bhttp::verb::delete_, "/api/v1/tracks/{id}", [&](RequestContext& ctx) -> asio::awaitable<Response> {
-    std::string id(ctx.Param("id"));
-    auto result = co_await RunBlocking(workers, [&]() -> Status {
-      VEZA_ASSIGN_OR_RETURN(Viewer viewer, RequiredViewer(auth, admin, ctx));
-      return tracks.Delete(viewer, id);
-    });
-    if (!result.ok()) co_return AuthProblem(result.error(), ctx);
-    StringResponse res{bhttp::status::no_content, ctx.request.version()};
-    res.keep_alive(ctx.request.keep_alive());
-    co_return res;
-  });
+  router.Add(bhttp::verb::delete_, "/api/v1/tracks/{id}",
+             [&](RequestContext& ctx) -> asio::awaitable<Response> {
+               std::string id(ctx.Param("id"));
+               auto result = co_await RunBlocking(workers, [&]() -> Status {
+                 VEZA_ASSIGN_OR_RETURN(Viewer viewer, RequiredViewer(auth, admin, ctx));
+                 return tracks.Delete(viewer, id);
+               });
+               if (!result.ok()) co_return AuthProblem(result.error(), ctx);
+               StringResponse res{bhttp::status::no_content, ctx.request.version()};
+               res.keep_alive(ctx.request.keep_alive());
+               co_return res;
+             });
 
-  router.Add(bhttp::verb::post, "/api/v1/tracks/{id}/plays", [&](RequestContext& ctx) -> asio::awaitable<Response> {
-    std::string id(ctx.Param("id"));
-    if (!ctx.request.body().empty()) co_return Problem(InvalidArgument("a play takes no request body"), ctx);
-    auto result = co_await RunBlocking(workers, [&]() -> Status {
-      VEZA_ASSIGN_OR_RETURN(Viewer viewer, OptionalViewer(auth, admin, ctx));
-      return tracks.RecordPlay(viewer, id);
-    });
-    if (!result.ok()) co_return AuthProblem(result.error(), ctx);
-    StringResponse res{bhttp::status::no_content, ctx.request.version()};
-    res.keep_alive(ctx.request.keep_alive());
-    co_return res;
-  });
+  router.Add(bhttp::verb::post, "/api/v1/tracks/{id}/plays",
+             [&](RequestContext& ctx) -> asio::awaitable<Response> {
+               std::string id(ctx.Param("id"));
+               if (!ctx.request.body().empty())
+                 co_return Problem(InvalidArgument("a play takes no request body"), ctx);
+               auto result = co_await RunBlocking(workers, [&]() -> Status {
+                 VEZA_ASSIGN_OR_RETURN(Viewer viewer, OptionalViewer(auth, admin, ctx));
+                 return tracks.RecordPlay(viewer, id);
+               });
+               if (!result.ok()) co_return AuthProblem(result.error(), ctx);
+               StringResponse res{bhttp::status::no_content, ctx.request.version()};
+               res.keep_alive(ctx.request.keep_alive());
+               co_return res;
+             });
 
   // Small files in one request; large ones go through tus (/api/v1/uploads). The body streams
   // to a staging file, never whole in memory, within the upload limit and the owner's quota.
   router.Add(
       bhttp::verb::post, "/api/v1/tracks",
       [&](RequestContext& ctx) -> asio::awaitable<Response> {
-        auto allowed = co_await RunBlocking(workers, [&]() -> Result<std::pair<Viewer, std::int64_t>> {
-          VEZA_ASSIGN_OR_RETURN(Viewer viewer, RequiredViewer(auth, admin, ctx));
-          VEZA_ASSIGN_OR_RETURN(std::int64_t room, tracks.UploadAllowance(viewer.user_id));
-          return std::make_pair(viewer, room);
-        });
+        auto allowed =
+            co_await RunBlocking(workers, [&]() -> Result<std::pair<Viewer, std::int64_t>> {
+              VEZA_ASSIGN_OR_RETURN(Viewer viewer, RequiredViewer(auth, admin, ctx));
+              VEZA_ASSIGN_OR_RETURN(std::int64_t room, tracks.UploadAllowance(viewer.user_id));
+              return std::make_pair(viewer, room);
+            });
         if (!allowed.ok()) co_return AuthProblem(allowed.error(), ctx);
         const Viewer& viewer = allowed->first;
         std::filesystem::path dir = tracks.options().staging_dir / "multipart";
@@ -630,7 +672,8 @@ void AddTrackRoutes(Router& router, auth::AuthService& auth, auth::AdminService&
           if (!form.ok()) {
             cleanup();
             // Past the allowance: say which limit, with the size reached so far.
-            if (form.error().code == ErrorCode::kPayloadTooLarge && form.error().message == "file too large") {
+            if (form.error().code == ErrorCode::kPayloadTooLarge &&
+                form.error().message == "file too large") {
               VEZA_TRY(tracks.CheckQuota(viewer.user_id, allowed->second + 1));
             }
             return form.take_error();
@@ -640,11 +683,13 @@ void AddTrackRoutes(Router& router, auth::AuthService& auth, auth::AdminService&
           d.content_type = form->content_type;
           for (const auto& [name, value] : form->fields) {
             if (name == "title") {
-              if (value.size() > 200) return cleanup(), InvalidArgument("title is longer than 200 bytes");
+              if (value.size() > 200)
+                return cleanup(), InvalidArgument("title is longer than 200 bytes");
               d.title = value;
             } else if (name == "visibility") {
               auto v = tracks::ParseVisibility(value);
-              if (!v) return cleanup(), InvalidArgument("visibility must be public, unlisted or private");
+              if (!v)
+                return cleanup(), InvalidArgument("visibility must be public, unlisted or private");
               d.visibility = *v;
             } else {
               return cleanup(), InvalidArgument("unknown form field '" + name.substr(0, 40) + "'");
@@ -658,90 +703,103 @@ void AddTrackRoutes(Router& router, auth::AuthService& auth, auth::AdminService&
         });
         if (!result.ok()) co_return AuthProblem(result.error(), ctx);
         auto res = Private(Json(bhttp::status::created, *result, ctx.request));
-        res.set(bhttp::field::location, "/api/v1/tracks/" + std::string(result->at("id").as_string()));
+        res.set(bhttp::field::location,
+                "/api/v1/tracks/" + std::string(result->at("id").as_string()));
         co_return res;
       },
       RouteOptions{.streams_body = true,
-                   .max_body_bytes = static_cast<std::uint64_t>(tracks.options().max_upload_bytes) + (64 << 10)});
+                   .max_body_bytes =
+                       static_cast<std::uint64_t>(tracks.options().max_upload_bytes) + (64 << 10)});
 
   // --- delivery ---
   // With an Authorization header (or none, for public tracks).
-  router.Add(bhttp::verb::get, "/api/v1/tracks/{id}/stream", [&](RequestContext& ctx) -> asio::awaitable<Response> {
-    std::string id(ctx.Param("id"));
-    bool negotiated = false;
-    auto rel = ProgressiveFile(ctx, negotiated);
-    if (!rel.ok()) co_return Problem(rel.error(), ctx);
-    auto delivery = co_await RunBlocking(workers, [&]() -> Result<tracks::Delivery> {
-      VEZA_ASSIGN_OR_RETURN(Viewer viewer, OptionalViewer(auth, admin, ctx));
-      VEZA_ASSIGN_OR_RETURN(Track t, tracks.Get(viewer, id));
-      if (*rel == "original" && t.owner_id != viewer.user_id) {
-        return Error{ErrorCode::kPermissionDenied, "only the owner may download the original"};
-      }
-      if (!tracks::TrackService::MayPlay(viewer, t) && *rel != "original") return NotFound("the track is not ready");
-      return tracks.Deliver(t, *rel);
-    });
-    if (!delivery.ok()) co_return AuthProblem(delivery.error(), ctx);
-    Response res = ServeDelivery(ctx, *delivery, false);
-    if (negotiated) ForHeaders(res, [](auto& m) { m.set(bhttp::field::vary, "Accept, Authorization"); });
-    else ForHeaders(res, [](auto& m) { m.set(bhttp::field::vary, "Authorization"); });
-    co_return res;
-  });
+  router.Add(
+      bhttp::verb::get, "/api/v1/tracks/{id}/stream",
+      [&](RequestContext& ctx) -> asio::awaitable<Response> {
+        std::string id(ctx.Param("id"));
+        bool negotiated = false;
+        auto rel = ProgressiveFile(ctx, negotiated);
+        if (!rel.ok()) co_return Problem(rel.error(), ctx);
+        auto delivery = co_await RunBlocking(workers, [&]() -> Result<tracks::Delivery> {
+          VEZA_ASSIGN_OR_RETURN(Viewer viewer, OptionalViewer(auth, admin, ctx));
+          VEZA_ASSIGN_OR_RETURN(Track t, tracks.Get(viewer, id));
+          if (*rel == "original" && t.owner_id != viewer.user_id) {
+            return Error{ErrorCode::kPermissionDenied, "only the owner may download the original"};
+          }
+          if (!tracks::TrackService::MayPlay(viewer, t) && *rel != "original")
+            return NotFound("the track is not ready");
+          return tracks.Deliver(t, *rel);
+        });
+        if (!delivery.ok()) co_return AuthProblem(delivery.error(), ctx);
+        Response res = ServeDelivery(ctx, *delivery, false);
+        if (negotiated)
+          ForHeaders(res, [](auto& m) { m.set(bhttp::field::vary, "Accept, Authorization"); });
+        else
+          ForHeaders(res, [](auto& m) { m.set(bhttp::field::vary, "Authorization"); });
+        co_return res;
+      });
 
   // Signed: no header needed (<audio src>).
-  router.Add(bhttp::verb::get, "/api/v1/tracks/{id}/stream/{token}", [&](RequestContext& ctx) -> asio::awaitable<Response> {
-    std::string id(ctx.Param("id")), token(ctx.Param("token"));
-    bool negotiated = false;
-    auto rel = ProgressiveFile(ctx, negotiated);
-    if (!rel.ok()) co_return Problem(rel.error(), ctx);
-    bool shared = false;
-    auto delivery = co_await RunBlocking(workers, [&]() -> Result<tracks::Delivery> {
-      VEZA_ASSIGN_OR_RETURN(Track t, tracks.repository().FindById(id));
-      VEZA_ASSIGN_OR_RETURN(tracks::TokenScope scope, tracks.CheckToken(t, token));
-      if (*rel == "original" && scope != tracks::TokenScope::kOwner) {
-        return Error{ErrorCode::kPermissionDenied, "only the owner may download the original"};
-      }
-      shared = t.visibility != tracks::Visibility::kPrivate;
-      return tracks.Deliver(t, *rel);
-    });
-    if (!delivery.ok()) co_return Problem(delivery.error(), ctx);
-    Response res = ServeDelivery(ctx, *delivery, shared);
-    if (negotiated) ForHeaders(res, [](auto& m) { m.set(bhttp::field::vary, "Accept"); });
-    co_return res;
-  });
+  router.Add(
+      bhttp::verb::get, "/api/v1/tracks/{id}/stream/{token}",
+      [&](RequestContext& ctx) -> asio::awaitable<Response> {
+        std::string id(ctx.Param("id")), token(ctx.Param("token"));
+        bool negotiated = false;
+        auto rel = ProgressiveFile(ctx, negotiated);
+        if (!rel.ok()) co_return Problem(rel.error(), ctx);
+        bool shared = false;
+        auto delivery = co_await RunBlocking(workers, [&]() -> Result<tracks::Delivery> {
+          VEZA_ASSIGN_OR_RETURN(Track t, tracks.repository().FindById(id));
+          VEZA_ASSIGN_OR_RETURN(tracks::TokenScope scope, tracks.CheckToken(t, token));
+          if (*rel == "original" && scope != tracks::TokenScope::kOwner) {
+            return Error{ErrorCode::kPermissionDenied, "only the owner may download the original"};
+          }
+          shared = t.visibility != tracks::Visibility::kPrivate;
+          return tracks.Deliver(t, *rel);
+        });
+        if (!delivery.ok()) co_return Problem(delivery.error(), ctx);
+        Response res = ServeDelivery(ctx, *delivery, shared);
+        if (negotiated) ForHeaders(res, [](auto& m) { m.set(bhttp::field::vary, "Accept"); });
+        co_return res;
+      });
 
   // HLS: /hls/master.m3u8 with a header, or /hls/t/{token}/master.m3u8 signed.
-  router.Add(bhttp::verb::get, "/api/v1/tracks/{id}/hls/{rest...}", [&](RequestContext& ctx) -> asio::awaitable<Response> {
-    std::string id(ctx.Param("id"));
-    std::string_view rest = ctx.Param("rest");
-    std::string token;
-    if (rest.substr(0, 2) == "t/") {
-      rest.remove_prefix(2);
-      auto slash = rest.find('/');
-      if (slash == std::string_view::npos) co_return Problem(NotFound("no such file"), ctx);
-      token = rest.substr(0, slash);
-      rest.remove_prefix(slash + 1);
-    }
-    auto rel = HlsFile(rest);
-    if (!rel.ok()) co_return Problem(rel.error(), ctx);
-    bool shared = false;
-    auto delivery = co_await RunBlocking(workers, [&]() -> Result<tracks::Delivery> {
-      Track t;
-      if (token.empty()) {
-        VEZA_ASSIGN_OR_RETURN(Viewer viewer, OptionalViewer(auth, admin, ctx));
-        VEZA_ASSIGN_OR_RETURN(t, tracks.Get(viewer, id));
-        if (!tracks::TrackService::MayPlay(viewer, t)) return NotFound("the track is not ready");
-      } else {
-        VEZA_ASSIGN_OR_RETURN(t, tracks.repository().FindById(id));
-        VEZA_TRY(tracks.CheckToken(t, token));
-        shared = t.visibility != tracks::Visibility::kPrivate;
-      }
-      return tracks.Deliver(t, *rel);
-    });
-    if (!delivery.ok()) co_return AuthProblem(delivery.error(), ctx);
-    Response res = ServeDelivery(ctx, *delivery, shared);
-    if (token.empty()) ForHeaders(res, [](auto& m) { m.set(bhttp::field::vary, "Authorization"); });
-    co_return res;
-  });
+  router.Add(bhttp::verb::get, "/api/v1/tracks/{id}/hls/{rest...}",
+             [&](RequestContext& ctx) -> asio::awaitable<Response> {
+               std::string id(ctx.Param("id"));
+               std::string_view rest = ctx.Param("rest");
+               std::string token;
+               if (rest.substr(0, 2) == "t/") {
+                 rest.remove_prefix(2);
+                 auto slash = rest.find('/');
+                 if (slash == std::string_view::npos)
+                   co_return Problem(NotFound("no such file"), ctx);
+                 token = rest.substr(0, slash);
+                 rest.remove_prefix(slash + 1);
+               }
+               auto rel = HlsFile(rest);
+               if (!rel.ok()) co_return Problem(rel.error(), ctx);
+               bool shared = false;
+               auto delivery = co_await RunBlocking(workers, [&]() -> Result<tracks::Delivery> {
+                 Track t;
+                 if (token.empty()) {
+                   VEZA_ASSIGN_OR_RETURN(Viewer viewer, OptionalViewer(auth, admin, ctx));
+                   VEZA_ASSIGN_OR_RETURN(t, tracks.Get(viewer, id));
+                   if (!tracks::TrackService::MayPlay(viewer, t))
+                     return NotFound("the track is not ready");
+                 } else {
+                   VEZA_ASSIGN_OR_RETURN(t, tracks.repository().FindById(id));
+                   VEZA_TRY(tracks.CheckToken(t, token));
+                   shared = t.visibility != tracks::Visibility::kPrivate;
+                 }
+                 return tracks.Deliver(t, *rel);
+               });
+               if (!delivery.ok()) co_return AuthProblem(delivery.error(), ctx);
+               Response res = ServeDelivery(ctx, *delivery, shared);
+               if (token.empty())
+                 ForHeaders(res, [](auto& m) { m.set(bhttp::field::vary, "Authorization"); });
+               co_return res;
+             });
 }
 
 }  // namespace veza::http

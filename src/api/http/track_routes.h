@@ -25,6 +25,7 @@ Result<tracks::Viewer> RequiredViewer(auth::AuthService& auth, auth::AdminServic
 
 // Serves one of a track's files as the Delivery says: local files with ETag, If-None-Match,
 // If-Range, Last-Modified and one byte range (206/416); redirects; inline bytes.
-Response ServeDelivery(const RequestContext& ctx, const tracks::Delivery& delivery, bool shared_cache);
+Response ServeDelivery(const RequestContext& ctx, const tracks::Delivery& delivery,
+                       bool shared_cache);
 
 }  // namespace veza::http

@@ -17,6 +17,7 @@
 namespace veza::http {
 
 void AddUploadRoutes(Router& router, auth::AuthService& auth, auth::AdminService& admin,
-                     tracks::UploadService& uploads, std::int64_t max_size, boost::asio::thread_pool& workers);
+                     tracks::UploadService& uploads, std::int64_t max_size,
+                     boost::asio::thread_pool& workers);
 
 }  // namespace veza::http

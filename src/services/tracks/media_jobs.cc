@@ -41,7 +41,8 @@ Status FetchBlob(BlobStore& blobs, std::string_view key, const fs::path& to) {
   return Ok();
 }
 
-Status StoreFile(BlobStore& blobs, const std::string& key, const fs::path& file, std::string_view content_type) {
+Status StoreFile(BlobStore& blobs, const std::string& key, const fs::path& file,
+                 std::string_view content_type) {
   int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return Internal("cannot open a pipeline output");
   auto writer = blobs.OpenWriter(key, content_type);
@@ -72,14 +73,20 @@ bool SafeRelative(std::string_view path) {
 
 }  // namespace
 
-MediaJobRunner::MediaJobRunner(TrackService& tracks, BlobStore& blobs, EventBus& bus, MediaProcessor& media,
-                               Clock& clock, MediaJobOptions options)
-    : tracks_(tracks), blobs_(blobs), bus_(bus), media_(media), clock_(clock), options_(std::move(options)) {}
+MediaJobRunner::MediaJobRunner(TrackService& tracks, BlobStore& blobs, EventBus& bus,
+                               MediaProcessor& media, Clock& clock, MediaJobOptions options)
+    : tracks_(tracks),
+      blobs_(blobs),
+      bus_(bus),
+      media_(media),
+      clock_(clock),
+      options_(std::move(options)) {}
 
 MediaJobRunner::~MediaJobRunner() { Stop(); }
 
 std::int64_t MediaJobRunner::NowMs() const {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(clock_.Now().time_since_epoch()).count();
+  return std::chrono::duration_cast<std::chrono::milliseconds>(clock_.Now().time_since_epoch())
+      .count();
 }
 
 Status MediaJobRunner::Start() {
@@ -116,7 +123,8 @@ void MediaJobRunner::Work() {
   }
 }
 
-void MediaJobRunner::Publish(std::string_view id, std::string_view state, int progress, std::string_view reason) {
+void MediaJobRunner::Publish(std::string_view id, std::string_view state, int progress,
+                             std::string_view reason) {
   boost::json::object event{{"id", id}, {"state", state}, {"progress", progress}};
   if (!reason.empty()) event["failure_reason"] = reason;
   Status st = bus_.Publish("tracks." + std::string(id) + ".state", boost::json::serialize(event));
@@ -132,7 +140,8 @@ MediaJobRunner::Outcome MediaJobRunner::Run(std::string_view track_id, int attem
       log::Info("media job skipped", {{"track_id", track_id}, {"reason", claimed.error().message}});
       return Outcome::kDone;
     }
-    log::Warn("media job cannot claim its track", {{"track_id", track_id}, {"error", claimed.error().message}});
+    log::Warn("media job cannot claim its track",
+              {{"track_id", track_id}, {"error", claimed.error().message}});
     return Outcome::kRetry;
   }
   const Track& track = claimed.value();
@@ -162,15 +171,19 @@ MediaJobRunner::Outcome MediaJobRunner::Run(std::string_view track_id, int attem
   }
   bool final_attempt = track.attempts >= options_.max_attempts || attempt >= options_.max_attempts;
   if (e.code == ErrorCode::kUnprocessable || final_attempt) {
-    std::string reason = e.code == ErrorCode::kUnprocessable
-                             ? e.message
-                             : "processing failed after " + std::to_string(track.attempts) + " attempts";
-    log::Warn("media job failed", {{"track_id", track.id}, {"error", e.message}, {"attempts", track.attempts}});
-    if (Status marked = repo.MarkFailed(track.id, reason, NowMs()); !marked.ok()) return Outcome::kRetry;
+    std::string reason =
+        e.code == ErrorCode::kUnprocessable
+            ? e.message
+            : "processing failed after " + std::to_string(track.attempts) + " attempts";
+    log::Warn("media job failed",
+              {{"track_id", track.id}, {"error", e.message}, {"attempts", track.attempts}});
+    if (Status marked = repo.MarkFailed(track.id, reason, NowMs()); !marked.ok())
+      return Outcome::kRetry;
     Publish(track.id, "failed", 0, reason);
     return Outcome::kDone;
   }
-  log::Warn("media job will be retried", {{"track_id", track.id}, {"error", e.message}, {"attempt", track.attempts}});
+  log::Warn("media job will be retried",
+            {{"track_id", track.id}, {"error", e.message}, {"attempt", track.attempts}});
   (void)repo.ReleaseLease(track.id, NowMs());
   return Outcome::kRetry;
 }
@@ -198,7 +211,8 @@ Status MediaJobRunner::Process(const Track& track, const fs::path& dir) {
     if (!SafeRelative(output.path) || output.path == "original") {
       return Internal("the pipeline reported an output outside its directory");
     }
-    std::string type = output.content_type.empty() ? std::string(DerivedContentType(output.path)) : output.content_type;
+    std::string type = output.content_type.empty() ? std::string(DerivedContentType(output.path))
+                                                   : output.content_type;
     VEZA_TRY(StoreFile(blobs_, prefix + output.path, dir / "out" / output.path, type));
   }
   return repo.MarkReady(track.id, report, NowMs());

@@ -8,8 +8,8 @@
 //   a ready, failed, deleted or leased track makes the job a no-op.
 // - kUnprocessable from the pipeline fails the track at once with its reason; other errors
 //   are retried, and the track fails after max_attempts.
-// - Start() queues every track still pending, because the in-process queue forgets its jobs
-//   on restart while the database does not.
+// - Start() queues every track still pending, the database being the truth (a job lost
+//   between the track's insert and its enqueue is repaired; duplicates are no-ops).
 // - Temp files (the original's copy, the output dir) are removed whatever happens.
 #include <atomic>
 #include <chrono>
@@ -38,8 +38,8 @@ struct MediaJobOptions {
 
 class MediaJobRunner {
  public:
-  MediaJobRunner(TrackService& tracks, BlobStore& blobs, EventBus& bus, MediaProcessor& media, Clock& clock,
-                 MediaJobOptions options);
+  MediaJobRunner(TrackService& tracks, BlobStore& blobs, EventBus& bus, MediaProcessor& media,
+                 Clock& clock, MediaJobOptions options);
   ~MediaJobRunner();
   MediaJobRunner(const MediaJobRunner&) = delete;
   MediaJobRunner& operator=(const MediaJobRunner&) = delete;
@@ -56,7 +56,8 @@ class MediaJobRunner {
  private:
   void Work();
   Status Process(const Track& track, const std::filesystem::path& dir);
-  void Publish(std::string_view id, std::string_view state, int progress, std::string_view reason = "");
+  void Publish(std::string_view id, std::string_view state, int progress,
+               std::string_view reason = "");
   std::int64_t NowMs() const;
 
   TrackService& tracks_;

@@ -100,9 +100,12 @@ std::string FoldKey(std::string_view s) {
 
 std::string_view VisibilityName(Visibility v) {
   switch (v) {
-    case Visibility::kPublic: return "public";
-    case Visibility::kUnlisted: return "unlisted";
-    case Visibility::kPrivate: return "private";
+    case Visibility::kPublic:
+      return "public";
+    case Visibility::kUnlisted:
+      return "unlisted";
+    case Visibility::kPrivate:
+      return "private";
   }
   return "private";
 }
@@ -116,10 +119,14 @@ std::optional<Visibility> ParseVisibility(std::string_view name) {
 
 std::string_view TrackStateName(TrackState s) {
   switch (s) {
-    case TrackState::kUploaded: return "uploaded";
-    case TrackState::kProcessing: return "processing";
-    case TrackState::kReady: return "ready";
-    case TrackState::kFailed: return "failed";
+    case TrackState::kUploaded:
+      return "uploaded";
+    case TrackState::kProcessing:
+      return "processing";
+    case TrackState::kReady:
+      return "ready";
+    case TrackState::kFailed:
+      return "failed";
   }
   return "failed";
 }
@@ -138,8 +145,8 @@ Result<Track> TrackRepository::Create(const NewTrack& n, std::int64_t now_ms) {
 
 Result<Track> TrackRepository::FindById(std::string_view id) {
   if (!IsUuid(id)) return NotFound("no such track");
-  VEZA_ASSIGN_OR_RETURN(QueryResult r, db_.Query("SELECT " + std::string(kColumns) + std::string(kFrom) +
-                                                     "WHERE t.id = $1",
+  VEZA_ASSIGN_OR_RETURN(QueryResult r, db_.Query("SELECT " + std::string(kColumns) +
+                                                     std::string(kFrom) + "WHERE t.id = $1",
                                                  {SqlText(id)}));
   if (r.rows.empty()) return NotFound("no such track");
   return FromRow(r.rows[0]);
@@ -180,8 +187,8 @@ Result<TrackPage> TrackRepository::ListByOwner(std::string_view owner_id, bool i
 }
 
 Result<std::string> TrackRepository::OwnerIdByUsername(std::string_view username) {
-  VEZA_ASSIGN_OR_RETURN(QueryResult r,
-                        db_.Query("SELECT id FROM users WHERE username_key = $1", {SqlText(FoldKey(username))}));
+  VEZA_ASSIGN_OR_RETURN(QueryResult r, db_.Query("SELECT id FROM users WHERE username_key = $1",
+                                                 {SqlText(FoldKey(username))}));
   if (r.rows.empty()) return NotFound("no such user");
   return r.rows[0].Text(0);
 }
@@ -191,7 +198,8 @@ Status TrackRepository::Edit(std::string_view id, const TrackEdit& e, std::int64
   // COALESCE keeps a field the edit leaves out; 0 clears year and track number. An edited
   // title is the owner's: tags no longer replace it.
   auto clearable = [](std::string_view column) {
-    return std::string(column) + " = CASE WHEN CAST($X AS BIGINT) IS NULL THEN " + std::string(column) +
+    return std::string(column) + " = CASE WHEN CAST($X AS BIGINT) IS NULL THEN " +
+           std::string(column) +
            " WHEN CAST($X AS BIGINT) = 0 THEN NULL ELSE CAST($X AS INTEGER) END";
   };
   std::string year = clearable("year"), number = clearable("track_number");
@@ -201,14 +209,15 @@ Status TrackRepository::Edit(std::string_view id, const TrackEdit& e, std::int64
   };
   std::string sql =
       "UPDATE tracks SET title = COALESCE($2, title), "
-      "title_from_filename = CASE WHEN CAST($2 AS TEXT) IS NULL THEN title_from_filename ELSE 0 END, "
+      "title_from_filename = CASE WHEN CAST($2 AS TEXT) IS NULL THEN title_from_filename ELSE 0 "
+      "END, "
       "artist = COALESCE($3, artist), album = COALESCE($4, album), genre = COALESCE($5, genre), "
       "description = COALESCE($6, description), visibility = COALESCE($7, visibility), " +
       place(year, "$8") + ", " + place(number, "$9") + ", updated_at = $10 WHERE id = $1";
   VEZA_ASSIGN_OR_RETURN(
       QueryResult r,
-      db_.Query(sql, {SqlText(id), OptionalText(e.title), OptionalText(e.artist), OptionalText(e.album),
-                      OptionalText(e.genre), OptionalText(e.description),
+      db_.Query(sql, {SqlText(id), OptionalText(e.title), OptionalText(e.artist),
+                      OptionalText(e.album), OptionalText(e.genre), OptionalText(e.description),
                       e.visibility ? SqlText(VisibilityName(*e.visibility)) : SqlValue{},
                       OptionalInt(e.year), OptionalInt(e.track_number), SqlInt(now_ms)}));
   if (r.affected_rows == 0) return NotFound("no such track");
@@ -217,7 +226,8 @@ Status TrackRepository::Edit(std::string_view id, const TrackEdit& e, std::int64
 
 Status TrackRepository::Delete(std::string_view id) {
   if (!IsUuid(id)) return NotFound("no such track");
-  VEZA_ASSIGN_OR_RETURN(QueryResult r, db_.Query("DELETE FROM tracks WHERE id = $1", {SqlText(id)}));
+  VEZA_ASSIGN_OR_RETURN(QueryResult r,
+                        db_.Query("DELETE FROM tracks WHERE id = $1", {SqlText(id)}));
   if (r.affected_rows == 0) return NotFound("no such track");
   return Ok();
 }
@@ -227,9 +237,11 @@ Result<Track> TrackRepository::ClaimForProcessing(std::string_view id, std::int6
   if (!IsUuid(id)) return NotFound("no such track");
   VEZA_ASSIGN_OR_RETURN(
       QueryResult r,
-      db_.Query("UPDATE tracks SET state = 'processing', attempts = attempts + 1, lease_until = $2, "
-                "updated_at = $3 WHERE id = $1 AND state IN ('uploaded', 'processing') AND lease_until < $3",
-                {SqlText(id), SqlInt(now_ms + lease_ms), SqlInt(now_ms)}));
+      db_.Query(
+          "UPDATE tracks SET state = 'processing', attempts = attempts + 1, lease_until = $2, "
+          "updated_at = $3 WHERE id = $1 AND state IN ('uploaded', 'processing') AND lease_until < "
+          "$3",
+          {SqlText(id), SqlInt(now_ms + lease_ms), SqlInt(now_ms)}));
   if (r.affected_rows == 0) {
     VEZA_ASSIGN_OR_RETURN(Track t, FindById(id));
     return Conflict("track is " + std::string(TrackStateName(t.state)) +
@@ -239,8 +251,9 @@ Result<Track> TrackRepository::ClaimForProcessing(std::string_view id, std::int6
 }
 
 Status TrackRepository::SetProgress(std::string_view id, int percent, std::int64_t now_ms) {
-  VEZA_TRY(db_.Query("UPDATE tracks SET progress = $2, updated_at = $3 WHERE id = $1 AND state = 'processing'",
-                     {SqlText(id), SqlInt(percent), SqlInt(now_ms)}));
+  VEZA_TRY(db_.Query(
+      "UPDATE tracks SET progress = $2, updated_at = $3 WHERE id = $1 AND state = 'processing'",
+      {SqlText(id), SqlInt(percent), SqlInt(now_ms)}));
   return Ok();
 }
 
@@ -252,32 +265,50 @@ Status TrackRepository::MarkReady(std::string_view id, const MediaReport& m, std
   };
   std::string sql =
       "UPDATE tracks SET state = 'ready', progress = 100, failure_reason = '', lease_until = 0, "
-      "title = CASE WHEN title_from_filename = 1 AND CAST($2 AS TEXT) <> '' THEN $2 ELSE title END, "
-      "title_from_filename = CASE WHEN CAST($2 AS TEXT) <> '' THEN 0 ELSE title_from_filename END, " +
+      "title = CASE WHEN title_from_filename = 1 AND CAST($2 AS TEXT) <> '' THEN $2 ELSE title "
+      "END, "
+      "title_from_filename = CASE WHEN CAST($2 AS TEXT) <> '' THEN 0 ELSE title_from_filename "
+      "END, " +
       fill("artist", 3) + ", " + fill("album", 4) + ", " + fill("genre", 5) +
-      ", year = COALESCE(year, CAST($6 AS INTEGER)), track_number = COALESCE(track_number, CAST($7 AS INTEGER)), "
-      "container = $8, codec = $9, sample_rate = $10, channels = $11, duration_ms = $12, bit_rate = $13, "
+      ", year = COALESCE(year, CAST($6 AS INTEGER)), track_number = COALESCE(track_number, CAST($7 "
+      "AS INTEGER)), "
+      "container = $8, codec = $9, sample_rate = $10, channels = $11, duration_ms = $12, bit_rate "
+      "= $13, "
       "lossless = $14, loudness_lufs = $15, loudness_range_lu = $16, true_peak_dbtp = $17, "
-      "replay_gain_db = $18, waveform_points = $19, has_cover = $20, updated_at = $21 WHERE id = $1";
-  VEZA_ASSIGN_OR_RETURN(
-      QueryResult r,
-      db_.Query(sql, {SqlText(id), SqlText(tags.title), SqlText(tags.artist), SqlText(tags.album),
-                      SqlText(tags.genre), OptionalInt(tags.year), OptionalInt(tags.track_number),
-                      SqlText(m.format.container), SqlText(m.format.codec), SqlInt(m.format.sample_rate),
-                      SqlInt(m.format.channels), SqlInt(m.format.duration_ms), SqlInt(m.format.bit_rate),
-                      SqlInt(m.format.lossless ? 1 : 0), SqlValue{m.loudness.integrated_lufs},
-                      SqlValue{m.loudness.loudness_range_lu}, SqlValue{m.loudness.true_peak_dbtp},
-                      SqlValue{m.loudness.replay_gain_db}, SqlInt(m.waveform_points),
-                      SqlInt(m.has_cover ? 1 : 0), SqlInt(now_ms)}));
+      "replay_gain_db = $18, waveform_points = $19, has_cover = $20, updated_at = $21 WHERE id = "
+      "$1";
+  VEZA_ASSIGN_OR_RETURN(QueryResult r, db_.Query(sql, {SqlText(id),
+                                                       SqlText(tags.title),
+                                                       SqlText(tags.artist),
+                                                       SqlText(tags.album),
+                                                       SqlText(tags.genre),
+                                                       OptionalInt(tags.year),
+                                                       OptionalInt(tags.track_number),
+                                                       SqlText(m.format.container),
+                                                       SqlText(m.format.codec),
+                                                       SqlInt(m.format.sample_rate),
+                                                       SqlInt(m.format.channels),
+                                                       SqlInt(m.format.duration_ms),
+                                                       SqlInt(m.format.bit_rate),
+                                                       SqlInt(m.format.lossless ? 1 : 0),
+                                                       SqlValue{m.loudness.integrated_lufs},
+                                                       SqlValue{m.loudness.loudness_range_lu},
+                                                       SqlValue{m.loudness.true_peak_dbtp},
+                                                       SqlValue{m.loudness.replay_gain_db},
+                                                       SqlInt(m.waveform_points),
+                                                       SqlInt(m.has_cover ? 1 : 0),
+                                                       SqlInt(now_ms)}));
   if (r.affected_rows == 0) return NotFound("no such track");
   return Ok();
 }
 
-Status TrackRepository::MarkFailed(std::string_view id, std::string_view reason, std::int64_t now_ms) {
-  VEZA_ASSIGN_OR_RETURN(QueryResult r,
-                        db_.Query("UPDATE tracks SET state = 'failed', failure_reason = $2, lease_until = 0, "
-                                  "updated_at = $3 WHERE id = $1",
-                                  {SqlText(id), SqlText(reason.substr(0, 500)), SqlInt(now_ms)}));
+Status TrackRepository::MarkFailed(std::string_view id, std::string_view reason,
+                                   std::int64_t now_ms) {
+  VEZA_ASSIGN_OR_RETURN(
+      QueryResult r,
+      db_.Query("UPDATE tracks SET state = 'failed', failure_reason = $2, lease_until = 0, "
+                "updated_at = $3 WHERE id = $1",
+                {SqlText(id), SqlText(reason.substr(0, 500)), SqlInt(now_ms)}));
   if (r.affected_rows == 0) return NotFound("no such track");
   return Ok();
 }
@@ -289,8 +320,9 @@ Status TrackRepository::ReleaseLease(std::string_view id, std::int64_t now_ms) {
 }
 
 Result<std::vector<std::string>> TrackRepository::ListPending() {
-  VEZA_ASSIGN_OR_RETURN(QueryResult r,
-                        db_.Query("SELECT id FROM tracks WHERE state IN ('uploaded', 'processing') ORDER BY id"));
+  VEZA_ASSIGN_OR_RETURN(
+      QueryResult r,
+      db_.Query("SELECT id FROM tracks WHERE state IN ('uploaded', 'processing') ORDER BY id"));
   std::vector<std::string> ids;
   for (const Row& row : r.rows) ids.push_back(row.Text(0));
   return ids;
@@ -299,32 +331,36 @@ Result<std::vector<std::string>> TrackRepository::ListPending() {
 Result<std::int64_t> TrackRepository::StorageUsed(std::string_view owner_id) {
   VEZA_ASSIGN_OR_RETURN(
       QueryResult r,
-      db_.Query("SELECT COALESCE((SELECT SUM(original_size) FROM tracks WHERE owner_id = $1), 0) + "
-                "COALESCE((SELECT SUM(length) FROM uploads WHERE owner_id = $1 AND track_id IS NULL), 0)",
-                {SqlText(owner_id)}));
+      db_.Query(
+          "SELECT COALESCE((SELECT SUM(original_size) FROM tracks WHERE owner_id = $1), 0) + "
+          "COALESCE((SELECT SUM(length) FROM uploads WHERE owner_id = $1 AND track_id IS NULL), 0)",
+          {SqlText(owner_id)}));
   return r.rows.empty() ? 0 : r.rows[0].Int(0);
 }
 
 Status TrackRepository::RecordPlay(std::string_view track_id, std::optional<std::string> user_id,
                                    std::int64_t now_ms) {
-  VEZA_TRY(db_.Query("INSERT INTO track_plays (id, track_id, user_id, played_at) VALUES ($1, $2, $3, $4)",
-                     {SqlText(NewId()), SqlText(track_id), OptionalText(user_id), SqlInt(now_ms)}));
+  VEZA_TRY(db_.Query(
+      "INSERT INTO track_plays (id, track_id, user_id, played_at) VALUES ($1, $2, $3, $4)",
+      {SqlText(NewId()), SqlText(track_id), OptionalText(user_id), SqlInt(now_ms)}));
   return Ok();
 }
 
 Result<std::int64_t> TrackRepository::CountPlays(std::string_view track_id) {
-  VEZA_ASSIGN_OR_RETURN(QueryResult r,
-                        db_.Query("SELECT COUNT(*) FROM track_plays WHERE track_id = $1", {SqlText(track_id)}));
+  VEZA_ASSIGN_OR_RETURN(
+      QueryResult r,
+      db_.Query("SELECT COUNT(*) FROM track_plays WHERE track_id = $1", {SqlText(track_id)}));
   return r.rows.empty() ? 0 : r.rows[0].Int(0);
 }
 
 Result<Upload> TrackRepository::CreateUpload(const Upload& u) {
-  VEZA_TRY(db_.Query(
-      "INSERT INTO uploads (id, owner_id, length, received, filename, content_type, title, visibility, "
-      "expires_at, created_at) VALUES ($1, $2, $3, 0, $4, $5, $6, $7, $8, $9)",
-      {SqlText(u.id), SqlText(u.owner_id), SqlInt(u.length), SqlText(u.filename), SqlText(u.content_type),
-       SqlText(u.title), SqlText(VisibilityName(u.visibility)), SqlInt(u.expires_at_ms),
-       SqlInt(u.created_at_ms)}));
+  VEZA_TRY(
+      db_.Query("INSERT INTO uploads (id, owner_id, length, received, filename, content_type, "
+                "title, visibility, "
+                "expires_at, created_at) VALUES ($1, $2, $3, 0, $4, $5, $6, $7, $8, $9)",
+                {SqlText(u.id), SqlText(u.owner_id), SqlInt(u.length), SqlText(u.filename),
+                 SqlText(u.content_type), SqlText(u.title), SqlText(VisibilityName(u.visibility)),
+                 SqlInt(u.expires_at_ms), SqlInt(u.created_at_ms)}));
   return FindUpload(u.id);
 }
 
@@ -349,7 +385,8 @@ Status TrackRepository::AdvanceUpload(std::string_view id, std::int64_t expected
 }
 
 Status TrackRepository::FinishUpload(std::string_view id, std::string_view track_id) {
-  VEZA_TRY(db_.Query("UPDATE uploads SET track_id = $2 WHERE id = $1", {SqlText(id), SqlText(track_id)}));
+  VEZA_TRY(db_.Query("UPDATE uploads SET track_id = $2 WHERE id = $1",
+                     {SqlText(id), SqlText(track_id)}));
   return Ok();
 }
 
@@ -359,9 +396,11 @@ Status TrackRepository::DeleteUpload(std::string_view id) {
 }
 
 Result<std::vector<Upload>> TrackRepository::ListExpiredUploads(std::int64_t now_ms, int limit) {
-  VEZA_ASSIGN_OR_RETURN(QueryResult r, db_.Query("SELECT " + std::string(kUploadColumns) +
-                                                     " FROM uploads WHERE expires_at < $1 ORDER BY expires_at LIMIT $2",
-                                                 {SqlInt(now_ms), SqlInt(limit)}));
+  VEZA_ASSIGN_OR_RETURN(
+      QueryResult r,
+      db_.Query("SELECT " + std::string(kUploadColumns) +
+                    " FROM uploads WHERE expires_at < $1 ORDER BY expires_at LIMIT $2",
+                {SqlInt(now_ms), SqlInt(limit)}));
   std::vector<Upload> out;
   for (const Row& row : r.rows) out.push_back(UploadFromRow(row));
   return out;

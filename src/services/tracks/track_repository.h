@@ -91,8 +91,8 @@ class TrackRepository {
   // Public, ready tracks, newest first.
   Result<TrackPage> ListPublic(std::string_view cursor, int limit);
   // One owner's tracks, newest first: every one (include_hidden) or only public ready ones.
-  Result<TrackPage> ListByOwner(std::string_view owner_id, bool include_hidden, std::string_view cursor,
-                                int limit);
+  Result<TrackPage> ListByOwner(std::string_view owner_id, bool include_hidden,
+                                std::string_view cursor, int limit);
   // The id of the account with this username (case-insensitive), kNotFound otherwise.
   Result<std::string> OwnerIdByUsername(std::string_view username);
   Status Edit(std::string_view id, const TrackEdit& edit, std::int64_t now_ms);
@@ -114,7 +114,8 @@ class TrackRepository {
   // Bytes an owner's originals and unfinished uploads take.
   Result<std::int64_t> StorageUsed(std::string_view owner_id);
 
-  Status RecordPlay(std::string_view track_id, std::optional<std::string> user_id, std::int64_t now_ms);
+  Status RecordPlay(std::string_view track_id, std::optional<std::string> user_id,
+                    std::int64_t now_ms);
   Result<std::int64_t> CountPlays(std::string_view track_id);
 
   // tus uploads.
@@ -129,8 +130,8 @@ class TrackRepository {
   Result<std::vector<Upload>> ListExpiredUploads(std::int64_t now_ms, int limit);
 
  private:
-  Result<TrackPage> ListWhere(std::string where, std::vector<SqlValue> params, std::string_view cursor,
-                              int limit);
+  Result<TrackPage> ListWhere(std::string where, std::vector<SqlValue> params,
+                              std::string_view cursor, int limit);
   Database& db_;
 };
 

@@ -26,8 +26,8 @@ std::string TitleFromFilename(std::string_view filename) {
 }
 
 // Streams a local file into the blob store in 1 MiB pieces.
-Result<BlobInfo> StoreFile(BlobStore& blobs, std::string_view key, const std::filesystem::path& file,
-                           std::string_view content_type) {
+Result<BlobInfo> StoreFile(BlobStore& blobs, std::string_view key,
+                           const std::filesystem::path& file, std::string_view content_type) {
   int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return Internal("cannot open the staged file");
   VEZA_ASSIGN_OR_RETURN(std::unique_ptr<BlobWriter> writer, blobs.OpenWriter(key, content_type));
@@ -40,7 +40,8 @@ Result<BlobInfo> StoreFile(BlobStore& blobs, std::string_view key, const std::fi
       return Internal("cannot read the staged file");
     }
     if (n == 0) break;
-    if (Status st = writer->Write(std::string_view(buffer.data(), static_cast<std::size_t>(n))); !st.ok()) {
+    if (Status st = writer->Write(std::string_view(buffer.data(), static_cast<std::size_t>(n)));
+        !st.ok()) {
       ::close(fd);
       return st.take_error();
     }
@@ -62,8 +63,9 @@ std::string_view DerivedContentType(std::string_view rel) {
   return "application/octet-stream";
 }
 
-TrackService::TrackService(Database& db, BlobStore& blobs, EventBus& bus, MediaProcessor* media, Clock& clock,
-                           TrackOptions options, std::string stream_secret, std::unique_ptr<CloudFrontSigner> cdn)
+TrackService::TrackService(Database& db, BlobStore& blobs, EventBus& bus, MediaProcessor* media,
+                           Clock& clock, TrackOptions options, std::string stream_secret,
+                           std::unique_ptr<CloudFrontSigner> cdn)
     : db_(db),
       blobs_(blobs),
       bus_(bus),
@@ -75,7 +77,8 @@ TrackService::TrackService(Database& db, BlobStore& blobs, EventBus& bus, MediaP
       cdn_(std::move(cdn)) {}
 
 std::int64_t TrackService::NowMs() const {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(clock_.Now().time_since_epoch()).count();
+  return std::chrono::duration_cast<std::chrono::milliseconds>(clock_.Now().time_since_epoch())
+      .count();
 }
 
 bool TrackService::MaySee(const Viewer& viewer, const Track& track) {
@@ -101,7 +104,8 @@ Result<TrackPage> TrackService::ListMine(const Viewer& viewer, std::string_view 
   return repo_.ListByOwner(viewer.user_id, true, cursor, limit);
 }
 
-Result<TrackPage> TrackService::ListByUsername(std::string_view username, std::string_view cursor, int limit) {
+Result<TrackPage> TrackService::ListByUsername(std::string_view username, std::string_view cursor,
+                                               int limit) {
   VEZA_ASSIGN_OR_RETURN(std::string owner, repo_.OwnerIdByUsername(username));
   return repo_.ListByOwner(owner, false, cursor, limit);
 }
@@ -133,13 +137,15 @@ Status TrackService::DeleteBlobs(std::string_view track_id) {
 Status TrackService::Delete(const Viewer& viewer, std::string_view id) {
   VEZA_ASSIGN_OR_RETURN(Track track, Get(viewer, id));
   if (track.owner_id != viewer.user_id && !viewer.moderator) {
-    return Error{ErrorCode::kPermissionDenied, "only the track's owner or a moderator may delete it"};
+    return Error{ErrorCode::kPermissionDenied,
+                 "only the track's owner or a moderator may delete it"};
   }
   // Files first: should this fail half-way, the row is still there and DELETE can be retried.
   VEZA_TRY(DeleteBlobs(track.id));
   VEZA_TRY(repo_.Delete(track.id));
   log::Info("track deleted", {{"track_id", track.id}, {"by", viewer.user_id}});
-  (void)bus_.Publish("tracks." + track.id + ".state", R"({"id":")" + track.id + R"(","state":"deleted"})");
+  (void)bus_.Publish("tracks." + track.id + ".state",
+                     R"({"id":")" + track.id + R"(","state":"deleted"})");
   return Ok();
 }
 
@@ -153,7 +159,8 @@ Status TrackService::RecordPlay(const Viewer& viewer, std::string_view id) {
 
 std::optional<std::string> TrackService::StreamToken(const Viewer& viewer, const Track& track) {
   if (!MayPlay(viewer, track)) return std::nullopt;
-  auto now = std::chrono::duration_cast<std::chrono::seconds>(clock_.Now().time_since_epoch()).count();
+  auto now =
+      std::chrono::duration_cast<std::chrono::seconds>(clock_.Now().time_since_epoch()).count();
   // Expiry rounded up to the hour, so one listener's URLs are stable for a while and caches
   // (browser, nginx, CDN) can reuse them.
   std::int64_t expires = (now + options_.stream_url_ttl.count() + 3599) / 3600 * 3600;
@@ -162,32 +169,37 @@ std::optional<std::string> TrackService::StreamToken(const Viewer& viewer, const
 }
 
 Result<TokenScope> TrackService::CheckToken(const Track& track, std::string_view token) {
-  auto now = std::chrono::duration_cast<std::chrono::seconds>(clock_.Now().time_since_epoch()).count();
+  auto now =
+      std::chrono::duration_cast<std::chrono::seconds>(clock_.Now().time_since_epoch()).count();
   VEZA_ASSIGN_OR_RETURN(TokenScope scope, tokens_.Verify(track.id, token, now));
-  if (scope == TokenScope::kListener && track.visibility == Visibility::kPrivate) return NotFound("no such track");
+  if (scope == TokenScope::kListener && track.visibility == Visibility::kPrivate)
+    return NotFound("no such track");
   return scope;
 }
 
 Status TrackService::CheckQuota(std::string_view owner_id, std::int64_t bytes) {
   if (bytes > options_.max_upload_bytes) {
-    return Error{ErrorCode::kPayloadTooLarge,
-                 "the file is larger than the upload limit of " + std::to_string(options_.max_upload_bytes) + " bytes"};
+    return Error{ErrorCode::kPayloadTooLarge, "the file is larger than the upload limit of " +
+                                                  std::to_string(options_.max_upload_bytes) +
+                                                  " bytes"};
   }
   VEZA_ASSIGN_OR_RETURN(std::int64_t used, repo_.StorageUsed(owner_id));
   if (used + bytes > options_.storage_quota_bytes) {
-    return Error{ErrorCode::kPayloadTooLarge, "this upload would exceed your storage quota (" +
-                                                  std::to_string(used) + " of " +
-                                                  std::to_string(options_.storage_quota_bytes) + " bytes used)"};
+    return Error{ErrorCode::kPayloadTooLarge,
+                 "this upload would exceed your storage quota (" + std::to_string(used) + " of " +
+                     std::to_string(options_.storage_quota_bytes) + " bytes used)"};
   }
   return Ok();
 }
 
 Result<std::int64_t> TrackService::UploadAllowance(std::string_view owner_id) {
   VEZA_ASSIGN_OR_RETURN(std::int64_t used, repo_.StorageUsed(owner_id));
-  return std::max<std::int64_t>(0, std::min(options_.max_upload_bytes, options_.storage_quota_bytes - used));
+  return std::max<std::int64_t>(
+      0, std::min(options_.max_upload_bytes, options_.storage_quota_bytes - used));
 }
 
-Result<Track> TrackService::CreateFromFile(std::string_view owner_id, const std::filesystem::path& file,
+Result<Track> TrackService::CreateFromFile(std::string_view owner_id,
+                                           const std::filesystem::path& file,
                                            const UploadDescription& d) {
   std::error_code ec;
   auto size = static_cast<std::int64_t>(std::filesystem::file_size(file, ec));
@@ -224,7 +236,9 @@ Result<Track> TrackService::CreateFromFile(std::string_view owner_id, const std:
   return created;
 }
 
-Status TrackService::Enqueue(std::string_view track_id) { return bus_.Enqueue(kMediaQueue, track_id); }
+Status TrackService::Enqueue(std::string_view track_id) {
+  return bus_.Enqueue(kMediaQueue, track_id);
+}
 
 Result<int> TrackService::ResumePending() {
   VEZA_ASSIGN_OR_RETURN(std::vector<std::string> ids, repo_.ListPending());
@@ -261,12 +275,14 @@ Result<Delivery> TrackService::Deliver(const Track& track, std::string_view rel)
   }
   // No Stat before a redirect: the target answers 404 itself, and the round trip is saved.
   d.kind = Delivery::Kind::kRedirect;
-  auto now = std::chrono::duration_cast<std::chrono::seconds>(clock_.Now().time_since_epoch()).count();
+  auto now =
+      std::chrono::duration_cast<std::chrono::seconds>(clock_.Now().time_since_epoch()).count();
   if (cdn_ && rel != "original") {
     VEZA_ASSIGN_OR_RETURN(d.url, cdn_->SignedUrl(key, now + options_.redirect_ttl.count()));
     return d;
   }
-  VEZA_ASSIGN_OR_RETURN(std::optional<std::string> url, blobs_.PresignGet(key, options_.redirect_ttl));
+  VEZA_ASSIGN_OR_RETURN(std::optional<std::string> url,
+                        blobs_.PresignGet(key, options_.redirect_ttl));
   if (!url) return Internal("the blob store has neither local files nor presigned URLs");
   d.url = std::move(*url);
   return d;

@@ -33,7 +33,7 @@ struct TrackOptions {
   std::filesystem::path staging_dir = "./data/staging";
   std::chrono::seconds upload_expiry{24 * 3600};  // an idle tus upload is swept after this
   std::chrono::seconds stream_url_ttl{6 * 3600};
-  std::chrono::seconds redirect_ttl{3600};        // presigned S3 and signed CDN URLs
+  std::chrono::seconds redirect_ttl{3600};  // presigned S3 and signed CDN URLs
 };
 
 // Who is asking. An empty user_id is an anonymous caller; moderator is true for moderators and
@@ -68,7 +68,8 @@ class TrackService {
   // media may be null (no pipeline on this build): uploads are then accepted without a probe.
   // cdn may be null: remote stores redirect to presigned URLs then.
   TrackService(Database& db, BlobStore& blobs, EventBus& bus, MediaProcessor* media, Clock& clock,
-               TrackOptions options, std::string stream_secret, std::unique_ptr<CloudFrontSigner> cdn = {});
+               TrackOptions options, std::string stream_secret,
+               std::unique_ptr<CloudFrontSigner> cdn = {});
 
   TrackRepository& repository() { return repo_; }
   const TrackOptions& options() const { return options_; }
@@ -105,15 +106,17 @@ class TrackService {
   Result<Track> CreateFromFile(std::string_view owner_id, const std::filesystem::path& file,
                                const UploadDescription& description);
   Status Enqueue(std::string_view track_id);
-  // Queues every track still waiting (the in-process queue forgets jobs on restart; the
-  // database is the truth). Returns how many.
+  // Queues every track still waiting (the database is the truth; duplicates are no-ops).
+  // Returns how many.
   Result<int> ResumePending();
 
   // rel: "original", "stream.m4a", "stream.opus", "waveform.json", "cover.jpg" or "hls/...".
   Result<Delivery> Deliver(const Track& track, std::string_view rel);
 
   // The BlobStore prefix of a track's files.
-  static std::string BlobPrefix(std::string_view track_id) { return "tracks/" + std::string(track_id) + "/"; }
+  static std::string BlobPrefix(std::string_view track_id) {
+    return "tracks/" + std::string(track_id) + "/";
+  }
 
  private:
   Result<Track> GetForOwner(const Viewer& viewer, std::string_view id);

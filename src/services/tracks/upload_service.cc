@@ -18,11 +18,14 @@ Error Gone() { return NotFound("no such upload (it may have expired)"); }
 
 class StagedAppender final : public UploadAppender {
  public:
-  StagedAppender(UploadService& service, Upload upload, int fd, std::optional<ExpectedChecksum> checksum)
+  StagedAppender(UploadService& service, Upload upload, int fd,
+                 std::optional<ExpectedChecksum> checksum)
       : service_(service), upload_(std::move(upload)), fd_(fd), checksum_(std::move(checksum)) {
     if (checksum_) {
       digest_ = EVP_MD_CTX_new();
-      EVP_DigestInit_ex(digest_, checksum_->algorithm == ChecksumAlgorithm::kSha1 ? EVP_sha1() : EVP_sha256(), nullptr);
+      EVP_DigestInit_ex(
+          digest_, checksum_->algorithm == ChecksumAlgorithm::kSha1 ? EVP_sha1() : EVP_sha256(),
+          nullptr);
     }
   }
   ~StagedAppender() override {
@@ -68,8 +71,8 @@ class StagedAppender final : public UploadAppender {
     std::int64_t now = service_.NowMs();
     out.offset = upload_.received + written_;
     out.expires_at_ms = now + service_.tracks_.options().upload_expiry.count() * 1000;
-    if (Status moved = service_.tracks_.repository().AdvanceUpload(upload_.id, upload_.received, out.offset,
-                                                                  out.expires_at_ms);
+    if (Status moved = service_.tracks_.repository().AdvanceUpload(upload_.id, upload_.received,
+                                                                   out.offset, out.expires_at_ms);
         !moved.ok()) {
       Discard();
       return moved.take_error();
@@ -78,7 +81,8 @@ class StagedAppender final : public UploadAppender {
       ::close(fd_);
       fd_ = -1;
       fs::path file = service_.StagingFile(upload_.id);
-      UploadDescription d{upload_.filename, upload_.content_type, upload_.title, upload_.visibility};
+      UploadDescription d{upload_.filename, upload_.content_type, upload_.title,
+                          upload_.visibility};
       auto created = service_.tracks_.CreateFromFile(upload_.owner_id, file, d);
       std::error_code ec;
       if (!created.ok()) {
@@ -97,7 +101,8 @@ class StagedAppender final : public UploadAppender {
  private:
   void Discard() {
     if (fd_ >= 0 && written_ > 0) {
-      if (::ftruncate(fd_, upload_.received) != 0) log::Warn("cannot cut a discarded chunk", {{"upload", upload_.id}});
+      if (::ftruncate(fd_, upload_.received) != 0)
+        log::Warn("cannot cut a discarded chunk", {{"upload", upload_.id}});
       written_ = 0;
     }
   }
@@ -116,14 +121,16 @@ UploadService::UploadService(TrackService& tracks, Clock& clock) : tracks_(track
 UploadService::~UploadService() { Stop(); }
 
 std::int64_t UploadService::NowMs() const {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(clock_.Now().time_since_epoch()).count();
+  return std::chrono::duration_cast<std::chrono::milliseconds>(clock_.Now().time_since_epoch())
+      .count();
 }
 
 fs::path UploadService::StagingFile(std::string_view id) const {
   return tracks_.options().staging_dir / "uploads" / std::string(id);
 }
 
-Result<Upload> UploadService::Create(const Viewer& viewer, std::int64_t length, const UploadDescription& d) {
+Result<Upload> UploadService::Create(const Viewer& viewer, std::int64_t length,
+                                     const UploadDescription& d) {
   if (length <= 0) return Error{ErrorCode::kUnprocessable, "empty file"};
   VEZA_TRY(tracks_.CheckQuota(viewer.user_id, length));
   Upload u;
@@ -156,13 +163,14 @@ Result<Upload> UploadService::Find(const Viewer& viewer, std::string_view id) {
   return u;
 }
 
-Result<std::unique_ptr<UploadAppender>> UploadService::Append(const Viewer& viewer, std::string_view id,
-                                                              std::int64_t offset,
-                                                              std::optional<ExpectedChecksum> checksum) {
+Result<std::unique_ptr<UploadAppender>> UploadService::Append(
+    const Viewer& viewer, std::string_view id, std::int64_t offset,
+    std::optional<ExpectedChecksum> checksum) {
   VEZA_ASSIGN_OR_RETURN(Upload u, Find(viewer, id));
   if (u.track_id) return Error{ErrorCode::kConflict, "the upload is complete"};
   if (offset != u.received) {
-    return Error{ErrorCode::kConflict, "Upload-Offset " + std::to_string(offset) + " does not match the upload's offset " +
+    return Error{ErrorCode::kConflict, "Upload-Offset " + std::to_string(offset) +
+                                           " does not match the upload's offset " +
                                            std::to_string(u.received)};
   }
   int fd = ::open(StagingFile(u.id).c_str(), O_WRONLY | O_CLOEXEC);
@@ -172,7 +180,8 @@ Result<std::unique_ptr<UploadAppender>> UploadService::Append(const Viewer& view
     ::close(fd);
     return Internal("cannot position the staging file");
   }
-  return std::unique_ptr<UploadAppender>(new StagedAppender(*this, std::move(u), fd, std::move(checksum)));
+  return std::unique_ptr<UploadAppender>(
+      new StagedAppender(*this, std::move(u), fd, std::move(checksum)));
 }
 
 Status UploadService::Terminate(const Viewer& viewer, std::string_view id) {
@@ -186,7 +195,8 @@ Status UploadService::Terminate(const Viewer& viewer, std::string_view id) {
 Result<int> UploadService::SweepExpired() {
   int swept = 0;
   while (true) {
-    VEZA_ASSIGN_OR_RETURN(std::vector<Upload> expired, tracks_.repository().ListExpiredUploads(NowMs(), 100));
+    VEZA_ASSIGN_OR_RETURN(std::vector<Upload> expired,
+                          tracks_.repository().ListExpiredUploads(NowMs(), 100));
     if (expired.empty()) return swept;
     for (const Upload& u : expired) {
       VEZA_TRY(tracks_.repository().DeleteUpload(u.id));
@@ -203,8 +213,10 @@ void UploadService::StartSweeper(std::chrono::milliseconds interval) {
     while (!stop_cv_.wait_for(lock, interval, [this] { return stopping_; })) {
       lock.unlock();
       auto swept = SweepExpired();
-      if (!swept.ok()) log::Warn("upload sweep failed", {{"error", swept.error().message}});
-      else if (*swept > 0) log::Info("expired uploads removed", {{"count", *swept}});
+      if (!swept.ok())
+        log::Warn("upload sweep failed", {{"error", swept.error().message}});
+      else if (*swept > 0)
+        log::Info("expired uploads removed", {{"count", *swept}});
       lock.lock();
     }
   });

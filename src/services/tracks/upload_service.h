@@ -32,10 +32,10 @@ struct ExpectedChecksum {
 };
 
 struct AppendOutcome {
-  std::int64_t offset = 0;          // where the upload stands now
+  std::int64_t offset = 0;  // where the upload stands now
   std::int64_t expires_at_ms = 0;
-  bool checksum_mismatch = false;   // the chunk was discarded
-  std::optional<Track> track;       // set when this append completed the upload
+  bool checksum_mismatch = false;  // the chunk was discarded
+  std::optional<Track> track;      // set when this append completed the upload
 };
 
 // One PATCH: bytes are written to the staging file as they come; Finish checks the checksum
@@ -54,11 +54,13 @@ class UploadService {
   UploadService(TrackService& tracks, Clock& clock);
   ~UploadService();
 
-  Result<Upload> Create(const Viewer& viewer, std::int64_t length, const UploadDescription& description);
+  Result<Upload> Create(const Viewer& viewer, std::int64_t length,
+                        const UploadDescription& description);
   // The caller's own upload; anyone else's, or an expired one, is kNotFound.
   Result<Upload> Find(const Viewer& viewer, std::string_view id);
   // kConflict when offset is not where the upload stands.
-  Result<std::unique_ptr<UploadAppender>> Append(const Viewer& viewer, std::string_view id, std::int64_t offset,
+  Result<std::unique_ptr<UploadAppender>> Append(const Viewer& viewer, std::string_view id,
+                                                 std::int64_t offset,
                                                  std::optional<ExpectedChecksum> checksum);
   Status Terminate(const Viewer& viewer, std::string_view id);
   // Deletes expired uploads and their files; returns how many.

@@ -27,7 +27,8 @@ char ScopeChar(TokenScope s) { return s == TokenScope::kOwner ? 'o' : 'l'; }
 
 }  // namespace
 
-std::string StreamTokens::Mac(std::string_view track_id, char scope, std::string_view expires) const {
+std::string StreamTokens::Mac(std::string_view track_id, char scope,
+                              std::string_view expires) const {
   std::string message = std::string(track_id) + "|" + scope + "|" + std::string(expires);
   unsigned char mac[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
@@ -36,7 +37,8 @@ std::string StreamTokens::Mac(std::string_view track_id, char scope, std::string
   return Hex(mac, len);
 }
 
-std::string StreamTokens::Issue(std::string_view track_id, TokenScope scope, std::int64_t expires_unix) const {
+std::string StreamTokens::Issue(std::string_view track_id, TokenScope scope,
+                                std::int64_t expires_unix) const {
   std::string expires = std::to_string(expires_unix);
   char s = ScopeChar(scope);
   return std::string(1, s) + expires + "." + Mac(track_id, s, expires);
@@ -53,7 +55,8 @@ Result<TokenScope> StreamTokens::Verify(std::string_view track_id, std::string_v
   auto [end, ec] = std::from_chars(expires.data(), expires.data() + expires.size(), when);
   if (ec != std::errc() || end != expires.data() + expires.size() || expires.empty()) return denied;
   std::string expected = Mac(track_id, token[0], expires);
-  if (mac.size() != expected.size() || CRYPTO_memcmp(mac.data(), expected.data(), mac.size()) != 0) return denied;
+  if (mac.size() != expected.size() || CRYPTO_memcmp(mac.data(), expected.data(), mac.size()) != 0)
+    return denied;
   if (when <= now_unix) return denied;
   return token[0] == 'o' ? TokenScope::kOwner : TokenScope::kListener;
 }
@@ -61,11 +64,13 @@ Result<TokenScope> StreamTokens::Verify(std::string_view track_id, std::string_v
 Result<std::string> LoadOrCreateStreamSecret(Database& db) {
   unsigned char bytes[32];
   if (RAND_bytes(bytes, sizeof bytes) != 1) return Internal("random generator failed");
-  VEZA_TRY(db.Query("INSERT INTO instance_settings (key, value, updated_at) VALUES ('stream_url_secret', $1, $2) "
-                    "ON CONFLICT (key) DO NOTHING",
-                    {SqlText(Hex(bytes, sizeof bytes)), SqlText("created")}));
-  VEZA_ASSIGN_OR_RETURN(QueryResult r,
-                        db.Query("SELECT value FROM instance_settings WHERE key = 'stream_url_secret'"));
+  VEZA_TRY(db.Query(
+      "INSERT INTO instance_settings (key, value, updated_at) VALUES ('stream_url_secret', $1, $2) "
+      "ON CONFLICT (key) DO NOTHING",
+      {SqlText(Hex(bytes, sizeof bytes)), SqlText("created")}));
+  VEZA_ASSIGN_OR_RETURN(
+      QueryResult r,
+      db.Query("SELECT value FROM instance_settings WHERE key = 'stream_url_secret'"));
   if (r.rows.empty()) return Internal("stream URL secret missing");
   return r.rows[0].Text(0);
 }
@@ -77,8 +82,8 @@ struct CloudFrontSigner::Key {
 
 CloudFrontSigner::~CloudFrontSigner() = default;
 
-Result<std::unique_ptr<CloudFrontSigner>> CloudFrontSigner::Create(std::string base_url, std::string key_pair_id,
-                                                                   std::string_view private_key_pem) {
+Result<std::unique_ptr<CloudFrontSigner>> CloudFrontSigner::Create(
+    std::string base_url, std::string key_pair_id, std::string_view private_key_pem) {
   while (!base_url.empty() && base_url.back() == '/') base_url.pop_back();
   if (base_url.rfind("https://", 0) != 0 && base_url.rfind("http://", 0) != 0) {
     return InvalidArgument("--cdn-base-url must be an http(s) URL");
@@ -101,30 +106,38 @@ Result<std::unique_ptr<CloudFrontSigner>> CloudFrontSigner::Create(std::string b
 
 std::string CloudFrontSigner::CannedPolicy(std::string_view url, std::int64_t expires_unix) {
   return R"({"Statement":[{"Resource":")" + std::string(url) +
-         R"(","Condition":{"DateLessThan":{"AWS:EpochTime":)" + std::to_string(expires_unix) + "}}}]}";
+         R"(","Condition":{"DateLessThan":{"AWS:EpochTime":)" + std::to_string(expires_unix) +
+         "}}}]}";
 }
 
 std::string CloudFrontSigner::UrlSafeBase64(std::string_view bytes) {
   std::string out(4 * ((bytes.size() + 2) / 3), '\0');
   int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                          reinterpret_cast<const unsigned char*>(bytes.data()), static_cast<int>(bytes.size()));
+                          reinterpret_cast<const unsigned char*>(bytes.data()),
+                          static_cast<int>(bytes.size()));
   out.resize(static_cast<std::size_t>(n));
   for (char& c : out) {
-    if (c == '+') c = '-';
-    else if (c == '=') c = '_';
-    else if (c == '/') c = '~';
+    if (c == '+')
+      c = '-';
+    else if (c == '=')
+      c = '_';
+    else if (c == '/')
+      c = '~';
   }
   return out;
 }
 
-Result<std::string> CloudFrontSigner::SignedUrl(std::string_view path, std::int64_t expires_unix) const {
+Result<std::string> CloudFrontSigner::SignedUrl(std::string_view path,
+                                                std::int64_t expires_unix) const {
   std::string url = base_url_ + "/" + std::string(path);
   std::string policy = CannedPolicy(url, expires_unix);
   EVP_MD_CTX* ctx = EVP_MD_CTX_new();
   std::size_t len = 0;
   std::string signature;
-  bool ok = ctx && EVP_DigestSignInit(ctx, nullptr, EVP_sha1(), nullptr, key_->pkey) == 1 &&
-            EVP_DigestSign(ctx, nullptr, &len, reinterpret_cast<const unsigned char*>(policy.data()), policy.size()) == 1;
+  bool ok =
+      ctx && EVP_DigestSignInit(ctx, nullptr, EVP_sha1(), nullptr, key_->pkey) == 1 &&
+      EVP_DigestSign(ctx, nullptr, &len, reinterpret_cast<const unsigned char*>(policy.data()),
+                     policy.size()) == 1;
   if (ok) {
     signature.resize(len);
     ok = EVP_DigestSign(ctx, reinterpret_cast<unsigned char*>(signature.data()), &len,
@@ -133,8 +146,9 @@ Result<std::string> CloudFrontSigner::SignedUrl(std::string_view path, std::int6
   }
   EVP_MD_CTX_free(ctx);
   if (!ok) return Internal("CloudFront signing failed");
-  return url + (url.find('?') == std::string::npos ? "?" : "&") + "Expires=" + std::to_string(expires_unix) +
-         "&Signature=" + UrlSafeBase64(signature) + "&Key-Pair-Id=" + key_pair_id_;
+  return url + (url.find('?') == std::string::npos ? "?" : "&") +
+         "Expires=" + std::to_string(expires_unix) + "&Signature=" + UrlSafeBase64(signature) +
+         "&Key-Pair-Id=" + key_pair_id_;
 }
 
 }  // namespace veza::tracks

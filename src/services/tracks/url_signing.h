@@ -28,7 +28,8 @@ class StreamTokens {
   std::string Issue(std::string_view track_id, TokenScope scope, std::int64_t expires_unix) const;
   // The token's scope, or kPermissionDenied when it is malformed, forged, for another track or
   // expired.
-  Result<TokenScope> Verify(std::string_view track_id, std::string_view token, std::int64_t now_unix) const;
+  Result<TokenScope> Verify(std::string_view track_id, std::string_view token,
+                            std::int64_t now_unix) const;
 
  private:
   std::string Mac(std::string_view track_id, char scope, std::string_view expires) const;
@@ -43,8 +44,9 @@ class CloudFrontSigner {
  public:
   // base_url: "https://d111111abcdef8.cloudfront.net" (no trailing slash); private_key_pem: the
   // RSA key of the CloudFront key pair (or public key in a key group) named by key_pair_id.
-  static Result<std::unique_ptr<CloudFrontSigner>> Create(std::string base_url, std::string key_pair_id,
-                                                           std::string_view private_key_pem);
+  static Result<std::unique_ptr<CloudFrontSigner>> Create(std::string base_url,
+                                                          std::string key_pair_id,
+                                                          std::string_view private_key_pem);
   ~CloudFrontSigner();
   // base_url + "/" + path with Expires, Signature and Key-Pair-Id.
   Result<std::string> SignedUrl(std::string_view path, std::int64_t expires_unix) const;

@@ -34,7 +34,8 @@ TEST(StreamTokens, TamperedForeignOrMalformedTokensAreRefused) {
   std::string promoted = t;
   promoted[0] = 'o';  // listener to owner
   EXPECT_FALSE(tokens.Verify(kTrack, promoted, 1).ok());
-  for (std::string bad : std::vector<std::string>{"", "o", "o.", "x2000.ab", "o2000", "o-5.ab", "o20x0." + t.substr(6)}) {
+  for (std::string bad : std::vector<std::string>{"", "o", "o.", "x2000.ab", "o2000", "o-5.ab",
+                                                  "o20x0." + t.substr(6)}) {
     EXPECT_FALSE(tokens.Verify(kTrack, bad, 1).ok()) << bad;
   }
 }
@@ -55,17 +56,20 @@ std::string Param(const std::string& url, const std::string& name) {
   auto pos = url.find(name + "=");
   if (pos == std::string::npos) return "";
   auto end = url.find('&', pos);
-  return url.substr(pos + name.size() + 1, end == std::string::npos ? std::string::npos : end - pos - name.size() - 1);
+  return url.substr(pos + name.size() + 1,
+                    end == std::string::npos ? std::string::npos : end - pos - name.size() - 1);
 }
 
 TEST(CloudFrontSigner, SignsTheCannedPolicyWithRsaSha1InCloudFrontBase64) {
   EVP_PKEY* key = nullptr;
   std::string pem = NewRsaKeyPem(&key);
-  auto signer = CloudFrontSigner::Create("https://d111111abcdef8.cloudfront.net/", "K2JCJMDEHXQW5F", pem);
+  auto signer =
+      CloudFrontSigner::Create("https://d111111abcdef8.cloudfront.net/", "K2JCJMDEHXQW5F", pem);
   ASSERT_TRUE(signer.ok()) << signer.error().message;
   auto url = (*signer)->SignedUrl("tracks/abc/stream.m4a", 1767225600);
   ASSERT_TRUE(url.ok());
-  EXPECT_EQ(url->substr(0, url->find('?')), "https://d111111abcdef8.cloudfront.net/tracks/abc/stream.m4a");
+  EXPECT_EQ(url->substr(0, url->find('?')),
+            "https://d111111abcdef8.cloudfront.net/tracks/abc/stream.m4a");
   EXPECT_EQ(Param(*url, "Expires"), "1767225600");
   EXPECT_EQ(Param(*url, "Key-Pair-Id"), "K2JCJMDEHXQW5F");
   std::string sig = Param(*url, "Signature");
@@ -74,15 +78,17 @@ TEST(CloudFrontSigner, SignsTheCannedPolicyWithRsaSha1InCloudFrontBase64) {
   // Undo CloudFront's substitutions and check the signature over the policy it rebuilds.
   for (char& c : sig) c = c == '-' ? '+' : c == '_' ? '=' : c == '~' ? '/' : c;
   std::string raw(sig.size(), '\0');
-  int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(raw.data()), reinterpret_cast<const unsigned char*>(sig.data()),
+  int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(raw.data()),
+                          reinterpret_cast<const unsigned char*>(sig.data()),
                           static_cast<int>(sig.size()));
   ASSERT_GT(n, 0);
   raw.resize(256);  // 2048-bit RSA signature; DecodeBlock counts padding as zero bytes
   std::string policy = CloudFrontSigner::CannedPolicy(
       "https://d111111abcdef8.cloudfront.net/tracks/abc/stream.m4a", 1767225600);
-  EXPECT_EQ(policy,
-            R"({"Statement":[{"Resource":"https://d111111abcdef8.cloudfront.net/tracks/abc/stream.m4a",)"
-            R"("Condition":{"DateLessThan":{"AWS:EpochTime":1767225600}}}]})");
+  EXPECT_EQ(
+      policy,
+      R"({"Statement":[{"Resource":"https://d111111abcdef8.cloudfront.net/tracks/abc/stream.m4a",)"
+      R"("Condition":{"DateLessThan":{"AWS:EpochTime":1767225600}}}]})");
   EVP_MD_CTX* ctx = EVP_MD_CTX_new();
   ASSERT_EQ(EVP_DigestVerifyInit(ctx, nullptr, EVP_sha1(), nullptr, key), 1);
   EXPECT_EQ(EVP_DigestVerify(ctx, reinterpret_cast<const unsigned char*>(raw.data()), raw.size(),
