@@ -77,6 +77,12 @@ class TracksPipelineTest : public test::ApiTest {
   // Polls the track until the job has finished (ready or failed); the bound only stops a hung
   // pipeline from hanging the suite.
   json::object WaitForJob(const std::string& id, const std::string& bearer) {
+    if (veza_->Log().find("no media processor in this build") != std::string::npos) {
+      ADD_FAILURE()
+          << "this build has no MediaProcessor backend (Backends::media is null until the "
+             "FFmpeg backend lands): the media job cannot run";
+      return {};
+    }
     for (int i = 0; i < 1200; ++i) {
       auto r = Send("GET", "/api/v1/tracks/" + id, "", bearer);
       if (r.status == 200) {
