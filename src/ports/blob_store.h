@@ -3,6 +3,7 @@
 // Local directory or S3. Calls block: run them on the worker pool.
 #include <chrono>
 #include <cstdint>
+#include <filesystem>
 #include <memory>
 #include <optional>
 #include <string>
@@ -60,6 +61,12 @@ class BlobStore {
   virtual Result<std::optional<std::string>> PresignGet(std::string_view key,
                                                         std::chrono::seconds expires) = 0;
   virtual Status Ping() = 0;
+  // The file holding key's bytes when the store keeps objects as local files, so HTTP can send
+  // it straight from the kernel (sendfile-style) with ranges; nullopt for remote stores. The
+  // file is replaced, never rewritten in place, so an open descriptor stays consistent.
+  virtual Result<std::optional<std::filesystem::path>> LocalPath(std::string_view key) {
+    return std::optional<std::filesystem::path>();
+  }
 
   // Convenience wrappers over the streaming calls.
   Result<BlobInfo> Put(std::string_view key, std::string_view bytes,

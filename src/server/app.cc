@@ -5,6 +5,8 @@
 #include <boost/asio/thread_pool.hpp>
 #include <boost/json/array.hpp>
 #include <csignal>
+#include <fstream>
+#include <sstream>
 #include <thread>
 
 #include "api/http/metrics.h"
@@ -16,6 +18,9 @@
 #include "backends/media_ffmpeg/ffmpeg_media_processor.h"
 #include "server/backends.h"
 #include "server/routes.h"
+#include "services/tracks/media_jobs.h"
+#include "services/tracks/upload_service.h"
+#include "services/tracks/url_signing.h"
 
 namespace veza::server {
 
@@ -55,6 +60,15 @@ Result<Backends> OpenAndMigrate(const ServeOptions& options) {
   for (int v : applied.value()) versions.push_back(v);
   log::Info("migrations applied", {{"dialect", backends.database->Dialect()}, {"versions", versions}});
   return backends;
+}
+
+Result<std::unique_ptr<tracks::CloudFrontSigner>> OpenCdnSigner(const ServeOptions& options) {
+  if (options.cdn_base_url.empty()) return std::unique_ptr<tracks::CloudFrontSigner>();
+  std::ifstream in(options.cdn_private_key_file);
+  std::stringstream pem;
+  pem << in.rdbuf();
+  if (!in) return InvalidArgument("--cdn-private-key-file: cannot read " + options.cdn_private_key_file);
+  return tracks::CloudFrontSigner::Create(options.cdn_base_url, options.cdn_key_pair_id, pem.str());
 }
 
 }  // namespace
@@ -98,7 +112,41 @@ int Serve(const ServeOptions& options) {
   email_options.public_url = options.public_url;
   auth::EmailService email(*backends.database, *backends.cache, *backends.mailer, clock, email_options);
   chat::ChatService chat(*backends.database, *backends.bus, *backends.cache, clock);
-  RegisterRoutes(router, {metrics, workers, backends, auth, admin, email, chat, roles});
+  auto stream_secret = tracks::LoadOrCreateStreamSecret(*backends.database);
+  if (!stream_secret.ok()) {
+    log::Error("startup failed", {{"error", "tracks: " + stream_secret.error().message}});
+    return 1;
+  }
+  auto cdn = OpenCdnSigner(options);
+  if (!cdn.ok()) {
+    log::Error("startup failed", {{"error", cdn.error().message}});
+    return 1;
+  }
+  tracks::TrackService tracks(*backends.database, *backends.blobs, *backends.bus, backends.media.get(), clock,
+                              options.tracks, std::move(stream_secret).value(), std::move(cdn).value());
+  tracks::UploadService uploads(tracks, clock);
+  RegisterRoutes(router, {metrics, workers, backends, auth, admin, email, chat, tracks, uploads, roles});
+  if (options.roles.count("http")) {
+    // Abandoned uploads are swept at least once a minute (sooner with a short expiry).
+    uploads.StartSweeper(std::min<std::chrono::milliseconds>(std::chrono::minutes(1), options.tracks.upload_expiry));
+  }
+
+  std::unique_ptr<tracks::MediaJobRunner> media_jobs;
+  if (options.roles.count("media")) {
+    if (backends.media == nullptr) {
+      log::Warn("role enabled", {{"role", "media"}, {"state", "no media processor in this build; tracks wait"}});
+    } else {
+      tracks::MediaJobOptions job_options;
+      job_options.workers = options.media_workers;
+      job_options.temp_dir = options.tracks.staging_dir / "media";
+      media_jobs = std::make_unique<tracks::MediaJobRunner>(tracks, *backends.blobs, *backends.bus, *backends.media,
+                                                            clock, job_options);
+      if (Status started = media_jobs->Start(); !started.ok()) {
+        log::Error("startup failed", {{"error", "media workers: " + started.error().message}});
+        return 1;
+      }
+    }
+  }
 
   std::unique_ptr<http::HttpServer> server;
   if (options.roles.count("http")) {
@@ -121,7 +169,7 @@ int Serve(const ServeOptions& options) {
     }
     server->Start();
   }
-  for (const char* role : {"ws", "grpc", "media"}) {
+  for (const char* role : {"ws", "grpc"}) {
     if (options.roles.count(role)) log::Info("role enabled", {{"role", role}, {"state", "no services yet"}});
   }
 
@@ -154,6 +202,8 @@ int Serve(const ServeOptions& options) {
   ioc.run();
   for (auto& t : io_threads) t.join();
   workers.join();
+  if (media_jobs) media_jobs->Stop();
+  uploads.Stop();
   log::Info("stopped");
   return 0;
 }

@@ -45,6 +45,8 @@ Result<CommandLine> ParseCommandLine(int argc, const char* const* argv, ParseExi
   double header_timeout = 10, body_timeout = 60, idle_timeout = 75, write_timeout = 60, grace = 15;
   std::string tls_cert, tls_key;
   double media_cpu = 600, media_timeout = 1800, media_max_duration = 3 * 3600;
+  double upload_expiry = 24 * 3600, stream_url_ttl = 6 * 3600;
+  std::string staging_dir = o.tracks.staging_dir.string();
 
   // Every option lives on the main app, so a config file is one flat list of `name = value`
   // and options may stand before or after the subcommand name.
@@ -134,6 +136,25 @@ Result<CommandLine> ParseCommandLine(int argc, const char* const* argv, ParseExi
   app.add_option("--tls-key", tls_key, "PEM private key for --tls-cert")
       ->envname("VEZA_TLS_KEY")->check(CLI::ExistingFile);
 
+  app.add_option("--media-workers", o.media_workers, "Media jobs run at once on a node with the media role")
+      ->envname("VEZA_MEDIA_WORKERS")->capture_default_str()->check(CLI::Range(1, 64));
+  app.add_option("--storage-quota", o.tracks.storage_quota_bytes, "Bytes of originals (and unfinished uploads) each user may store")
+      ->envname("VEZA_STORAGE_QUOTA")->capture_default_str()->check(CLI::PositiveNumber);
+  app.add_option("--max-upload", o.tracks.max_upload_bytes, "Largest audio file in bytes")
+      ->envname("VEZA_MAX_UPLOAD")->capture_default_str()->check(CLI::PositiveNumber);
+  app.add_option("--staging-dir", staging_dir, "Directory for uploads in progress and media job temp files")
+      ->envname("VEZA_STAGING_DIR")->capture_default_str();
+  app.add_option("--upload-expiry", upload_expiry, "Seconds an idle resumable upload is kept")
+      ->envname("VEZA_UPLOAD_EXPIRY")->capture_default_str()->check(CLI::PositiveNumber);
+  app.add_option("--stream-url-ttl", stream_url_ttl, "Seconds a signed stream URL stays valid (rounded up to the hour)")
+      ->envname("VEZA_STREAM_URL_TTL")->capture_default_str()->check(CLI::PositiveNumber);
+  app.add_option("--cdn-base-url", o.cdn_base_url, "CloudFront distribution URL in front of the S3 blob store")
+      ->envname("VEZA_CDN_BASE_URL");
+  app.add_option("--cdn-key-pair-id", o.cdn_key_pair_id, "CloudFront key pair (or public key) id for signed URLs")
+      ->envname("VEZA_CDN_KEY_PAIR_ID");
+  app.add_option("--cdn-private-key-file", o.cdn_private_key_file, "PEM RSA private key matching --cdn-key-pair-id")
+      ->envname("VEZA_CDN_PRIVATE_KEY_FILE")->check(CLI::ExistingFile);
+
   // Precedence: command line > environment > config file > defaults. CLI11 alone would rank
   // the config file above the environment, so set variables are turned into arguments placed
   // before the user's own (the last occurrence wins).
@@ -215,6 +236,14 @@ Result<CommandLine> ParseCommandLine(int argc, const char* const* argv, ParseExi
     exit = {2, "--tls-cert and --tls-key go together\n"};
     return InvalidArgument(exit.text);
   }
+  int cdn_settings = !o.cdn_base_url.empty() + !o.cdn_key_pair_id.empty() + !o.cdn_private_key_file.empty();
+  if (cdn_settings != 0 && cdn_settings != 3) {
+    exit = {2, "--cdn-base-url, --cdn-key-pair-id and --cdn-private-key-file go together\n"};
+    return InvalidArgument(exit.text);
+  }
+  o.tracks.staging_dir = staging_dir;
+  o.tracks.upload_expiry = std::chrono::seconds(static_cast<std::int64_t>(upload_expiry));
+  o.tracks.stream_url_ttl = std::chrono::seconds(static_cast<std::int64_t>(stream_url_ttl));
   if (!tls_cert.empty()) o.http.tls = http::TlsOptions{tls_cert, tls_key};
   unsigned cores = std::max(1u, std::thread::hardware_concurrency());
   if (o.io_threads == 0) o.io_threads = static_cast<int>(cores);

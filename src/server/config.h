@@ -11,6 +11,7 @@
 #include "backends/media_ffmpeg/ffmpeg_media_processor.h"
 #include "base/log.h"
 #include "base/result.h"
+#include "services/tracks/track_service.h"
 
 namespace veza::server {
 
@@ -34,6 +35,11 @@ struct ServeOptions {
   std::chrono::milliseconds shutdown_grace{15'000};
   FfmpegMediaOptions media;  // limits of each media worker child process
   log::Level log_level = log::Level::kInfo;
+  // Tracks, uploads and delivery (issue 5).
+  tracks::TrackOptions tracks;
+  int media_workers = 1;
+  // Signed CloudFront URLs for derived files on a remote blob store: all three or none.
+  std::string cdn_base_url, cdn_key_pair_id, cdn_private_key_file;
 };
 
 enum class Command { kServe, kMigrate, kVersion, kSetRole, kMediaWorker };

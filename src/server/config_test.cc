@@ -101,6 +101,45 @@ TEST_F(ConfigTest, MailAndPublicUrl) {
   EXPECT_EQ(bad.exit_code, 2);
 }
 
+TEST_F(ConfigTest, TracksSettings) {
+  auto defaults = Parse({}, exit_);
+  ASSERT_TRUE(defaults.ok()) << exit_.text;
+  const ServeOptions& d = defaults->options;
+  EXPECT_EQ(d.media_workers, 1);
+  EXPECT_EQ(d.tracks.storage_quota_bytes, 10LL << 30);
+  EXPECT_EQ(d.tracks.max_upload_bytes, 2LL << 30);
+  EXPECT_EQ(d.tracks.staging_dir, "./data/staging");
+  EXPECT_EQ(d.tracks.upload_expiry, std::chrono::seconds(86400));
+  EXPECT_EQ(d.tracks.stream_url_ttl, std::chrono::seconds(21600));
+  EXPECT_TRUE(d.cdn_base_url.empty());
+
+  veza::test::TempDir dir;
+  std::string key = (dir.path() / "cdn.pem").string();
+  std::ofstream(key) << "pem";
+  auto set = Parse({"--media-workers", "3", "--storage-quota", "1000", "--max-upload", "500", "--staging-dir", "/srv/stage",
+                    "--upload-expiry", "60", "--stream-url-ttl", "7200", "--cdn-base-url", "https://cdn.example",
+                    "--cdn-key-pair-id", "K1", "--cdn-private-key-file", key},
+                   exit_);
+  ASSERT_TRUE(set.ok()) << exit_.text;
+  const ServeOptions& o = set->options;
+  EXPECT_EQ(o.media_workers, 3);
+  EXPECT_EQ(o.tracks.storage_quota_bytes, 1000);
+  EXPECT_EQ(o.tracks.max_upload_bytes, 500);
+  EXPECT_EQ(o.tracks.staging_dir, "/srv/stage");
+  EXPECT_EQ(o.tracks.upload_expiry, std::chrono::seconds(60));
+  EXPECT_EQ(o.tracks.stream_url_ttl, std::chrono::seconds(7200));
+  EXPECT_EQ(o.cdn_key_pair_id, "K1");
+
+  for (std::vector<std::string> bad : {std::vector<std::string>{"--cdn-base-url", "https://cdn.example"},
+                                       std::vector<std::string>{"--media-workers", "0"},
+                                       std::vector<std::string>{"--storage-quota", "-1"},
+                                       std::vector<std::string>{"--cdn-private-key-file", "/nonexistent/key.pem"}}) {
+    ParseExit e{0, ""};
+    EXPECT_FALSE(Parse(bad, e).ok()) << bad[0];
+    EXPECT_EQ(e.exit_code, 2) << bad[0];
+  }
+}
+
 TEST_F(ConfigTest, HelpExitsZero) {
   auto cl = Parse({"--help"}, exit_);
   EXPECT_FALSE(cl.ok());

@@ -5,6 +5,8 @@
 #include "api/http/chat_routes.h"
 #include "api/http/email_routes.h"
 #include "api/http/system_routes.h"
+#include "api/http/track_routes.h"
+#include "api/http/upload_routes.h"
 
 namespace veza::server {
 
@@ -22,6 +24,9 @@ void RegisterRoutes(http::Router& router, RouteDeps deps) {
   http::AddAdminRoutes(router, deps.auth, deps.admin, deps.workers);
   http::AddEmailRoutes(router, deps.auth, deps.email, deps.workers);
   http::AddChatRoutes(router, deps.auth, deps.chat, *b.bus, *b.cache, deps.workers);
+  http::AddTrackRoutes(router, deps.auth, deps.admin, deps.tracks, deps.workers);
+  http::AddUploadRoutes(router, deps.auth, deps.admin, deps.uploads, deps.tracks.options().max_upload_bytes,
+                        deps.workers);
 }
 
 }  // namespace veza::server

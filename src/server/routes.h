@@ -11,6 +11,8 @@
 #include "services/auth/auth_service.h"
 #include "services/auth/email_service.h"
 #include "services/chat/chat_service.h"
+#include "services/tracks/track_service.h"
+#include "services/tracks/upload_service.h"
 
 namespace veza::server {
 
@@ -22,6 +24,8 @@ struct RouteDeps {
   auth::AdminService& admin;
   auth::EmailService& email;
   chat::ChatService& chat;
+  tracks::TrackService& tracks;
+  tracks::UploadService& uploads;
   std::string roles;
 };
 

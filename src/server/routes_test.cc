@@ -24,7 +24,9 @@ TEST(Routes, EveryRouteIsInTheOpenApiDocumentAndBack) {
   auth::AdminService admin(*backends->database, *backends->cache, clock);
   auth::EmailService email(*backends->database, *backends->cache, *backends->mailer, clock, {});
   chat::ChatService chat(*backends->database, *backends->bus, *backends->cache, clock);
-  RegisterRoutes(router, {metrics, workers, backends.value(), auth, admin, email, chat, "http"});
+  tracks::TrackService tracks(*backends->database, *backends->blobs, *backends->bus, nullptr, clock, {}, "secret");
+  tracks::UploadService uploads(tracks, clock);
+  RegisterRoutes(router, {metrics, workers, backends.value(), auth, admin, email, chat, tracks, uploads, "http"});
 
   auto documented = http::OpenApiOperations(http::OpenApiDocumentText());
   ASSERT_FALSE(documented.empty());

@@ -37,6 +37,10 @@ class RangedFile {
     ec = boost::beast::errc::make_error_code(boost::beast::errc::operation_not_permitted);
     return 0;
   }
+  // For senders that bypass Beast's 4 KiB read buffer: the descriptor and where the exposed
+  // bytes start in it (size() gives how many).
+  native_handle_type native_handle() const { return file_.native_handle(); }
+  std::uint64_t Offset() const { return offset_; }
   // Restricts the file to [offset, offset + length) and positions it at offset.
   void Restrict(std::uint64_t offset, std::uint64_t length, boost::beast::error_code& ec) {
     offset_ = offset;

@@ -366,6 +366,11 @@ class LocalBlobStore final : public BlobStore {
     return std::optional<std::string>();
   }
 
+  Result<std::optional<std::filesystem::path>> LocalPath(std::string_view key) override {
+    VEZA_TRY(ValidateLocalKey(key));
+    return std::optional<std::filesystem::path>(root_ / key);
+  }
+
   Status Ping() override {
     if (::access(tmp_.c_str(), W_OK | X_OK) != 0) return IoError("access " + tmp_.string(), errno);
     return Ok();
