@@ -3,6 +3,8 @@
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <cstdlib>
+#include <fstream>
+#include <optional>
 #include <sstream>
 #include <thread>
 
@@ -19,6 +21,18 @@ std::vector<std::string> SplitList(const std::string& s) {
     if (!item.empty()) out.push_back(item);
   }
   return out;
+}
+
+// A 32-byte key in base64 (standard or url-safe, padding optional).
+std::optional<std::string> DecodeKey(std::string text) {
+  while (!text.empty() && (text.back() == '\n' || text.back() == '\r' || text.back() == '=' || text.back() == ' ')) text.pop_back();
+  for (char& c : text) {
+    if (c == '+') c = '-';
+    if (c == '/') c = '_';
+  }
+  auto raw = auth::Base64UrlDecode(text);
+  if (!raw || raw->size() != 32) return std::nullopt;
+  return raw;
 }
 
 // Durations are given in seconds (fractions allowed) to keep flags and env simple.
@@ -43,6 +57,8 @@ Result<CommandLine> ParseCommandLine(int argc, const char* const* argv, ParseExi
   std::string log_level = "info";
   double header_timeout = 10, body_timeout = 60, idle_timeout = 75, write_timeout = 60, grace = 15;
   std::string tls_cert, tls_key;
+  std::vector<std::string> oauth_specs;
+  std::string data_key, data_key_file, previous_data_keys;
 
   // Every option lives on the main app, so a config file is one flat list of `name = value`
   // and options may stand before or after the subcommand name.
@@ -58,6 +74,16 @@ Result<CommandLine> ParseCommandLine(int argc, const char* const* argv, ParseExi
       ->envname("VEZA_MAIL")->capture_default_str();
   app.add_option("--public-url", o.public_url, "Public base URL of the web app, for links in mail")
       ->envname("VEZA_PUBLIC_URL")->capture_default_str();
+  app.add_option("--oauth-provider", oauth_specs,
+                 "Sign-in provider, repeatable: preset=google|github|discord or issuer=URL or endpoints, "
+                 "with client_id=ID,client_secret_file=PATH (docs/configuration.md)")
+      ->envname("VEZA_OAUTH_PROVIDERS")->expected(1);
+  app.add_option("--data-key", data_key, "Base64 of 32 random bytes sealing secrets at rest (prefer --data-key-file)")
+      ->envname("VEZA_DATA_KEY");
+  app.add_option("--data-key-file", data_key_file, "File holding the --data-key")
+      ->envname("VEZA_DATA_KEY_FILE")->check(CLI::ExistingFile);
+  app.add_option("--previous-data-keys", previous_data_keys, "Comma-separated old data keys, kept until secrets are resealed")
+      ->envname("VEZA_PREVIOUS_DATA_KEYS");
   app.add_option("--log-level", log_level, "debug, info, warn or error")
       ->envname("VEZA_LOG_LEVEL")->capture_default_str()
       ->check(CLI::IsMember({"debug", "info", "warn", "error"}));
@@ -117,6 +143,7 @@ Result<CommandLine> ParseCommandLine(int argc, const char* const* argv, ParseExi
   // before the user's own (the last occurrence wins).
   app.option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
   for (auto* opt : app.get_options()) opt->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
+  app.get_option("--oauth-provider")->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   std::vector<std::string> args;
   for (const CLI::Option* opt : app.get_options()) {
     const std::string& env = opt->get_envname();
@@ -182,6 +209,57 @@ Result<CommandLine> ParseCommandLine(int argc, const char* const* argv, ParseExi
   if (tls_cert.empty() != tls_key.empty()) {
     exit = {2, "--tls-cert and --tls-key go together\n"};
     return InvalidArgument(exit.text);
+  }
+  // VEZA_OAUTH_PROVIDERS holds several entries separated by ';' (flags may too).
+  std::vector<std::string> entries;
+  for (const std::string& value : oauth_specs) {
+    std::stringstream in(value);
+    std::string entry;
+    while (std::getline(in, entry, ';')) {
+      std::size_t first = entry.find_first_not_of(" \t\n");
+      if (first == std::string::npos) continue;
+      entries.push_back(entry.substr(first, entry.find_last_not_of(" \t\n") - first + 1));
+    }
+  }
+  for (const std::string& spec : entries) {
+    auto provider = auth::ParseOAuthProvider(spec);
+    if (!provider.ok()) {
+      exit = {2, provider.error().message + "\n"};
+      return InvalidArgument(exit.text);
+    }
+    for (const auto& existing : o.oauth_providers) {
+      if (existing.name == provider->name) {
+        exit = {2, "--oauth-provider: the name '" + provider->name + "' is given twice\n"};
+        return InvalidArgument(exit.text);
+      }
+    }
+    o.oauth_providers.push_back(std::move(provider).value());
+  }
+  if (!data_key.empty() && !data_key_file.empty()) {
+    exit = {2, "give --data-key or --data-key-file, not both\n"};
+    return InvalidArgument(exit.text);
+  }
+  if (!data_key_file.empty()) {
+    std::ifstream in(data_key_file);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    data_key = ss.str();
+  }
+  if (!data_key.empty()) {
+    auto key = DecodeKey(data_key);
+    if (!key) {
+      exit = {2, "--data-key must be base64 of exactly 32 bytes (e.g. openssl rand -base64 32)\n"};
+      return InvalidArgument(exit.text);
+    }
+    o.data_key = *key;
+  }
+  for (const std::string& text : SplitList(previous_data_keys)) {
+    auto key = DecodeKey(text);
+    if (!key) {
+      exit = {2, "--previous-data-keys: each key must be base64 of exactly 32 bytes\n"};
+      return InvalidArgument(exit.text);
+    }
+    o.previous_data_keys.push_back(*key);
   }
   if (!tls_cert.empty()) o.http.tls = http::TlsOptions{tls_cert, tls_key};
   unsigned cores = std::max(1u, std::thread::hardware_concurrency());

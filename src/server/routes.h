@@ -9,7 +9,9 @@
 #include "server/backends.h"
 #include "services/auth/admin_service.h"
 #include "services/auth/auth_service.h"
+#include "services/auth/avatar_service.h"
 #include "services/auth/email_service.h"
+#include "services/auth/oauth_service.h"
 #include "services/chat/chat_service.h"
 
 namespace veza::server {
@@ -22,7 +24,10 @@ struct RouteDeps {
   auth::AdminService& admin;
   auth::EmailService& email;
   chat::ChatService& chat;
+  auth::OAuthService& oauth;
+  auth::AvatarService& avatars;
   std::string roles;
+  std::string public_url;  // the web app's base URL (cookies are accepted only from its origin)
 };
 
 void RegisterRoutes(http::Router& router, RouteDeps deps);

@@ -24,7 +24,10 @@ TEST(Routes, EveryRouteIsInTheOpenApiDocumentAndBack) {
   auth::AdminService admin(*backends->database, *backends->cache, clock);
   auth::EmailService email(*backends->database, *backends->cache, *backends->mailer, clock, {});
   chat::ChatService chat(*backends->database, *backends->bus, *backends->cache, clock);
-  RegisterRoutes(router, {metrics, workers, backends.value(), auth, admin, email, chat, "http"});
+  auth::OAuthService oauth(*backends->database, *backends->cache, *backends->http, clock, auth, {});
+  auth::AvatarService avatars(*backends->database, *backends->blobs, *backends->images, clock);
+  RegisterRoutes(router, {metrics, workers, backends.value(), auth, admin, email, chat, oauth, avatars, "http",
+                          "http://localhost:8080"});
 
   auto documented = http::OpenApiOperations(http::OpenApiDocumentText());
   ASSERT_FALSE(documented.empty());

@@ -12,7 +12,7 @@ struct CorsOptions {
   std::vector<std::string> allowed_origins;  // exact origins, or "*" for any (no credentials then)
   bool allow_credentials = false;
   std::string allowed_methods = "GET, POST, PUT, PATCH, DELETE, OPTIONS";
-  std::string allowed_headers = "Authorization, Content-Type, X-Request-Id, Idempotency-Key";
+  std::string allowed_headers = "Authorization, Content-Type, X-Request-Id, Idempotency-Key, X-Veza-Session, X-CSRF-Token";
   std::string exposed_headers = "X-Request-Id, Location, Retry-After";
   int max_age_seconds = 600;
 };
