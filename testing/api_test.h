@@ -1,9 +1,14 @@
 #pragma once
 // A fixture for functional tests of the REST API: starts the real binary on the embedded
-// defaults in a fresh working directory, with helpers to call it and check problem answers.
+// defaults (or on a fresh PostgreSQL database, DatabaseKind) in a fresh working directory, with
+// helpers to call it, query its database and check problem answers.
 #include <gtest/gtest.h>
+#include <signal.h>
+#include <stdio.h>
+#include <unistd.h>
 
 #include <boost/json/object.hpp>
+#include <cstdlib>
 #include <memory>
 #include <string>
 #include <vector>
@@ -17,11 +22,50 @@ class ApiTest : public ::testing::Test {
  protected:
   void SetUp() override {
     std::vector<std::string> args = {"serve", "--listen", "127.0.0.1:0", "--no-access-log"};
+    if (DatabaseKind() == "postgres") {
+      // A fresh database per test on the server scripts/test-services started.
+      pg_base_url_ = Env("VEZA_TEST_POSTGRES_URL");
+      ASSERT_FALSE(pg_base_url_.empty()) << "run under scripts/test-services, which starts PostgreSQL";
+      pg_database_ = "veza_t_" + std::to_string(::getpid()) + "_" + std::to_string(FreeLoopbackPort());
+      ASSERT_EQ(std::system(("psql '" + pg_base_url_ + "' -qAt -c 'CREATE DATABASE " + pg_database_ + "'").c_str()), 0);
+      args.push_back("--database");
+      args.push_back(PostgresUrl());
+    }
     for (auto& a : ExtraServeArgs()) args.push_back(a);
     veza_ = std::make_unique<VezaProcess>(VEZA_BINARY, args, std::vector<std::string>{}, dir_.path());
     ASSERT_TRUE(veza_->Start()) << veza_->Log();
   }
+  void TearDown() override {
+    if (pg_database_.empty()) return;
+    if (veza_) veza_->Stop(SIGTERM);
+    std::system(("psql '" + pg_base_url_ + "' -qAt -c 'DROP DATABASE IF EXISTS " + pg_database_ + " WITH (FORCE)'").c_str());
+  }
   virtual std::vector<std::string> ExtraServeArgs() const { return {}; }
+  // "sqlite" (the embedded default) or "postgres" (a fresh database on VEZA_TEST_POSTGRES_URL).
+  virtual std::string DatabaseKind() const { return "sqlite"; }
+  std::string PostgresUrl() const {
+    return pg_base_url_.substr(0, pg_base_url_.rfind('/') + 1) + pg_database_;
+  }
+
+  // Runs one SQL statement on the test's database with its CLI (sqlite3 or psql) and returns
+  // the output: one row per line, columns separated by '|'.
+  std::string Sql(const std::string& statement) {
+    std::string cmd = DatabaseKind() == "postgres"
+                          ? "psql '" + PostgresUrl() + "' -qAt -c \"" + statement + "\""
+                          : "sqlite3 -cmd '.timeout 5000' " + (dir_.path() / "data" / "veza.db").string() + " \"" +
+                                statement + "\"";
+    std::string out;
+    FILE* p = popen(cmd.c_str(), "r");
+    if (p == nullptr) {
+      ADD_FAILURE() << "popen failed";
+      return out;
+    }
+    char buf[4096];
+    std::size_t n;
+    while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
+    EXPECT_EQ(pclose(p), 0) << cmd;
+    return out;
+  }
 
   // Any method with an optional JSON body and bearer token.
   HttpResponse Send(const std::string& method, const std::string& target, const std::string& body,
@@ -52,6 +96,7 @@ class ApiTest : public ::testing::Test {
 
   TempDir dir_;
   std::unique_ptr<VezaProcess> veza_;
+  std::string pg_base_url_, pg_database_;
 };
 
 }  // namespace veza::test

@@ -61,6 +61,7 @@ HttpResponse Http(const std::string& host, unsigned short port, const HttpReques
     std::string name(field.name_string());
     for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     out.headers[name] = std::string(field.value());
+    if (name == "set-cookie") out.set_cookies.emplace_back(field.value());
   }
   out.body = res.body();
   return out;

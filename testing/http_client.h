@@ -11,8 +11,23 @@ namespace veza::test {
 struct HttpResponse {
   int status = 0;  // 0 when the connection failed or closed before a response
   std::map<std::string, std::string> headers;  // lower-case names
+  std::vector<std::string> set_cookies;  // every Set-Cookie header, in order
   std::string body;
   std::string error;
+
+  // The value the response sets for cookie `name` ("" if it sets none), and its whole header.
+  std::string Cookie(const std::string& name) const {
+    std::string line = SetCookie(name);
+    if (line.empty()) return "";
+    std::size_t start = name.size() + 1, end = line.find(';');
+    return line.substr(start, end == std::string::npos ? std::string::npos : end - start);
+  }
+  std::string SetCookie(const std::string& name) const {
+    for (const std::string& c : set_cookies) {
+      if (c.compare(0, name.size() + 1, name + "=") == 0) return c;
+    }
+    return "";
+  }
 
   std::string Header(const std::string& name) const {
     auto it = headers.find(name);

@@ -102,7 +102,10 @@ int Serve(const ServeOptions& options) {
   http::Router router;
   http::StaticFiles static_files(options.web_root);
   SystemClock clock;
-  auth::AuthService auth(*backends.database, *backends.cache, clock, {});
+  auth::AuthOptions auth_options;
+  auth_options.data_key = options.data_key;
+  auth_options.previous_data_keys = options.previous_data_keys;
+  auth::AuthService auth(*backends.database, *backends.cache, clock, auth_options);
   if (Status started = auth.Start(); !started.ok()) {
     log::Error("startup failed", {{"error", "auth: " + started.error().message}});
     return 1;
@@ -112,6 +115,12 @@ int Serve(const ServeOptions& options) {
   email_options.public_url = options.public_url;
   auth::EmailService email(*backends.database, *backends.cache, *backends.mailer, clock, email_options);
   chat::ChatService chat(*backends.database, *backends.bus, *backends.cache, clock);
+  auth::OAuthOptions oauth_options{options.oauth_providers, options.public_url};
+  auth::OAuthService oauth(*backends.database, *backends.cache, *backends.http, clock, auth, oauth_options);
+  for (const auto& p : options.oauth_providers) {
+    log::Info("sign-in provider", {{"name", p.name}, {"client_id", p.client_id}});  // never the secret
+  }
+  auth::AvatarService avatars(*backends.database, *backends.blobs, *backends.images, clock);
   auto stream_secret = tracks::LoadOrCreateStreamSecret(*backends.database);
   if (!stream_secret.ok()) {
     log::Error("startup failed", {{"error", "tracks: " + stream_secret.error().message}});
@@ -125,7 +134,8 @@ int Serve(const ServeOptions& options) {
   tracks::TrackService tracks(*backends.database, *backends.blobs, *backends.bus, backends.media.get(), clock,
                               options.tracks, std::move(stream_secret).value(), std::move(cdn).value());
   tracks::UploadService uploads(tracks, clock);
-  RegisterRoutes(router, {metrics, workers, backends, auth, admin, email, chat, tracks, uploads, roles});
+  RegisterRoutes(router, {metrics, workers, backends, auth, admin, email, chat, tracks, uploads, oauth, avatars, roles,
+                          options.public_url});
   if (options.roles.count("http")) {
     // Abandoned uploads are swept at least once a minute (sooner with a short expiry).
     uploads.StartSweeper(std::min<std::chrono::milliseconds>(std::chrono::minutes(1), options.tracks.upload_expiry));

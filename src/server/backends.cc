@@ -9,6 +9,8 @@
 #include "backends/bus_nats/nats_event_bus.h"
 #include "backends/cache_memory/memory_cache.h"
 #include "backends/cache_redis/redis_cache.h"
+#include "backends/http_curl/curl_http_fetcher.h"
+#include "backends/image_ffmpeg/ffmpeg_image_processor.h"
 #include "backends/mailer_outbox/outbox_mailer.h"
 #include "backends/mailer_smtp/smtp_mailer.h"
 #include "backends/postgres/postgres_database.h"
@@ -104,6 +106,8 @@ Result<Backends> OpenBackends(const BackendUrls& urls) {
   auto mailer = OpenMailer(urls.mail, *b.database);
   if (!mailer.ok()) return wrap("mail", urls.mail, mailer.take_error());
   b.mailer = std::move(mailer).value();
+  b.http = MakeCurlHttpFetcher();
+  b.images = MakeFfmpegImageProcessor();
   return b;
 }
 

@@ -7,6 +7,8 @@
 #include "ports/cache.h"
 #include "ports/database.h"
 #include "ports/event_bus.h"
+#include "ports/http_fetcher.h"
+#include "ports/image_processor.h"
 #include "ports/mailer.h"
 #include "ports/media_processor.h"
 #include "server/config.h"
@@ -20,6 +22,8 @@ struct Backends {
   std::unique_ptr<Cache> cache;
   std::unique_ptr<Mailer> mailer;  // outbox:// writes to database, so it is opened after it
   std::unique_ptr<MediaProcessor> media;  // FFmpeg in child processes, opened by the app with ServeOptions::media
+  std::unique_ptr<HttpFetcher> http;  // outbound calls (OAuth providers); libcurl
+  std::unique_ptr<ImageProcessor> images;  // avatars; FFmpeg libraries in process
 };
 
 Result<std::unique_ptr<Database>> OpenDatabase(std::string_view url);

@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
+#include <fstream>
+#include <optional>
 #include <sstream>
 #include <thread>
 
@@ -20,6 +22,18 @@ std::vector<std::string> SplitList(const std::string& s) {
     if (!item.empty()) out.push_back(item);
   }
   return out;
+}
+
+// A 32-byte key in base64 (standard or url-safe, padding optional).
+std::optional<std::string> DecodeKey(std::string text) {
+  while (!text.empty() && (text.back() == '\n' || text.back() == '\r' || text.back() == '=' || text.back() == ' ')) text.pop_back();
+  for (char& c : text) {
+    if (c == '+') c = '-';
+    if (c == '/') c = '_';
+  }
+  auto raw = auth::Base64UrlDecode(text);
+  if (!raw || raw->size() != 32) return std::nullopt;
+  return raw;
 }
 
 // Durations are given in seconds (fractions allowed) to keep flags and env simple.
@@ -47,6 +61,8 @@ Result<CommandLine> ParseCommandLine(int argc, const char* const* argv, ParseExi
   double media_cpu = 600, media_timeout = 1800, media_max_duration = 3 * 3600;
   double upload_expiry = 24 * 3600, stream_url_ttl = 6 * 3600;
   std::string staging_dir = o.tracks.staging_dir.string();
+  std::vector<std::string> oauth_specs;
+  std::string data_key, data_key_file, previous_data_keys;
 
   // Every option lives on the main app, so a config file is one flat list of `name = value`
   // and options may stand before or after the subcommand name.
@@ -62,6 +78,16 @@ Result<CommandLine> ParseCommandLine(int argc, const char* const* argv, ParseExi
       ->envname("VEZA_MAIL")->capture_default_str();
   app.add_option("--public-url", o.public_url, "Public base URL of the web app, for links in mail")
       ->envname("VEZA_PUBLIC_URL")->capture_default_str();
+  app.add_option("--oauth-provider", oauth_specs,
+                 "Sign-in provider, repeatable: preset=google|github|discord or issuer=URL or endpoints, "
+                 "with client_id=ID,client_secret_file=PATH (docs/configuration.md)")
+      ->envname("VEZA_OAUTH_PROVIDERS")->expected(1);
+  app.add_option("--data-key", data_key, "Base64 of 32 random bytes sealing secrets at rest (prefer --data-key-file)")
+      ->envname("VEZA_DATA_KEY");
+  app.add_option("--data-key-file", data_key_file, "File holding the --data-key")
+      ->envname("VEZA_DATA_KEY_FILE")->check(CLI::ExistingFile);
+  app.add_option("--previous-data-keys", previous_data_keys, "Comma-separated old data keys, kept until secrets are resealed")
+      ->envname("VEZA_PREVIOUS_DATA_KEYS");
   app.add_option("--log-level", log_level, "debug, info, warn or error")
       ->envname("VEZA_LOG_LEVEL")->capture_default_str()
       ->check(CLI::IsMember({"debug", "info", "warn", "error"}));
@@ -160,6 +186,7 @@ Result<CommandLine> ParseCommandLine(int argc, const char* const* argv, ParseExi
   // before the user's own (the last occurrence wins).
   app.option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
   for (auto* opt : app.get_options()) opt->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
+  app.get_option("--oauth-provider")->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   std::vector<std::string> args;
   for (const CLI::Option* opt : app.get_options()) {
     const std::string& env = opt->get_envname();
@@ -244,6 +271,57 @@ Result<CommandLine> ParseCommandLine(int argc, const char* const* argv, ParseExi
   o.tracks.staging_dir = staging_dir;
   o.tracks.upload_expiry = std::chrono::seconds(static_cast<std::int64_t>(upload_expiry));
   o.tracks.stream_url_ttl = std::chrono::seconds(static_cast<std::int64_t>(stream_url_ttl));
+  // VEZA_OAUTH_PROVIDERS holds several entries separated by ';' (flags may too).
+  std::vector<std::string> entries;
+  for (const std::string& value : oauth_specs) {
+    std::stringstream in(value);
+    std::string entry;
+    while (std::getline(in, entry, ';')) {
+      std::size_t first = entry.find_first_not_of(" \t\n");
+      if (first == std::string::npos) continue;
+      entries.push_back(entry.substr(first, entry.find_last_not_of(" \t\n") - first + 1));
+    }
+  }
+  for (const std::string& spec : entries) {
+    auto provider = auth::ParseOAuthProvider(spec);
+    if (!provider.ok()) {
+      exit = {2, provider.error().message + "\n"};
+      return InvalidArgument(exit.text);
+    }
+    for (const auto& existing : o.oauth_providers) {
+      if (existing.name == provider->name) {
+        exit = {2, "--oauth-provider: the name '" + provider->name + "' is given twice\n"};
+        return InvalidArgument(exit.text);
+      }
+    }
+    o.oauth_providers.push_back(std::move(provider).value());
+  }
+  if (!data_key.empty() && !data_key_file.empty()) {
+    exit = {2, "give --data-key or --data-key-file, not both\n"};
+    return InvalidArgument(exit.text);
+  }
+  if (!data_key_file.empty()) {
+    std::ifstream in(data_key_file);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    data_key = ss.str();
+  }
+  if (!data_key.empty()) {
+    auto key = DecodeKey(data_key);
+    if (!key) {
+      exit = {2, "--data-key must be base64 of exactly 32 bytes (e.g. openssl rand -base64 32)\n"};
+      return InvalidArgument(exit.text);
+    }
+    o.data_key = *key;
+  }
+  for (const std::string& text : SplitList(previous_data_keys)) {
+    auto key = DecodeKey(text);
+    if (!key) {
+      exit = {2, "--previous-data-keys: each key must be base64 of exactly 32 bytes\n"};
+      return InvalidArgument(exit.text);
+    }
+    o.previous_data_keys.push_back(*key);
+  }
   if (!tls_cert.empty()) o.http.tls = http::TlsOptions{tls_cert, tls_key};
   unsigned cores = std::max(1u, std::thread::hardware_concurrency());
   if (o.io_threads == 0) o.io_threads = static_cast<int>(cores);

@@ -12,6 +12,7 @@
 #include "base/log.h"
 #include "base/result.h"
 #include "services/tracks/track_service.h"
+#include "services/auth/oauth_service.h"
 
 namespace veza::server {
 
@@ -30,6 +31,13 @@ struct ServeOptions {
   std::string web_root = "./web/dist";
   // Base of the links in mail (password reset, email verification), without a trailing slash.
   std::string public_url = "http://localhost:8080";
+  // Outside sign-in providers (--oauth-provider, repeatable; VEZA_OAUTH_PROVIDERS separates
+  // entries with ';'). Client secrets live here and must never be logged.
+  std::vector<auth::OAuthProvider> oauth_providers;
+  // Raw 32-byte keys sealing secrets at rest (--data-key / --data-key-file); empty: generated
+  // and kept in the database. Previous keys still open old secrets until they are resealed.
+  std::string data_key;
+  std::vector<std::string> previous_data_keys;
   int io_threads = 0;      // 0: one per core
   int worker_threads = 0;  // 0: max(4, 2 per core)
   std::chrono::milliseconds shutdown_grace{15'000};

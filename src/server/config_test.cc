@@ -6,6 +6,7 @@
 #include <fstream>
 
 #include "veza_process.h"
+#include <algorithm>
 
 namespace veza::server {
 namespace {
@@ -188,6 +189,52 @@ TEST_F(ConfigTest, MediaWorkerIsAHiddenSubcommand) {
   EXPECT_EQ(bad.exit_code, 2);
   auto help = Parse({"--help"}, exit_);
   EXPECT_EQ(exit_.text.find("media-worker"), std::string::npos) << exit_.text;
+}
+
+TEST_F(ConfigTest, OAuthProvidersComeFromFlagsEnvironmentAndConfigFile) {
+  veza::test::TempDir dir;
+  auto file = dir.path() / "veza.toml";
+  std::ofstream(file) << "oauth-provider = [\"preset=discord,client_id=d\"]\n";
+  setenv("VEZA_OAUTH_PROVIDERS", "preset=github,client_id=g,client_secret=s; name=corp,issuer=https://idp.example,client_id=c", 1);
+  auto names = [](const CommandLine& cl) {
+    std::vector<std::string> out;
+    for (const auto& p : cl.options.oauth_providers) out.push_back(p.name);
+    std::sort(out.begin(), out.end());
+    return out;
+  };
+  // The command line and the environment together; the config file's list only without them.
+  auto cl = Parse({"--config", file.string(), "--oauth-provider", "preset=google,client_id=a", "serve"}, exit_);
+  ASSERT_TRUE(cl.ok()) << exit_.text;
+  EXPECT_EQ(cl->command, Command::kServe);
+  EXPECT_EQ(names(*cl), (std::vector<std::string>{"corp", "github", "google"}));
+  unsetenv("VEZA_OAUTH_PROVIDERS");
+  auto from_file = Parse({"--config", file.string()}, exit_);
+  ASSERT_TRUE(from_file.ok()) << exit_.text;
+  EXPECT_EQ(names(*from_file), (std::vector<std::string>{"discord"}));
+
+  EXPECT_FALSE(Parse({"--oauth-provider", "preset=google,client_id=a", "--oauth-provider", "preset=google,client_id=b"}, exit_).ok());
+  EXPECT_EQ(exit_.exit_code, 2);
+  EXPECT_NE(exit_.text.find("twice"), std::string::npos) << exit_.text;
+  EXPECT_FALSE(Parse({"--oauth-provider", "preset=google"}, exit_).ok());
+  EXPECT_NE(exit_.text.find("client_id"), std::string::npos) << exit_.text;
+}
+
+TEST_F(ConfigTest, DataKeysAreBase64Of32Bytes) {
+  auto cl = Parse({"--data-key", "q3vJ0aG3mXv6b5S9d2Lw8YkTqR1nZ4cE7uH0pA6sF2M=",
+                   "--previous-data-keys", "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=,q3vJ0aG3mXv6b5S9d2Lw8YkTqR1nZ4cE7uH0pA6sF2M"}, exit_);
+  ASSERT_TRUE(cl.ok()) << exit_.text;
+  EXPECT_EQ(cl->options.data_key.size(), 32u);
+  EXPECT_EQ(cl->options.previous_data_keys.size(), 2u);
+  EXPECT_FALSE(Parse({"--data-key", "c2hvcnQ="}, exit_).ok());
+  EXPECT_EQ(exit_.exit_code, 2);
+  EXPECT_FALSE(Parse({"--previous-data-keys", "nope"}, exit_).ok());
+  veza::test::TempDir dir;
+  auto key = dir.path() / "key";
+  std::ofstream(key) << "q3vJ0aG3mXv6b5S9d2Lw8YkTqR1nZ4cE7uH0pA6sF2M=\n";
+  auto from_file = Parse({"--data-key-file", key.string()}, exit_);
+  ASSERT_TRUE(from_file.ok()) << exit_.text;
+  EXPECT_EQ(from_file->options.data_key, cl->options.data_key);
+  EXPECT_FALSE(Parse({"--data-key-file", key.string(), "--data-key", "q3vJ0aG3mXv6b5S9d2Lw8YkTqR1nZ4cE7uH0pA6sF2M="}, exit_).ok());
 }
 
 }  // namespace

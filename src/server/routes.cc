@@ -2,8 +2,10 @@
 
 #include "api/http/admin_routes.h"
 #include "api/http/auth_routes.h"
+#include "api/http/avatar_routes.h"
 #include "api/http/chat_routes.h"
 #include "api/http/email_routes.h"
+#include "api/http/oauth_routes.h"
 #include "api/http/system_routes.h"
 #include "api/http/track_routes.h"
 #include "api/http/upload_routes.h"
@@ -20,13 +22,15 @@ void RegisterRoutes(http::Router& router, RouteDeps deps) {
   };
   http::AddSystemRoutes(router, deps.metrics, deps.workers, std::move(checks),
                         {VEZA_VERSION_STRING, deps.roles});
-  http::AddAuthRoutes(router, deps.auth, deps.workers);
+  http::AddAuthRoutes(router, deps.auth, deps.workers, deps.public_url);
   http::AddAdminRoutes(router, deps.auth, deps.admin, deps.workers);
   http::AddEmailRoutes(router, deps.auth, deps.email, deps.workers);
   http::AddChatRoutes(router, deps.auth, deps.chat, *b.bus, *b.cache, deps.workers);
   http::AddTrackRoutes(router, deps.auth, deps.admin, deps.tracks, deps.workers);
   http::AddUploadRoutes(router, deps.auth, deps.admin, deps.uploads, deps.tracks.options().max_upload_bytes,
                         deps.workers);
+  http::AddOAuthRoutes(router, deps.auth, deps.oauth, deps.workers, deps.public_url);
+  http::AddAvatarRoutes(router, deps.auth, deps.avatars, deps.workers);
 }
 
 }  // namespace veza::server

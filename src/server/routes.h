@@ -9,7 +9,9 @@
 #include "server/backends.h"
 #include "services/auth/admin_service.h"
 #include "services/auth/auth_service.h"
+#include "services/auth/avatar_service.h"
 #include "services/auth/email_service.h"
+#include "services/auth/oauth_service.h"
 #include "services/chat/chat_service.h"
 #include "services/tracks/track_service.h"
 #include "services/tracks/upload_service.h"
@@ -26,7 +28,10 @@ struct RouteDeps {
   chat::ChatService& chat;
   tracks::TrackService& tracks;
   tracks::UploadService& uploads;
+  auth::OAuthService& oauth;
+  auth::AvatarService& avatars;
   std::string roles;
+  std::string public_url;  // the web app's base URL (cookies are accepted only from its origin)
 };
 
 void RegisterRoutes(http::Router& router, RouteDeps deps);

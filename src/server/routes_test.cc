@@ -26,7 +26,10 @@ TEST(Routes, EveryRouteIsInTheOpenApiDocumentAndBack) {
   chat::ChatService chat(*backends->database, *backends->bus, *backends->cache, clock);
   tracks::TrackService tracks(*backends->database, *backends->blobs, *backends->bus, nullptr, clock, {}, "secret");
   tracks::UploadService uploads(tracks, clock);
-  RegisterRoutes(router, {metrics, workers, backends.value(), auth, admin, email, chat, tracks, uploads, "http"});
+  auth::OAuthService oauth(*backends->database, *backends->cache, *backends->http, clock, auth, {});
+  auth::AvatarService avatars(*backends->database, *backends->blobs, *backends->images, clock);
+  RegisterRoutes(router, {metrics, workers, backends.value(), auth, admin, email, chat, tracks, uploads, oauth, avatars,
+                          "http", "http://localhost:8080"});
 
   auto documented = http::OpenApiOperations(http::OpenApiDocumentText());
   ASSERT_FALSE(documented.empty());

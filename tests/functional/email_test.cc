@@ -1,5 +1,6 @@
 // Email verification and password reset over real HTTP against the real binary, with the
-// default outbox:// mailer: tokens are read back from the outbox table with the sqlite3 CLI.
+// default outbox:// mailer: tokens are read back from the outbox table with the database's CLI,
+// on SQLite and on PostgreSQL.
 #include <gtest/gtest.h>
 #include <stdio.h>
 
@@ -25,32 +26,17 @@ using test::HttpResponse;
 constexpr const char* kPassword = "violet kettle 93 drums";
 constexpr const char* kNewPassword = "amber lantern 47 cellos";
 
-class EmailTest : public test::ApiTest {
+class EmailTest : public test::ApiTest, public ::testing::WithParamInterface<std::string> {
  protected:
+  std::string DatabaseKind() const override { return GetParam(); }
   std::vector<std::string> ExtraServeArgs() const override { return {"--public-url", "https://veza.example/"}; }
 
-  // Runs a statement with the sqlite3 CLI and returns its output.
-  std::string Sql(const std::string& statement) {
-    std::string db = (dir_.path() / "data" / "veza.db").string();
-    std::string cmd = "sqlite3 -cmd '.timeout 5000' " + db + " \"" + statement + "\"";
-    std::string out;
-    FILE* p = popen(cmd.c_str(), "r");
-    if (p == nullptr) {
-      ADD_FAILURE() << "popen failed";
-      return out;
-    }
-    char buf[4096];
-    std::size_t n;
-    while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
-    EXPECT_EQ(pclose(p), 0) << cmd;
-    return out;
-  }
   int OutboxCount(const std::string& to) {
     return std::stoi(Sql("SELECT COUNT(*) FROM outbox WHERE to_address = '" + to + "'"));
   }
   // The token in the newest mail to `to` whose link goes to `page`.
   std::string TokenFromOutbox(const std::string& to, const std::string& page) {
-    std::string body = Sql("SELECT body FROM outbox WHERE to_address = '" + to + "' ORDER BY created_at DESC, rowid DESC LIMIT 1");
+    std::string body = Sql("SELECT body FROM outbox WHERE to_address = '" + to + "' ORDER BY created_at DESC, id DESC LIMIT 1");
     std::string link = "https://veza.example/" + page + "?token=";
     auto pos = body.find(link);
     if (pos == std::string::npos) {
@@ -77,7 +63,7 @@ class EmailTest : public test::ApiTest {
 
 };
 
-TEST_F(EmailTest, VerifyEmailWithTheMailedTokenOnce) {
+TEST_P(EmailTest, VerifyEmailWithTheMailedTokenOnce) {
   auto reg = Register("vera");
   std::string access = Str(reg, "access_token");
   ExpectProblem(Post("/api/v1/auth/email/verify/request", ""), 401);
@@ -98,7 +84,7 @@ TEST_F(EmailTest, VerifyEmailWithTheMailedTokenOnce) {
   ExpectProblem(Post("/api/v1/auth/email/verify/request", "", access), 409);            // verified already
 }
 
-TEST_F(EmailTest, VerifyTokenForAnOldAddressOrExpiredFails) {
+TEST_P(EmailTest, VerifyTokenForAnOldAddressOrExpiredFails) {
   auto reg = Register("walt");
   std::string access = Str(reg, "access_token");
   ASSERT_EQ(Post("/api/v1/auth/email/verify/request", "", access).status, 202);
@@ -116,7 +102,7 @@ TEST_F(EmailTest, VerifyTokenForAnOldAddressOrExpiredFails) {
   EXPECT_FALSE(EmailVerified(access));
 }
 
-TEST_F(EmailTest, PasswordResetChangesThePasswordAndEndsEverySession) {
+TEST_P(EmailTest, PasswordResetChangesThePasswordAndEndsEverySession) {
   auto reg = Register("rita");
   std::string access = Str(reg, "access_token");
   std::string refresh = Str(reg, "refresh_token");
@@ -141,7 +127,7 @@ TEST_F(EmailTest, PasswordResetChangesThePasswordAndEndsEverySession) {
                      R"({"token":")" + token + R"(","new_password":"another fine 88 password"})"), 400);
 }
 
-TEST_F(EmailTest, ResetSpendsEveryOtherResetTokenAndExpiredTokensFail) {
+TEST_P(EmailTest, ResetSpendsEveryOtherResetTokenAndExpiredTokensFail) {
   Register("otto");
   ASSERT_EQ(Post("/api/v1/auth/password/forgot", R"({"email":"otto@example.com"})").status, 202);
   std::string first = TokenFromOutbox("otto@example.com", "reset-password");
@@ -161,7 +147,7 @@ TEST_F(EmailTest, ResetSpendsEveryOtherResetTokenAndExpiredTokensFail) {
   EXPECT_EQ(LoginStatus("otto", kNewPassword), 200);
 }
 
-TEST_F(EmailTest, ForgotAnswersTheSameForUnknownAddressesAndSendsNothing) {
+TEST_P(EmailTest, ForgotAnswersTheSameForUnknownAddressesAndSendsNothing) {
   Register("uma");
   auto known = Post("/api/v1/auth/password/forgot", R"({"email":"uma@example.com"})");
   auto unknown = Post("/api/v1/auth/password/forgot", R"({"email":"nobody@example.com"})");
@@ -173,7 +159,7 @@ TEST_F(EmailTest, ForgotAnswersTheSameForUnknownAddressesAndSendsNothing) {
   EXPECT_EQ(Sql("SELECT COUNT(*) FROM outbox"), "1\n");
 }
 
-TEST_F(EmailTest, ForgotIsRateLimitedPerAddress) {
+TEST_P(EmailTest, ForgotIsRateLimitedPerAddress) {
   int last = 0;
   for (int i = 0; i < 6; ++i) last = Post("/api/v1/auth/password/forgot", R"({"email":"flood@example.com"})").status;
   ExpectProblem(Post("/api/v1/auth/password/forgot", R"({"email":"flood@example.com"})"), 429);
@@ -181,7 +167,7 @@ TEST_F(EmailTest, ForgotIsRateLimitedPerAddress) {
   EXPECT_EQ(Post("/api/v1/auth/password/forgot", R"({"email":"other@example.com"})").status, 202);
 }
 
-TEST_F(EmailTest, MalformedInputIsAProblem) {
+TEST_P(EmailTest, MalformedInputIsAProblem) {
   for (std::string target : {"/api/v1/auth/email/verify", "/api/v1/auth/password/forgot",
                                     "/api/v1/auth/password/reset"}) {
     ExpectProblem(Post(target, "{"), 400);
@@ -196,6 +182,10 @@ TEST_F(EmailTest, MalformedInputIsAProblem) {
   ExpectProblem(Post("/api/v1/auth/password/reset",
                      R"({"token":")" + std::string(43, 'A') + R"(","new_password":")" + kNewPassword + "\"}"), 400);
 }
+
+// The flows run on both databases: the SQL of the email service is portable.
+INSTANTIATE_TEST_SUITE_P(Databases, EmailTest, ::testing::Values("sqlite", "postgres"),
+                         [](const auto& info) { return info.param; });
 
 TEST(EmailStartup, UnreachableSmtpServerStopsStartup) {
   test::TempDir dir;

@@ -4,6 +4,8 @@
 #include <boost/json/object.hpp>
 #include <initializer_list>
 
+#include "api/http/avatar_routes.h"
+#include "api/http/web_session.h"
 #include "base/blocking.h"
 
 namespace veza::http {
@@ -93,6 +95,7 @@ json::array LinksJson(const std::vector<std::string>& links) {
 json::object AccountJson(const auth::Account& a) {
   json::object o = UserJson(a.user);
   o["links"] = LinksJson(a.links);
+  o["avatar"] = AvatarJson(a.user.username, a.avatar_hash);
   return o;
 }
 
@@ -103,6 +106,7 @@ json::object PublicJson(const auth::Account& a) {
           {"display_name", a.user.display_name},
           {"bio", a.user.bio},
           {"links", LinksJson(a.links)},
+          {"avatar", AvatarJson(a.user.username, a.avatar_hash)},
           {"created_at", a.user.created_at_ms}};
 }
 
@@ -132,7 +136,27 @@ StringResponse NoStore(StringResponse res) {
 }
 
 
+std::int64_t NowUnix() {
+  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
 }  // namespace
+
+boost::json::object PrivateUserJson(const User& u) { return UserJson(u); }
+
+StringResponse SignedInResponse(bhttp::status status, const auth::SignedIn& s, const RequestContext& ctx) {
+  json::object body = TokensJson(s.tokens);
+  body["user"] = UserJson(s.user);
+  bool cookies = WantsCookieSession(ctx);
+  if (cookies) {
+    // Script must never see the refresh token; it gets the CSRF token to echo instead.
+    body.erase("refresh_token");
+    body["csrf_token"] = CsrfTokenFor(s.tokens.refresh_token);
+  }
+  auto res = NoStore(Json(status, body, ctx.request));
+  if (cookies) SetSessionCookies(res, s.tokens, NowUnix());
+  return res;
+}
 
 Result<auth::Principal> Authenticate(auth::AuthService& auth, const RequestContext& ctx) {
   std::string_view header = ctx.request[bhttp::field::authorization];
@@ -143,7 +167,8 @@ Result<auth::Principal> Authenticate(auth::AuthService& auth, const RequestConte
   return auth.Authenticate(header.substr(kBearer.size()));
 }
 
-void AddAuthRoutes(Router& router, auth::AuthService& auth, asio::thread_pool& workers) {
+void AddAuthRoutes(Router& router, auth::AuthService& auth, asio::thread_pool& workers, std::string public_url) {
+  std::string public_origin = OriginOf(public_url);
   router.Add(bhttp::verb::post, "/api/v1/auth/register", [&](RequestContext& ctx) -> asio::awaitable<Response> {
     auto fields = ParseStringFields(ctx, {{"username", 64}, {"email", 254}, {"password", 1024}});
     if (!fields.ok()) co_return Problem(fields.error(), ctx);
@@ -151,9 +176,7 @@ void AddAuthRoutes(Router& router, auth::AuthService& auth, asio::thread_pool& w
     auto client = ClientOf(ctx);
     auto r = co_await RunBlocking(workers, [&] { return auth.Register(f[0], f[1], f[2], client); });
     if (!r.ok()) co_return Problem(r.error(), ctx);
-    json::object body = TokensJson(r->tokens);
-    body["user"] = UserJson(r->user);
-    auto res = NoStore(Json(bhttp::status::created, body, ctx.request));
+    auto res = SignedInResponse(bhttp::status::created, r.value(), ctx);
     res.set(bhttp::field::location, "/api/v1/users/me");
     co_return res;
   });
@@ -170,9 +193,7 @@ void AddAuthRoutes(Router& router, auth::AuthService& auth, asio::thread_pool& w
       json::object challenge{{"mfa_required", true}, {"mfa_token", r->mfa_token}};
       co_return NoStore(Json(bhttp::status::ok, challenge, ctx.request));
     }
-    json::object body = TokensJson(r->signed_in->tokens);
-    body["user"] = UserJson(r->signed_in->user);
-    co_return NoStore(Json(bhttp::status::ok, body, ctx.request));
+    co_return SignedInResponse(bhttp::status::ok, *r->signed_in, ctx);
   });
 
   // Second step of a login: {mfa_token, code} or {mfa_token, recovery_code}.
@@ -198,19 +219,39 @@ void AddAuthRoutes(Router& router, auth::AuthService& auth, asio::thread_pool& w
     auto client = ClientOf(ctx);
     auto r = co_await RunBlocking(workers, [&] { return auth.CompleteLogin(*token.value(), kind, secret, client); });
     if (!r.ok()) co_return AuthProblem(r.error(), ctx);
-    json::object out = TokensJson(r->tokens);
-    out["user"] = UserJson(r->user);
-    co_return NoStore(Json(bhttp::status::ok, out, ctx.request));
+    co_return SignedInResponse(bhttp::status::ok, r.value(), ctx);
   });
 
-  router.Add(bhttp::verb::post, "/api/v1/auth/refresh", [&](RequestContext& ctx) -> asio::awaitable<Response> {
-    auto fields = ParseStringFields(ctx, {{"refresh_token", 128}});
-    if (!fields.ok()) co_return Problem(fields.error(), ctx);
-    auto& f = fields.value();
+  // API clients send {"refresh_token"}; web clients send no body, the refresh cookie and the
+  // X-CSRF-Token header, and get fresh cookies back.
+  router.Add(bhttp::verb::post, "/api/v1/auth/refresh", [&, public_origin](RequestContext& ctx) -> asio::awaitable<Response> {
+    std::string cookie = CookieValue(ctx.request, kRefreshCookie);
+    bool cookie_mode = ctx.request.body().empty() && !cookie.empty();
+    std::string token;
+    if (cookie_mode) {
+      if (cookie.size() > 128) co_return AuthProblem(Error{ErrorCode::kUnauthenticated, "refresh token is invalid or expired"}, ctx);
+      auto csrf = CheckCsrf(ctx, cookie, public_origin);
+      if (!csrf.ok()) co_return Problem(csrf.error(), ctx);
+      token = cookie;
+    } else {
+      auto fields = ParseStringFields(ctx, {{"refresh_token", 128}});
+      if (!fields.ok()) co_return Problem(fields.error(), ctx);
+      token = fields.value()[0];
+    }
     auto client = ClientOf(ctx);
-    auto r = co_await RunBlocking(workers, [&] { return auth.Refresh(f[0], client); });
-    if (!r.ok()) co_return AuthProblem(r.error(), ctx);
-    co_return NoStore(Json(bhttp::status::ok, TokensJson(r.value()), ctx.request));
+    auto r = co_await RunBlocking(workers, [&] { return auth.Refresh(token, client); });
+    if (!r.ok()) {
+      auto res = AuthProblem(r.error(), ctx);
+      if (cookie_mode) ClearSessionCookies(res);
+      co_return res;
+    }
+    json::object body = TokensJson(r.value());
+    if (!cookie_mode) co_return NoStore(Json(bhttp::status::ok, body, ctx.request));
+    body.erase("refresh_token");
+    body["csrf_token"] = CsrfTokenFor(r->refresh_token);
+    auto res = NoStore(Json(bhttp::status::ok, body, ctx.request));
+    SetSessionCookies(res, r.value(), NowUnix());
+    co_return res;
   });
 
   auto signed_in = [&](auto action) {
@@ -225,14 +266,18 @@ void AddAuthRoutes(Router& router, auth::AuthService& auth, asio::thread_pool& w
              signed_in([&](RequestContext& ctx, auth::Principal who) -> asio::awaitable<Response> {
                auto st = co_await RunBlocking(workers, [&] { return auth.Logout(who); });
                if (!st.ok()) co_return Problem(st.error(), ctx);
-               co_return Text(bhttp::status::no_content, "", "text/plain", ctx.request);
+               auto res = Text(bhttp::status::no_content, "", "text/plain", ctx.request);
+               ClearSessionCookies(res);
+               co_return res;
              }));
 
   router.Add(bhttp::verb::post, "/api/v1/auth/logout-all",
              signed_in([&](RequestContext& ctx, auth::Principal who) -> asio::awaitable<Response> {
                auto st = co_await RunBlocking(workers, [&] { return auth.LogoutEverywhere(who); });
                if (!st.ok()) co_return Problem(st.error(), ctx);
-               co_return Text(bhttp::status::no_content, "", "text/plain", ctx.request);
+               auto res = Text(bhttp::status::no_content, "", "text/plain", ctx.request);
+               ClearSessionCookies(res);
+               co_return res;
              }));
 
   router.Add(bhttp::verb::get, "/api/v1/users/me",

@@ -11,17 +11,17 @@ namespace veza::http {
 struct CorsOptions {
   std::vector<std::string> allowed_origins;  // exact origins, or "*" for any (no credentials then)
   bool allow_credentials = false;
-  std::string allowed_methods = "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS";
-  // Range and conditionals for players fetching audio with fetch/XHR (hls.js); the tus
-  // headers for resumable uploads from browsers (tus-js-client).
-  std::string allowed_headers =
-      "Authorization, Content-Type, X-Request-Id, Idempotency-Key, Range, If-Range, If-None-Match, "
-      "Tus-Resumable, Upload-Length, Upload-Offset, Upload-Metadata, Upload-Checksum, Upload-Defer-Length, "
-      "Upload-Concat, X-HTTP-Method-Override";
-  std::string exposed_headers =
-      "X-Request-Id, Location, Retry-After, Content-Range, Accept-Ranges, Content-Length, ETag, "
-      "Tus-Resumable, Tus-Version, Tus-Extension, Tus-Max-Size, Tus-Checksum-Algorithm, Upload-Offset, "
-      "Upload-Length, Upload-Expires, Upload-Metadata, Upload-Track-Id";
+      std::string allowed_methods = "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS";
+      // Range and conditionals for players fetching audio with fetch/XHR (hls.js); the tus
+      // headers for resumable uploads from browsers (tus-js-client); the web session headers.
+      std::string allowed_headers =
+          "Authorization, Content-Type, X-Request-Id, Idempotency-Key, X-Veza-Session, X-CSRF-Token, Range, "
+          "If-Range, If-None-Match, Tus-Resumable, Upload-Length, Upload-Offset, Upload-Metadata, Upload-Checksum, "
+          "Upload-Defer-Length, Upload-Concat, X-HTTP-Method-Override";
+      std::string exposed_headers =
+          "X-Request-Id, Location, Retry-After, Content-Range, Accept-Ranges, Content-Length, ETag, "
+          "Tus-Resumable, Tus-Version, Tus-Extension, Tus-Max-Size, Tus-Checksum-Algorithm, Upload-Offset, "
+          "Upload-Length, Upload-Expires, Upload-Metadata, Upload-Track-Id";
   int max_age_seconds = 600;
 };
 

@@ -197,7 +197,69 @@ Status AuthService::Start() {
   VEZA_TRY(ValidatePasswordParams(options_.password));
   // A real hash with the current parameters, so an unknown login costs what a known one does.
   VEZA_ASSIGN_OR_RETURN(dummy_hash_, HashPassword("veza-dummy-password-for-timing", options_.password));
-  return LoadSigningKeys();
+  VEZA_TRY(LoadSigningKeys());
+  VEZA_TRY(LoadDataKey());
+  return ResealTotpSecrets();
+}
+
+Status AuthService::LoadDataKey() {
+  constexpr std::string_view kSetting = "auth.data_key";
+  VEZA_ASSIGN_OR_RETURN(QueryResult r, db_.Query("SELECT value FROM instance_settings WHERE key = $1", {SqlText(kSetting)}));
+  std::optional<std::string> stored;
+  if (!r.rows.empty()) {
+    stored = Base64UrlDecode(r.rows[0].Text(0));
+    if (!stored) return Internal("instance setting auth.data_key is damaged");
+  }
+  std::vector<std::string> previous = options_.previous_data_keys;
+  std::string key = options_.data_key;
+  if (key.empty()) {
+    if (!stored) {
+      // Nodes starting together: the first insert wins and everyone reads it back.
+      VEZA_TRY(db_.Query("INSERT INTO instance_settings (key, value, updated_at) VALUES ($1, $2, $3) "
+                         "ON CONFLICT (key) DO NOTHING",
+                         {SqlText(kSetting), SqlText(Base64UrlEncode(SecretBox::NewKey())), SqlText(std::to_string(NowMs()))}));
+      VEZA_ASSIGN_OR_RETURN(r, db_.Query("SELECT value FROM instance_settings WHERE key = $1", {SqlText(kSetting)}));
+      if (r.rows.empty()) return Internal("no data key after bootstrap");
+      stored = Base64UrlDecode(r.rows[0].Text(0));
+      if (!stored) return Internal("instance setting auth.data_key is damaged");
+    }
+    key = *stored;
+  } else if (stored) {
+    // Moving from the generated key to a configured one: the old one still opens until resealed.
+    previous.push_back(*stored);
+  }
+  VEZA_ASSIGN_OR_RETURN(SecretBox box, SecretBox::Create(std::move(key), std::move(previous)));
+  box_ = std::move(box);
+  return Ok();
+}
+
+Status AuthService::ResealTotpSecrets() {
+  VEZA_ASSIGN_OR_RETURN(QueryResult r, db_.Query("SELECT user_id, secret FROM user_totp"));
+  int resealed = 0;
+  for (const Row& row : r.rows) {
+    std::string user_id = row.Text(0), stored = row.Text(1);
+    if (!box_->NeedsReseal(stored)) continue;
+    auto plain = box_->Open(stored, user_id);
+    if (!plain.ok()) {
+      log::Error("security: a TOTP secret cannot be opened with the configured data keys", {{"user_id", user_id}});
+      continue;
+    }
+    // Conditional on the old text, so a concurrent enrolment or another node's reseal wins.
+    VEZA_ASSIGN_OR_RETURN(QueryResult done, db_.Query("UPDATE user_totp SET secret = $3 WHERE user_id = $1 AND secret = $2",
+                                                      {SqlText(user_id), SqlText(stored), SqlText(box_->Seal(*plain, user_id))}));
+    resealed += static_cast<int>(done.affected_rows);
+  }
+  if (resealed > 0) log::Info("TOTP secrets resealed under the current data key", {{"count", resealed}, {"key_id", box_->key_id()}});
+  return Ok();
+}
+
+Result<std::string> AuthService::OpenTotpSecret(const std::string& user_id, std::string_view stored) {
+  auto base32 = box_->Open(stored, user_id);
+  if (!base32.ok()) {
+    log::Error("security: unreadable TOTP secret", {{"user_id", user_id}, {"error", base32.error().message}});
+    return base32.take_error();
+  }
+  return Base32Decode(*base32);
 }
 
 Status AuthService::LoadSigningKeys() {
@@ -308,6 +370,23 @@ Result<LoginOutcome> AuthService::Login(std::string_view login, std::string_view
   return out;
 }
 
+Result<LoginOutcome> AuthService::SignInWithIdentity(std::string_view user_id, const ClientInfo& client) {
+  VEZA_ASSIGN_OR_RETURN(User user, users_.FindById(user_id));
+  if (user.suspended) return Error{ErrorCode::kPermissionDenied, "this account is suspended"};
+  VEZA_ASSIGN_OR_RETURN(QueryResult totp, db_.Query(
+      "SELECT 1 FROM user_totp WHERE user_id = $1 AND confirmed_at IS NOT NULL", {SqlText(user.id)}));
+  LoginOutcome out;
+  if (!totp.rows.empty()) {
+    // The provider stands in for the password only; the second factor is still ours to ask.
+    out.mfa_token = NewRefreshToken();
+    VEZA_TRY(cache_.Set(MfaKey(Sha256Hex(out.mfa_token)), user.id, kMfaTtl));
+    return out;
+  }
+  VEZA_ASSIGN_OR_RETURN(TokenPair tokens, OpenSession(user, client));
+  out.signed_in = SignedIn{std::move(user), std::move(tokens)};
+  return out;
+}
+
 Status AuthService::CheckAccountBudget(const std::string& account_key) {
   if (auto failures = cache_.Get(account_key); failures.ok() && failures->has_value()) {
     std::int64_t count = 0;
@@ -334,11 +413,8 @@ Result<bool> AuthService::SpendSecondFactor(const std::string& user_id, SecondFa
   VEZA_ASSIGN_OR_RETURN(QueryResult r, db_.Query(
       "SELECT secret, last_step FROM user_totp WHERE user_id = $1 AND confirmed_at IS NOT NULL", {SqlText(user_id)}));
   if (r.rows.empty()) return false;
-  auto secret = Base32Decode(r.rows[0].Text(0));
-  if (!secret.ok()) {
-    log::Error("security: unreadable TOTP secret", {{"user_id", user_id}});
-    return false;
-  }
+  auto secret = OpenTotpSecret(user_id, r.rows[0].Text(0));
+  if (!secret.ok()) return false;
   std::int64_t step = 0;
   if (!VerifyTotp(*secret, code, NowMs() / 1000, 1, &step)) return false;
   if (step <= r.rows[0].Int(1)) return false;  // replayed
@@ -402,7 +478,7 @@ Result<TotpEnrolment> AuthService::StartTotp(const Principal& who, std::string_v
     // A concurrent enrolment that got here first makes this fail on the primary key.
     VEZA_TRY(tx.Query("INSERT INTO user_totp (user_id, secret, confirmed_at, last_step, created_at) "
                       "VALUES ($1, $2, NULL, -1, $3)",
-                      {SqlText(user.id), SqlText(out.secret_base32), SqlInt(now_ms)}));
+                      {SqlText(user.id), SqlText(box_->Seal(out.secret_base32, user.id)), SqlInt(now_ms)}));
     for (const std::string& code : out.recovery_codes) {
       VEZA_TRY(tx.Query("INSERT INTO totp_recovery_codes (user_id, code_hash, used_at) VALUES ($1, $2, NULL)",
                         {SqlText(user.id), SqlText(HashRecoveryCode(code, user.id))}));
@@ -420,7 +496,7 @@ Status AuthService::ConfirmTotp(const Principal& who, std::string_view code) {
   if (r.rows.empty()) return Conflict("no two-factor enrolment is pending; start one first");
   if (!r.rows[0].IsNull(1)) return Conflict("two-factor authentication is already enabled");
   std::string stored = r.rows[0].Text(0);
-  auto secret = Base32Decode(stored);
+  auto secret = OpenTotpSecret(who.user_id, stored);
   if (!secret.ok()) return Internal("unreadable TOTP secret");
   std::int64_t step = 0;
   if (!VerifyTotp(*secret, code, NowMs() / 1000, 1, &step)) {
@@ -581,16 +657,17 @@ Result<Principal> AuthService::Authenticate(std::string_view access_token) {
 
 Result<User> AuthService::Me(const Principal& who) { return users_.FindById(who.user_id); }
 
-Result<std::vector<std::string>> AuthService::LoadLinks(std::string_view user_id) {
-  VEZA_ASSIGN_OR_RETURN(QueryResult r, db_.Query("SELECT links FROM users WHERE id = $1", {SqlText(user_id)}));
+Result<Account> AuthService::LoadAccount(User user) {
+  VEZA_ASSIGN_OR_RETURN(QueryResult r, db_.Query("SELECT links, avatar_hash FROM users WHERE id = $1", {SqlText(user.id)}));
   if (r.rows.empty()) return NotFound("no such user");
-  return ParseLinks(r.rows[0].Text(0));
+  Account a{std::move(user), ParseLinks(r.rows[0].Text(0)), ""};
+  if (!r.rows[0].IsNull(1)) a.avatar_hash = r.rows[0].Text(1);
+  return a;
 }
 
 Result<Account> AuthService::MyAccount(const Principal& who) {
   VEZA_ASSIGN_OR_RETURN(User user, users_.FindById(who.user_id));
-  VEZA_ASSIGN_OR_RETURN(std::vector<std::string> links, LoadLinks(user.id));
-  return Account{std::move(user), std::move(links)};
+  return LoadAccount(std::move(user));
 }
 
 Result<Account> AuthService::UpdateProfile(const Principal& who, const ProfileChanges& changes) {
@@ -610,8 +687,7 @@ Result<Account> AuthService::PublicProfile(std::string_view username) {
   if (!ValidateUsername(username).ok()) return NotFound("no such user");
   VEZA_ASSIGN_OR_RETURN(User user, users_.FindByUsername(username));
   if (user.suspended) return NotFound("no such user");  // the same answer as for no account
-  VEZA_ASSIGN_OR_RETURN(std::vector<std::string> links, LoadLinks(user.id));
-  return Account{std::move(user), std::move(links)};
+  return LoadAccount(std::move(user));
 }
 
 Result<User> AuthService::Reauthenticate(const Principal& who, std::string_view password) {

@@ -19,6 +19,7 @@
 #include "ports/database.h"
 #include "services/auth/jwt.h"
 #include "services/auth/password.h"
+#include "services/auth/secret_box.h"
 #include "services/auth/signing_keys.h"
 #include "services/auth/user_repository.h"
 
@@ -30,6 +31,11 @@ struct AuthOptions {
   std::chrono::seconds refresh_ttl{30 * 24 * 3600};
   int max_failed_logins_per_hour = 100;  // per account
   int max_logins_per_minute_per_ip = 30;
+  // 32-byte key sealing TOTP secrets at rest (secret_box.h); empty: one generated on first start
+  // and kept in the database (instance_settings 'auth.data_key'), which guards nothing against a
+  // leak of the whole database, so production sets it (--data-key-file).
+  std::string data_key;
+  std::vector<std::string> previous_data_keys;  // still open old secrets until resealed
 };
 
 struct ClientInfo {
@@ -76,6 +82,7 @@ struct Principal {
 struct Account {
   User user;
   std::vector<std::string> links;
+  std::string avatar_hash;  // empty: no avatar (avatar_service.h)
 };
 
 // PATCH /users/me: a field left out stays as it is.
@@ -127,6 +134,9 @@ class AuthService {
   // TOTP is not enabled.
   Status DisableTotp(const Principal& who, std::string_view password, std::string_view code);
   static constexpr int kMaxMfaFailures = 5;  // wrong codes per mfa_token
+  // Sign-in vouched for by an outside identity provider (oauth_service.h): a session, or the
+  // TOTP challenge when the account has a second factor. kPermissionDenied when suspended.
+  Result<LoginOutcome> SignInWithIdentity(std::string_view user_id, const ClientInfo& client);
   Result<TokenPair> Refresh(std::string_view refresh_token, const ClientInfo& client);
   Status Logout(const Principal& who);
   Status LogoutEverywhere(const Principal& who);
@@ -157,13 +167,17 @@ class AuthService {
 
  private:
   Status LoadSigningKeys();
+  // Opens the SecretBox and reseals TOTP secrets stored in clear or under a previous key.
+  Status LoadDataKey();
+  Status ResealTotpSecrets();
+  Result<std::string> OpenTotpSecret(const std::string& user_id, std::string_view stored);
   Result<TokenPair> OpenSession(const User& user, const ClientInfo& client);
   Result<TokenPair> IssueTokens(const User& user, const std::string& session_id, SqlSession& tx);
   Status RevokeSessions(const std::vector<std::string>& session_ids);
   Status CheckRate(const std::string& key, int limit, std::chrono::seconds window);
   // Loads who's account and checks password against it (re-authentication).
   Result<User> Reauthenticate(const Principal& who, std::string_view password);
-  Result<std::vector<std::string>> LoadLinks(std::string_view user_id);
+  Result<Account> LoadAccount(User user);
   Status CheckAccountBudget(const std::string& account_key);
   // Checks a TOTP code (spending its step) or a recovery code (spending it) of user_id's
   // confirmed TOTP; false when wrong, malformed, replayed or when TOTP is not enabled.
@@ -176,6 +190,7 @@ class AuthService {
   AuthOptions options_;
   UserRepository users_;
   KeyRing keys_;
+  std::optional<SecretBox> box_;
   std::string dummy_hash_;  // verified against when the account does not exist
 };
 

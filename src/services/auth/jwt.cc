@@ -187,6 +187,8 @@ Error Reject(JwtRejection reason, JwtRejection* why) {
 
 }  // namespace
 
+std::optional<json::object> ParseStrictJsonObject(std::string_view text) { return ParseStrictObject(text); }
+
 std::string_view JwtRejectionName(JwtRejection reason) {
   switch (reason) {
     case JwtRejection::kNone: return "none";

@@ -17,10 +17,18 @@
 #include <string>
 #include <string_view>
 
+#include <boost/json/object.hpp>
+#include <optional>
+
 #include "base/result.h"
 #include "services/auth/signing_keys.h"
 
 namespace veza::auth {
+
+// Standard JSON (no comments, valid UTF-8, nesting <= 8, nothing after the value, no repeated
+// member name) holding an object; nullopt for anything else. Used for every JWT part and for
+// answers from OAuth providers.
+std::optional<boost::json::object> ParseStrictJsonObject(std::string_view text);
 
 // Tokens we issue are ~400 bytes; anything much larger is not ours and is refused before any
 // decoding or JSON parsing.
