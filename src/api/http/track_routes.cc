@@ -1,5 +1,7 @@
 #include "api/http/track_routes.h"
 
+#include "api/http/query_params.h"
+
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -27,59 +29,13 @@ using tracks::Viewer;
 
 namespace {
 
-int HexDigit(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-Result<std::string> QueryDecode(std::string_view s) {
-  std::string out;
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '+') {
-      out.push_back(' ');
-    } else if (s[i] == '%') {
-      if (i + 2 >= s.size() || HexDigit(s[i + 1]) < 0 || HexDigit(s[i + 2]) < 0) {
-        return InvalidArgument("bad percent-encoding in the query");
-      }
-      out.push_back(static_cast<char>(HexDigit(s[i + 1]) * 16 + HexDigit(s[i + 2])));
-      i += 2;
-    } else {
-      out.push_back(s[i]);
-    }
-  }
-  return out;
-}
-
-// name=value pairs of the query; only the allowed names, each at most once.
-Result<std::map<std::string, std::string>> Query(std::string_view query,
-                                                 std::initializer_list<std::string_view> allowed) {
-  std::map<std::string, std::string> out;
-  while (!query.empty()) {
-    std::string_view pair = query.substr(0, query.find('&'));
-    query.remove_prefix(std::min(query.size(), pair.size() + 1));
-    if (pair.empty()) continue;
-    auto eq = pair.find('=');
-    VEZA_ASSIGN_OR_RETURN(std::string name, QueryDecode(pair.substr(0, eq)));
-    VEZA_ASSIGN_OR_RETURN(std::string value,
-                          QueryDecode(eq == std::string_view::npos ? "" : pair.substr(eq + 1)));
-    bool known = false;
-    for (std::string_view a : allowed) known = known || a == name;
-    if (!known) return InvalidArgument("unknown query parameter '" + name.substr(0, 40) + "'");
-    if (!out.emplace(name, std::move(value)).second)
-      return InvalidArgument("query parameter '" + name + "' given twice");
-  }
-  return out;
-}
-
 struct PageQuery {
   std::string cursor;
   int limit = 20;
 };
 
 Result<PageQuery> ParsePage(std::string_view query) {
-  VEZA_ASSIGN_OR_RETURN(auto params, Query(query, {"cursor", "limit"}));
+  VEZA_ASSIGN_OR_RETURN(auto params, QueryParams(query, {"cursor", "limit"}));
   PageQuery p;
   if (auto it = params.find("cursor"); it != params.end()) {
     if (!it->second.empty() && !IsUuid(it->second)) return InvalidArgument("malformed cursor");
@@ -415,7 +371,7 @@ bool ETagListMatches(std::string_view header, std::string_view etag) {
 
 // Which progressive file the request asks for: ?format= wins, then Accept.
 Result<std::string> ProgressiveFile(const RequestContext& ctx, bool& negotiated) {
-  VEZA_ASSIGN_OR_RETURN(auto params, Query(ctx.query, {"format"}));
+  VEZA_ASSIGN_OR_RETURN(auto params, QueryParams(ctx.query, {"format"}));
   negotiated = false;
   if (auto it = params.find("format"); it != params.end()) {
     if (it->second == "aac") return std::string("stream.m4a");
