@@ -14,6 +14,7 @@
 #include <sstream>
 
 #include "api_test.h"
+#include "test_support.h"
 #include "http_client.h"
 #include "veza_process.h"
 
@@ -30,34 +31,6 @@ struct Account {
   std::string id, name, access;
 };
 
-// n bytes that are a real audio file (uploads are probed): a WAV header (8-bit mono PCM,
-// 8 kHz) followed by seeded noise, so any byte count from 44 up is a valid track.
-std::string RandomBytes(std::size_t n, unsigned seed) {
-  std::mt19937 rng(seed);
-  std::string s(n, '\0');
-  for (char& c : s) c = static_cast<char>(rng() & 0xff);
-  if (n < 44) return s;
-  auto put32 = [&](std::size_t at, std::uint32_t v) {
-    for (int i = 0; i < 4; ++i) s[at + i] = static_cast<char>((v >> (8 * i)) & 0xff);
-  };
-  auto put16 = [&](std::size_t at, std::uint16_t v) {
-    s[at] = static_cast<char>(v & 0xff);
-    s[at + 1] = static_cast<char>(v >> 8);
-  };
-  s.replace(0, 4, "RIFF");
-  put32(4, static_cast<std::uint32_t>(n - 8));
-  s.replace(8, 8, "WAVEfmt ");
-  put32(16, 16);
-  put16(20, 1);     // PCM
-  put16(22, 1);     // mono
-  put32(24, 8000);  // Hz
-  put32(28, 8000);  // bytes per second
-  put16(32, 1);     // block align
-  put16(34, 8);     // bits per sample
-  s.replace(36, 4, "data");
-  put32(40, static_cast<std::uint32_t>(n - 44));
-  return s;
-}
 
 std::string ReadFile(const std::filesystem::path& p) {
   std::ifstream in(p, std::ios::binary);
@@ -120,7 +93,7 @@ class TracksTest : public test::ApiTest {
                 {{"Content-Type", "multipart/form-data; boundary=XyZzY"}},
                 Multipart("XyZzY", filename, bytes, fields));
   }
-  json::object Upload(const std::string& bearer, const std::string& bytes = RandomBytes(3000, 1),
+  json::object Upload(const std::string& bearer, const std::string& bytes = test::NoiseWav(3000, 1),
                       const std::string& visibility = "public") {
     auto r = UploadMultipart(bearer, "take_01.wav", bytes,
                              {{"title", "Take one"}, {"visibility", visibility}});
@@ -142,13 +115,13 @@ class TracksTest : public test::ApiTest {
       std::filesystem::create_directories(BlobFile(id, rel).parent_path());
       std::ofstream(BlobFile(id, rel), std::ios::binary) << bytes;
     };
-    put("stream.m4a", RandomBytes(100'000, 7));
-    put("stream.opus", RandomBytes(50'000, 8));
+    put("stream.m4a", test::NoiseWav(100'000, 7));
+    put("stream.opus", test::NoiseWav(50'000, 8));
     put("hls/master.m3u8",
         "#EXTM3U\n#EXT-X-STREAM-INF:BANDWIDTH=128000,CODECS=\"mp4a.40.2\"\n128k/index.m3u8\n");
     put("hls/128k/index.m3u8",
         "#EXTM3U\n#EXT-X-TARGETDURATION:6\n#EXTINF:6.0,\nseg0.ts\n#EXT-X-ENDLIST\n");
-    put("hls/128k/seg0.ts", RandomBytes(188 * 10, 9));
+    put("hls/128k/seg0.ts", test::NoiseWav(188 * 10, 9));
     Sql("UPDATE tracks SET state='ready', progress=100, duration_ms=1000 WHERE id='" + id + "'");
   }
   json::object GetTrack(const std::string& id, const std::string& bearer) {
@@ -172,7 +145,7 @@ class TracksTest : public test::ApiTest {
 
 TEST_F(TracksTest, MultipartUploadCreatesATrackItsOwnerSeesWhileItWaitsForTheMediaJob) {
   Account alice = Register("alice");
-  std::string bytes = RandomBytes(5000, 3);
+  std::string bytes = test::NoiseWav(5000, 3);
   auto r =
       UploadMultipart(alice.access, "Field Recording.wav", bytes, {{"visibility", "unlisted"}});
   ASSERT_EQ(r.status, 201) << r.body;
@@ -197,8 +170,8 @@ TEST_F(TracksTest, MultipartUploadCreatesATrackItsOwnerSeesWhileItWaitsForTheMed
 TEST_F(TracksTest, VisibilityListingEditingAndDeletion) {
   Account alice = Register("alice"), bob = Register("bob");
   std::string open = Str(Upload(alice.access), "id");
-  std::string unlisted = Str(Upload(alice.access, RandomBytes(100, 2), "unlisted"), "id");
-  std::string secret = Str(Upload(alice.access, RandomBytes(100, 3), "private"), "id");
+  std::string unlisted = Str(Upload(alice.access, test::NoiseWav(100, 2), "unlisted"), "id");
+  std::string secret = Str(Upload(alice.access, test::NoiseWav(100, 3), "private"), "id");
   for (const auto& id : {open, unlisted, secret}) MakeReady(id);
 
   auto listed = ListIds("/api/v1/tracks");
@@ -251,7 +224,7 @@ TEST_F(TracksTest, VisibilityListingEditingAndDeletion) {
 TEST_F(TracksTest, ModeratorsSeeAndRemoveOthersTracks) {
   Account alice = Register("alice"), mod = Register("moe");
   Sql("UPDATE users SET role='moderator' WHERE username='moe'");
-  std::string secret = Str(Upload(alice.access, RandomBytes(100, 4), "private"), "id");
+  std::string secret = Str(Upload(alice.access, test::NoiseWav(100, 4), "private"), "id");
   EXPECT_EQ(Call("GET", "/api/v1/tracks/" + secret, mod.access).status, 200);
   ExpectProblem(JsonCall("PATCH", "/api/v1/tracks/" + secret, R"({"title":"x"})", mod.access), 403);
   EXPECT_EQ(Call("DELETE", "/api/v1/tracks/" + secret, mod.access).status, 204);
@@ -320,7 +293,7 @@ TEST_F(TracksTest, RangeRequestsReturnExactlyTheFilesBytes) {
 
 TEST_F(TracksTest, OriginalIsForTheOwnerOnly) {
   Account alice = Register("alice"), bob = Register("bob");
-  std::string bytes = RandomBytes(4000, 11);
+  std::string bytes = test::NoiseWav(4000, 11);
   std::string id = Str(Upload(alice.access, bytes), "id");
   MakeReady(id);
   auto mine = Call("GET", "/api/v1/tracks/" + id + "/stream?format=original", alice.access);
@@ -371,7 +344,7 @@ std::string HmacHex(const std::string& key, const std::string& message) {
 TEST_F(TracksTest, SignedUrlsExpireAndCannotBeForgedOrReused) {
   Account alice = Register("alice");
   std::string id = Str(Upload(alice.access), "id");
-  std::string other = Str(Upload(alice.access, RandomBytes(1000, 5)), "id");
+  std::string other = Str(Upload(alice.access, test::NoiseWav(1000, 5)), "id");
   MakeReady(id);
   MakeReady(other);
   std::string url = Str(GetTrack(id, ""), "stream_url");
@@ -481,7 +454,7 @@ TEST_F(TracksTest, BadInputIsAProblemOnEveryEndpoint) {
   ExpectProblem(UploadMultipart(alice.access, "a.wav", "abc", {{"genre", "x"}}), 400, "genre");
   ExpectProblem(UploadMultipart(alice.access, "a.wav", ""), 422);
   // The route streams its body: a file over --max-body (1 MiB) is fine.
-  EXPECT_EQ(UploadMultipart(alice.access, "big.wav", RandomBytes(2 << 20, 1)).status, 201);
+  EXPECT_EQ(UploadMultipart(alice.access, "big.wav", test::NoiseWav(2 << 20, 1)).status, 201);
 }
 
 // Small limits, to prove them without gigabytes.
@@ -494,12 +467,12 @@ class TracksQuotaTest : public TracksTest {
 
 TEST_F(TracksQuotaTest, UploadsPastTheFileLimitOrTheQuotaAre413) {
   Account alice = Register("alice");
-  ExpectProblem(UploadMultipart(alice.access, "big.wav", RandomBytes(6001, 1)), 413, "limit");
-  ASSERT_EQ(UploadMultipart(alice.access, "a.wav", RandomBytes(6000, 1)).status, 201);
-  ExpectProblem(UploadMultipart(alice.access, "b.wav", RandomBytes(4001, 2)), 413, "quota");
+  ExpectProblem(UploadMultipart(alice.access, "big.wav", test::NoiseWav(6001, 1)), 413, "limit");
+  ASSERT_EQ(UploadMultipart(alice.access, "a.wav", test::NoiseWav(6000, 1)).status, 201);
+  ExpectProblem(UploadMultipart(alice.access, "b.wav", test::NoiseWav(4001, 2)), 413, "quota");
   std::string id = ListIds("/api/v1/users/me/tracks", alice.access).at(0);
   ASSERT_EQ(Call("DELETE", "/api/v1/tracks/" + id, alice.access).status, 204);  // frees the space
-  EXPECT_EQ(UploadMultipart(alice.access, "b.wav", RandomBytes(4001, 2)).status, 201);
+  EXPECT_EQ(UploadMultipart(alice.access, "b.wav", test::NoiseWav(4001, 2)).status, 201);
 }
 
 // Originals on S3 (s3rver): the owner's download is a redirect to a presigned URL; derived
@@ -526,7 +499,7 @@ class TracksS3Test : public TracksTest {
 TEST_F(TracksS3Test, OriginalsRedirectToPresignedS3UrlsAndDerivedFilesToTheCdn) {
   ASSERT_FALSE(test::Env("VEZA_TEST_S3_URL").empty()) << "run under scripts/test-services";
   Account alice = Register("alice");
-  std::string bytes = RandomBytes(3000, 21);
+  std::string bytes = test::NoiseWav(3000, 21);
   std::string id = Str(Upload(alice.access, bytes), "id");
   auto redirect = Call("GET", "/api/v1/tracks/" + id + "/stream?format=original", alice.access);
   ASSERT_EQ(redirect.status, 302) << redirect.body;

@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "api_test.h"
+#include "test_support.h"
 #include "http_client.h"
 #include "veza_process.h"
 
@@ -22,34 +23,6 @@ namespace json = boost::json;
 using test::Http;
 using test::HttpResponse;
 
-// n bytes that are a real audio file (uploads are probed): a WAV header (8-bit mono PCM,
-// 8 kHz) followed by seeded noise, so any byte count from 44 up is a valid track.
-std::string RandomBytes(std::size_t n, unsigned seed) {
-  std::mt19937 rng(seed);
-  std::string s(n, '\0');
-  for (char& c : s) c = static_cast<char>(rng() & 0xff);
-  if (n < 44) return s;
-  auto put32 = [&](std::size_t at, std::uint32_t v) {
-    for (int i = 0; i < 4; ++i) s[at + i] = static_cast<char>((v >> (8 * i)) & 0xff);
-  };
-  auto put16 = [&](std::size_t at, std::uint16_t v) {
-    s[at] = static_cast<char>(v & 0xff);
-    s[at + 1] = static_cast<char>(v >> 8);
-  };
-  s.replace(0, 4, "RIFF");
-  put32(4, static_cast<std::uint32_t>(n - 8));
-  s.replace(8, 8, "WAVEfmt ");
-  put32(16, 16);
-  put16(20, 1);     // PCM
-  put16(22, 1);     // mono
-  put32(24, 8000);  // Hz
-  put32(28, 8000);  // bytes per second
-  put16(32, 1);     // block align
-  put16(34, 8);     // bits per sample
-  s.replace(36, 4, "data");
-  put32(40, static_cast<std::uint32_t>(n - 44));
-  return s;
-}
 
 std::string Base64(std::string_view bytes) {
   std::string out(4 * ((bytes.size() + 2) / 3), '\0');
@@ -128,7 +101,7 @@ TEST_F(TusTest, OptionsAdvertisesVersionExtensionsAndLimits) {
 
 TEST_F(TusTest, AnInterruptedUploadResumesFromTheOffsetAndBecomesATrack) {
   std::string token = Register("alice");
-  std::string bytes = RandomBytes(300'000, 1);
+  std::string bytes = test::NoiseWav(300'000, 1);
   std::string path = Create(token, bytes.size());
   ASSERT_EQ(path.rfind("/api/v1/uploads/", 0), 0u) << path;
   EXPECT_EQ(Offset(token, path), "0");
@@ -191,7 +164,7 @@ TEST_F(TusTest, AWrongOffsetIs409) {
 
 TEST_F(TusTest, AChecksumMismatchIs460AndTheChunkIsDiscarded) {
   std::string token = Register("alice");
-  std::string bytes = RandomBytes(1000, 2);
+  std::string bytes = test::NoiseWav(1000, 2);
   std::string path = Create(token, bytes.size());
   auto bad = Patch(token, path, 0, bytes.substr(0, 500),
                    {{"Upload-Checksum", "sha1 " + Base64(Sha1("other"))}});
@@ -284,7 +257,7 @@ TEST_F(TusTest, BadInputIsAProblem) {
 
 TEST_F(TusTest, TusJsClientUploadsInChunks) {
   std::string token = Register("alice");
-  std::string bytes = RandomBytes(2'500'000, 9);
+  std::string bytes = test::NoiseWav(2'500'000, 9);
   auto file = dir_.path() / "upload.bin";
   {
     std::ofstream out(file, std::ios::binary);
