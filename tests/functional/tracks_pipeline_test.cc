@@ -124,9 +124,54 @@ TEST_F(TracksPipelineTest, UploadBecomesReadyAndHlsAndProgressiveUrlsPlayForTheS
   EXPECT_NEAR(ProbeDuration(Str(t, "hls_url")), 7.5, 0.1);
   EXPECT_NEAR(ProbeDuration(Str(t, "stream_url")), 7.5, 0.1);
   EXPECT_NEAR(ProbeDuration(Str(t, "stream_url") + "?format=opus"), 7.5, 0.1);
-  EXPECT_GT(
-      std::filesystem::file_size(dir_.path() / "data" / "blobs" / "tracks" / id / "waveform.json"),
-      0u);
+  // The waveform: signed URL with no header, and the header route; a WAV has no cover.
+  auto waveform = Send("GET", Str(t, "waveform_url"), "");
+  ASSERT_EQ(waveform.status, 200) << waveform.body;
+  EXPECT_EQ(waveform.Header("content-type"), "application/json");
+  json::object peaks = json::parse(waveform.body).as_object();
+  EXPECT_EQ(static_cast<std::int64_t>(peaks.at("peaks").as_array().size()),
+            t.at("waveform_points").as_int64());
+  EXPECT_GE(peaks.at("peaks").as_array().size(), 1024u);
+  EXPECT_EQ(Send("GET", "/api/v1/tracks/" + id + "/waveform", "", token).body, waveform.body);
+  EXPECT_FALSE(t.contains("cover_url"));
+  EXPECT_EQ(Send("GET", "/api/v1/tracks/" + id + "/cover", "", token).status, 404);
+}
+
+TEST_F(TracksPipelineTest, EmbeddedCoverArtIsServedAndPrivateCoversStayPrivate) {
+  std::string alice = Register("alice");
+  std::string bob = Register("bob");
+  auto mp3 = dir_.path() / "covered.mp3";
+  std::string cmd =
+      "ffmpeg -nostdin -loglevel error -y -f lavfi -i sine=frequency=330:duration=3 -f lavfi -i "
+      "color=orange:size=320x320:duration=0.1 -frames:v 1 -map 0:a -map 1:v -c:a libmp3lame -c:v mjpeg "
+      "-id3v2_version 3 -metadata:s:v comment='Cover (front)' -metadata title='Covered' " +
+      mp3.string();
+  ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
+  auto r = Upload(alice, "covered.mp3", ReadFile(mp3));
+  ASSERT_EQ(r.status, 201) << r.body;
+  std::string id = Str(json::parse(r.body).as_object(), "id");
+  json::object t = WaitForJob(id, alice);
+  ASSERT_EQ(Str(t, "state"), "ready") << json::serialize(t);
+  ASSERT_TRUE(t.at("has_cover").as_bool());
+  auto cover = Send("GET", Str(t, "cover_url"), "");
+  ASSERT_EQ(cover.status, 200) << cover.body;
+  EXPECT_EQ(cover.Header("content-type"), "image/jpeg");
+  ASSERT_GE(cover.body.size(), 3u);
+  EXPECT_EQ(cover.body.substr(0, 3), std::string("\xff\xd8\xff"));
+  // Public: anyone may fetch it by id; private: only the owner, and a listener's token stops
+  // working (the same rule as the stream).
+  EXPECT_EQ(Send("GET", "/api/v1/tracks/" + id + "/cover", "").status, 200);
+  json::object as_bob =
+      json::parse(Send("GET", "/api/v1/tracks/" + id, "", bob).body).as_object();
+  std::string bobs_cover_url = Str(as_bob, "cover_url");
+  EXPECT_EQ(Send("GET", bobs_cover_url, "").status, 200);
+  ASSERT_EQ(Send("PATCH", "/api/v1/tracks/" + id, R"({"visibility":"private"})", alice).status, 200);
+  EXPECT_EQ(Send("GET", "/api/v1/tracks/" + id + "/cover", "", bob).status, 404);
+  EXPECT_EQ(Send("GET", "/api/v1/tracks/" + id + "/cover", "").status, 404);
+  EXPECT_EQ(Send("GET", "/api/v1/tracks/" + id + "/waveform", "", bob).status, 404);
+  EXPECT_EQ(Send("GET", bobs_cover_url, "").status, 404);
+  EXPECT_EQ(Send("GET", "/api/v1/tracks/" + id + "/cover", "", alice).status, 200);
+  EXPECT_EQ(Send("GET", Str(t, "cover_url") + "x", "").status, 403);  // forged token
 }
 
 TEST_F(TracksPipelineTest, CorruptUploadEndsFailedWithAReasonAndTheServerKeepsServing) {

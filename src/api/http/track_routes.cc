@@ -94,6 +94,8 @@ json::object TrackJson(const Track& t, const Viewer& viewer,
     std::string base = "/api/v1/tracks/" + t.id;
     o["stream_url"] = base + "/stream/" + *token;
     o["hls_url"] = base + "/hls/t/" + *token + "/master.m3u8";
+    if (t.waveform_points > 0) o["waveform_url"] = base + "/waveform/" + *token;
+    if (t.has_cover) o["cover_url"] = base + "/cover/" + *token;
   }
   return o;
 }
@@ -718,6 +720,52 @@ void AddTrackRoutes(Router& router, auth::AuthService& auth, auth::AdminService&
         if (negotiated) ForHeaders(res, [](auto& m) { m.set(bhttp::field::vary, "Accept"); });
         co_return res;
       });
+
+  // Waveform peaks (JSON) and cover art: with a header (or none, for public tracks), or signed
+  // with the same token as the stream URL so <img> and fetch() need no header.
+  struct DerivedFile {
+    std::string_view route;
+    std::string_view rel;
+  };
+  for (DerivedFile file : {DerivedFile{"waveform", "waveform.json"},
+                           DerivedFile{"cover", "cover.jpg"}}) {
+    std::string rel(file.rel);
+    // Cover art exists only when the upload carried one; the waveform for every ready track.
+    auto exists = [rel](const Track& t) -> Status {
+      if (rel == "cover.jpg" && !t.has_cover) return NotFound("the track has no cover art");
+      if (rel == "waveform.json" && t.waveform_points == 0) return NotFound("the track has no waveform");
+      return Status();
+    };
+    std::string path = "/api/v1/tracks/{id}/" + std::string(file.route);
+    router.Add(bhttp::verb::get, path, [&, rel, exists](RequestContext& ctx) -> asio::awaitable<Response> {
+      std::string id(ctx.Param("id"));
+      auto delivery = co_await RunBlocking(workers, [&]() -> Result<tracks::Delivery> {
+        VEZA_ASSIGN_OR_RETURN(Viewer viewer, OptionalViewer(auth, admin, ctx));
+        VEZA_ASSIGN_OR_RETURN(Track t, tracks.Get(viewer, id));
+        if (!tracks::TrackService::MayPlay(viewer, t)) return NotFound("the track is not ready");
+        VEZA_TRY(exists(t));
+        return tracks.Deliver(t, rel);
+      });
+      if (!delivery.ok()) co_return AuthProblem(delivery.error(), ctx);
+      Response res = ServeDelivery(ctx, *delivery, false);
+      ForHeaders(res, [](auto& m) { m.set(bhttp::field::vary, "Authorization"); });
+      co_return res;
+    });
+    router.Add(bhttp::verb::get, path + "/{token}",
+               [&, rel, exists](RequestContext& ctx) -> asio::awaitable<Response> {
+                 std::string id(ctx.Param("id")), token(ctx.Param("token"));
+                 bool shared = false;
+                 auto delivery = co_await RunBlocking(workers, [&]() -> Result<tracks::Delivery> {
+                   VEZA_ASSIGN_OR_RETURN(Track t, tracks.repository().FindById(id));
+                   VEZA_TRY(tracks.CheckToken(t, token));
+                   VEZA_TRY(exists(t));
+                   shared = t.visibility != tracks::Visibility::kPrivate;
+                   return tracks.Deliver(t, rel);
+                 });
+                 if (!delivery.ok()) co_return Problem(delivery.error(), ctx);
+                 co_return ServeDelivery(ctx, *delivery, shared);
+               });
+  }
 
   // HLS: /hls/master.m3u8 with a header, or /hls/t/{token}/master.m3u8 signed.
   router.Add(bhttp::verb::get, "/api/v1/tracks/{id}/hls/{rest...}",
