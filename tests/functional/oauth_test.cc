@@ -330,5 +330,83 @@ TEST_F(OAuthTest, BadRequestsAreProblems) {
       Send("DELETE", "/api/v1/auth/identities/0191d1f0-0000-7000-8000-000000000000", "", ""), 401);
 }
 
+// The github and discord presets against local servers shaped like those services (their user
+// APIs, not OpenID Connect): tests/tools/social-oauth-provider.mjs.
+class OAuthPresetTest : public OAuthTest {
+ protected:
+  void SetUp() override {
+    provider_ = std::make_unique<test::VezaProcess>(
+        "/usr/bin/node",
+        std::vector<std::string>{VEZA_SOURCE_DIR "/tests/tools/social-oauth-provider.mjs", "0"});
+    ASSERT_TRUE(provider_->Start()) << provider_->Log();
+    port_ = test::FreeLoopbackPort();
+    ApiTest::SetUp();
+  }
+  std::vector<std::string> ExtraServeArgs() const override {
+    std::string base = "http://127.0.0.1:" + std::to_string(provider_->port());
+    std::string client = ",client_id=veza-test,client_secret=not-a-real-secret-42";
+    return {"--listen",
+            "127.0.0.1:" + std::to_string(port_),
+            "--public-url",
+            PublicUrl(),
+            "--oauth-provider",
+            "name=gh,preset=github,authorization_endpoint=" + base +
+                "/login/oauth/authorize,token_endpoint=" + base +
+                "/login/oauth/access_token,userinfo_endpoint=" + base + "/user" + client,
+            "--oauth-provider",
+            "name=dc,preset=discord,authorization_endpoint=" + base +
+                "/oauth2/authorize,token_endpoint=" + base +
+                "/api/oauth2/token,userinfo_endpoint=" + base + "/api/users/@me" + client};
+  }
+  HttpResponse SignInWith(const std::string& provider, const std::string& extra) {
+    Attempt a = Start(provider);
+    return Callback(Authorize(a.authorization_url, extra), a.binding);
+  }
+};
+
+TEST_F(OAuthPresetTest, GitHubSignInUsesTheNumericIdAndThePrimaryVerifiedEmail) {
+  Attempt a = Start("gh");
+  EXPECT_EQ(QueryValue(a.authorization_url, "code_challenge_method"), "S256");
+  std::string scope = QueryValue(a.authorization_url, "scope");
+  EXPECT_TRUE(scope == "read:user%20user:email" || scope == "read%3Auser%20user%3Aemail") << scope;
+  auto first = Callback(
+      Authorize(a.authorization_url, "&mock_id=583231&mock_login=octocat&mock_email=octo@example.com"),
+      a.binding);
+  ASSERT_EQ(first.status, 201) << first.body << veza_->Log();
+  json::object user = json::parse(first.body).as_object().at("user").as_object();
+  EXPECT_EQ(Str(user, "username"), "octocat");
+  EXPECT_EQ(Str(user, "email"), "octo@example.com");  // the primary one, not the other verified
+  EXPECT_TRUE(user.at("email_verified").as_bool());
+  // The login can be renamed on GitHub; the numeric id is the identity.
+  auto renamed = SignInWith("gh", "&mock_id=583231&mock_login=octo-renamed&mock_email=octo@example.com");
+  ASSERT_EQ(renamed.status, 200) << renamed.body;
+  EXPECT_EQ(Str(json::parse(renamed.body).as_object().at("user").as_object(), "id"),
+            Str(user, "id"));
+  // An unverified primary email is no email at all: no account is made on it.
+  ExpectProblem(
+      SignInWith("gh", "&mock_id=99&mock_login=nova&mock_email=nova@example.com&mock_verified=false"),
+      422, "did not share an email");
+  EXPECT_EQ(veza_->Log().find("not-a-real-secret"), std::string::npos);
+}
+
+TEST_F(OAuthPresetTest, DiscordSignInUsesTheSnowflakeAndItsVerifiedFlag) {
+  auto first = SignInWith("dc", "&mock_id=80351110224678912&mock_login=nelly&mock_email=nelly@example.com&mock_name=Nelly");
+  ASSERT_EQ(first.status, 201) << first.body << veza_->Log();
+  json::object user = json::parse(first.body).as_object().at("user").as_object();
+  EXPECT_EQ(Str(user, "username"), "nelly");
+  EXPECT_EQ(Str(user, "email"), "nelly@example.com");
+  EXPECT_TRUE(user.at("email_verified").as_bool());
+  std::string access = Str(json::parse(first.body).as_object(), "access_token");
+  auto ids = Identities(access);
+  ASSERT_EQ(ids.status, 200) << ids.body;
+  auto list = json::parse(ids.body).as_object().at("identities").as_array();
+  ASSERT_EQ(list.size(), 1u);
+  EXPECT_EQ(Str(list[0].as_object(), "provider"), "dc");
+  // The same Discord user again: the same account.
+  auto again = SignInWith("dc", "&mock_id=80351110224678912&mock_login=nelly&mock_email=nelly@example.com");
+  ASSERT_EQ(again.status, 200) << again.body;
+  EXPECT_EQ(Str(json::parse(again.body).as_object().at("user").as_object(), "id"), Str(user, "id"));
+}
+
 }  // namespace
 }  // namespace veza

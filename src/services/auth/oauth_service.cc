@@ -487,7 +487,8 @@ Result<OAuthService::Identity> OAuthService::IdentityFromUserApi(const OAuthProv
       id.username_hint = StringOr(o, "login");
       id.display_name = StringOr(o, "name");
       // The profile email is optional and unverified: ask for the primary verified one.
-      auto emails = GetJson("https://api.github.com/user/emails", access_token);
+      // GitHub's API root is configurable (GitHub Enterprise, tests): emails sit under /user.
+      auto emails = GetJson(e.userinfo + "/emails", access_token);
       if (emails.ok() && emails->is_array()) {
         for (const json::value& entry : emails->as_array()) {
           const json::object* m = entry.if_object();
