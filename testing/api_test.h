@@ -3,6 +3,8 @@
 // defaults (or on a fresh PostgreSQL database, DatabaseKind) in a fresh working directory, with
 // helpers to call it, query its database and check problem answers.
 #include <gtest/gtest.h>
+
+#include <boost/json/parse.hpp>
 #include <signal.h>
 #include <stdio.h>
 #include <unistd.h>
@@ -80,6 +82,19 @@ class ApiTest : public ::testing::Test {
     std::vector<std::pair<std::string, std::string>> headers = {{"Content-Type", "application/json"}};
     if (!bearer.empty()) headers.emplace_back("Authorization", "Bearer " + bearer);
     return Http("127.0.0.1", veza_->port(), {"POST", target, body, headers});
+  }
+
+  struct TestAccount {
+    std::string id, name, access;
+  };
+  // A new account (password "violet kettle 93 drums"), signed in.
+  TestAccount SignUp(const std::string& name) {
+    auto r = Post("/api/v1/auth/register", R"({"username":")" + name + R"(","email":")" + name +
+                                               R"(@example.com","password":"violet kettle 93 drums"})");
+    EXPECT_EQ(r.status, 201) << r.body;
+    if (r.status != 201) return {};
+    boost::json::object o = boost::json::parse(r.body).as_object();
+    return {Str(o.at("user").as_object(), "id"), name, Str(o, "access_token")};
   }
 
   static std::string Str(const boost::json::object& o, const char* key) {

@@ -13,6 +13,7 @@
 #include "services/auth/email_service.h"
 #include "services/auth/oauth_service.h"
 #include "services/chat/chat_service.h"
+#include "services/search/search_service.h"
 #include "services/tracks/track_service.h"
 #include "services/tracks/upload_service.h"
 
@@ -30,6 +31,7 @@ struct RouteDeps {
   tracks::UploadService& uploads;
   auth::OAuthService& oauth;
   auth::AvatarService& avatars;
+  search::SearchService& search;
   std::string roles;
   std::string public_url;  // the web app's base URL (cookies are accepted only from its origin)
 };

@@ -374,6 +374,7 @@ TEST_F(AuthorizationMatrixTest, EveryEndpointAnswersEachKindOfCallerAsItShould) 
        "/api/v1/chat/rooms/" + public_room + "/leave",
        "",
        {401, 204, 400, 204, 204}},
+      {"GET /api/v1/search", "/api/v1/search?q=owen&type=all", "", {200, 200, 200, 200, 200}},
       {"GET /api/v1/admin/users", "/api/v1/admin/users", "", {401, 403, 403, 200, 200}},
       {"GET /api/v1/admin/audit-log", "/api/v1/admin/audit-log", "", {401, 403, 403, 403, 200}},
       {"PATCH /api/v1/admin/users/{id}",

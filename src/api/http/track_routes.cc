@@ -53,53 +53,6 @@ Result<PageQuery> ParsePage(std::string_view query) {
 
 json::value OptionalInt(std::optional<int> v) { return v ? json::value(*v) : json::value(nullptr); }
 
-json::object TrackJson(const Track& t, const Viewer& viewer,
-                       const std::optional<std::string>& token) {
-  json::object o{{"id", t.id},
-                 {"owner", json::object{{"id", t.owner_id}, {"username", t.owner_username}}},
-                 {"title", t.title},
-                 {"artist", t.artist},
-                 {"album", t.album},
-                 {"genre", t.genre},
-                 {"year", OptionalInt(t.year)},
-                 {"track_number", OptionalInt(t.track_number)},
-                 {"description", t.description},
-                 {"visibility", tracks::VisibilityName(t.visibility)},
-                 {"state", tracks::TrackStateName(t.state)},
-                 {"progress", t.progress},
-                 {"duration_ms", t.format.duration_ms},
-                 {"waveform_points", t.waveform_points},
-                 {"has_cover", t.has_cover},
-                 {"created_at", t.created_at_ms},
-                 {"updated_at", t.updated_at_ms}};
-  if (t.state == tracks::TrackState::kFailed) o["failure_reason"] = t.failure_reason;
-  if (t.state == tracks::TrackState::kReady) {
-    o["format"] =
-        json::object{{"container", t.format.container},     {"codec", t.format.codec},
-                     {"sample_rate", t.format.sample_rate}, {"channels", t.format.channels},
-                     {"bit_rate", t.format.bit_rate},       {"lossless", t.format.lossless}};
-    if (t.loudness) {
-      o["loudness"] = json::object{{"integrated_lufs", t.loudness->integrated_lufs},
-                                   {"loudness_range_lu", t.loudness->loudness_range_lu},
-                                   {"true_peak_dbtp", t.loudness->true_peak_dbtp},
-                                   {"replay_gain_db", t.loudness->replay_gain_db}};
-    }
-  }
-  if (viewer.user_id == t.owner_id) {
-    o["original"] = json::object{{"filename", t.original_filename},
-                                 {"size", t.original_size},
-                                 {"content_type", t.original_content_type}};
-  }
-  if (token) {
-    std::string base = "/api/v1/tracks/" + t.id;
-    o["stream_url"] = base + "/stream/" + *token;
-    o["hls_url"] = base + "/hls/t/" + *token + "/master.m3u8";
-    if (t.waveform_points > 0) o["waveform_url"] = base + "/waveform/" + *token;
-    if (t.has_cover) o["cover_url"] = base + "/cover/" + *token;
-  }
-  return o;
-}
-
 StringResponse Private(StringResponse res) {
   res.set(bhttp::field::cache_control, "private, no-store");
   return res;
@@ -400,6 +353,53 @@ Result<std::string> HlsFile(std::string_view rest) {
 }
 
 }  // namespace
+
+json::object TrackJson(const Track& t, const Viewer& viewer,
+                       const std::optional<std::string>& token) {
+  json::object o{{"id", t.id},
+                 {"owner", json::object{{"id", t.owner_id}, {"username", t.owner_username}}},
+                 {"title", t.title},
+                 {"artist", t.artist},
+                 {"album", t.album},
+                 {"genre", t.genre},
+                 {"year", OptionalInt(t.year)},
+                 {"track_number", OptionalInt(t.track_number)},
+                 {"description", t.description},
+                 {"visibility", tracks::VisibilityName(t.visibility)},
+                 {"state", tracks::TrackStateName(t.state)},
+                 {"progress", t.progress},
+                 {"duration_ms", t.format.duration_ms},
+                 {"waveform_points", t.waveform_points},
+                 {"has_cover", t.has_cover},
+                 {"created_at", t.created_at_ms},
+                 {"updated_at", t.updated_at_ms}};
+  if (t.state == tracks::TrackState::kFailed) o["failure_reason"] = t.failure_reason;
+  if (t.state == tracks::TrackState::kReady) {
+    o["format"] =
+        json::object{{"container", t.format.container},     {"codec", t.format.codec},
+                     {"sample_rate", t.format.sample_rate}, {"channels", t.format.channels},
+                     {"bit_rate", t.format.bit_rate},       {"lossless", t.format.lossless}};
+    if (t.loudness) {
+      o["loudness"] = json::object{{"integrated_lufs", t.loudness->integrated_lufs},
+                                   {"loudness_range_lu", t.loudness->loudness_range_lu},
+                                   {"true_peak_dbtp", t.loudness->true_peak_dbtp},
+                                   {"replay_gain_db", t.loudness->replay_gain_db}};
+    }
+  }
+  if (viewer.user_id == t.owner_id) {
+    o["original"] = json::object{{"filename", t.original_filename},
+                                 {"size", t.original_size},
+                                 {"content_type", t.original_content_type}};
+  }
+  if (token) {
+    std::string base = "/api/v1/tracks/" + t.id;
+    o["stream_url"] = base + "/stream/" + *token;
+    o["hls_url"] = base + "/hls/t/" + *token + "/master.m3u8";
+    if (t.waveform_points > 0) o["waveform_url"] = base + "/waveform/" + *token;
+    if (t.has_cover) o["cover_url"] = base + "/cover/" + *token;
+  }
+  return o;
+}
 
 Result<Viewer> OptionalViewer(auth::AuthService& auth, auth::AdminService& admin,
                               const RequestContext& ctx) {

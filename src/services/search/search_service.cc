@@ -1,0 +1,192 @@
+#include "services/search/search_service.h"
+
+#include <algorithm>
+#include <unordered_set>
+
+#include "services/search/search_text.h"
+
+namespace veza::search {
+
+namespace {
+
+// A trigram-only match must be at least this close (MatchScore) to be shown: "midnigt" still
+// finds "Midnight", "moon" does not find "Noon".
+constexpr double kFuzzyThreshold = 0.45;
+constexpr int kFuzzyCandidates = 200;
+
+bool IsPostgres(Database& db) { return db.Dialect() == "postgres"; }
+
+Hit HitFromRow(const Row& r, Kind kind) {
+  return Hit{kind, r.Text(1), r.Text(2), r.Text(3)};
+}
+
+}  // namespace
+
+std::string_view KindName(Kind kind) {
+  switch (kind) {
+    case Kind::kTrack:
+      return "track";
+    case Kind::kUser:
+      return "user";
+    case Kind::kRoom:
+      return "room";
+    case Kind::kPlaylist:
+      return "playlist";
+  }
+  return "track";
+}
+
+std::optional<Kind> ParseKind(std::string_view name) {
+  for (Kind k : {Kind::kTrack, Kind::kUser, Kind::kRoom, Kind::kPlaylist}) {
+    if (KindName(k) == name) return k;
+  }
+  return std::nullopt;
+}
+
+std::string SearchService::Filters(const Query& q, std::vector<SqlValue>& params) const {
+  std::string sql = IsPostgres(db_) ? " AND d.listed" : " AND d.listed = 1";
+  auto next = [&](SqlValue v) {
+    params.push_back(std::move(v));
+    return "$" + std::to_string(params.size());
+  };
+  sql += " AND d.kind = " + next(SqlText(KindName(q.kind)));
+  if (!q.genre.empty()) sql += " AND lower(d.genre) = lower(" + next(SqlText(q.genre)) + ")";
+  if (q.min_duration_ms) sql += " AND d.duration_ms >= " + next(SqlInt(*q.min_duration_ms));
+  if (q.max_duration_ms) sql += " AND d.duration_ms <= " + next(SqlInt(*q.max_duration_ms));
+  if (q.created_after_ms) sql += " AND d.created_at >= " + next(SqlInt(*q.created_after_ms));
+  if (q.created_before_ms) sql += " AND d.created_at < " + next(SqlInt(*q.created_before_ms));
+  return sql;
+}
+
+Result<std::vector<SearchService::Candidate>> SearchService::WordMatches(
+    const Query& q, const std::vector<std::string>& terms, int max) {
+  std::vector<SqlValue> params;
+  std::string match;
+  std::string sql;
+  if (IsPostgres(db_)) {
+    // 'term':* & 'term':*  (terms hold no quotes or operators: see Terms()).
+    for (const std::string& t : terms) match += (match.empty() ? "'" : " & '") + t + "':*";
+    params.push_back(SqlText(match));
+    sql =
+        "SELECT d.id, d.ref_id, d.title, d.subtitle FROM search_documents d "
+        "WHERE d.words @@ to_tsquery('simple', $1)" +
+        Filters(q, params) +
+        " ORDER BY ts_rank(d.words, to_tsquery('simple', $1), 1) DESC, d.popularity DESC, d.id DESC";
+  } else {
+    // "term"* "term"*  (implicit AND).
+    for (const std::string& t : terms) match += (match.empty() ? "\"" : " \"") + t + "\"*";
+    params.push_back(SqlText(match));
+    sql =
+        "SELECT d.id, d.ref_id, d.title, d.subtitle FROM search_words w "
+        "JOIN search_documents d ON d.id = w.rowid WHERE search_words MATCH $1" +
+        Filters(q, params) +
+        " ORDER BY bm25(search_words, 10.0, 4.0, 1.0), d.popularity DESC, d.id DESC";
+  }
+  params.push_back(SqlInt(max));
+  sql += " LIMIT $" + std::to_string(params.size());
+  VEZA_ASSIGN_OR_RETURN(QueryResult result, db_.Query(sql, params));
+  std::vector<Candidate> out;
+  for (const Row& r : result.rows) out.push_back({r.Int(0), HitFromRow(r, q.kind)});
+  return out;
+}
+
+Result<std::vector<SearchService::Candidate>> SearchService::TrigramMatches(
+    const Query& q, const std::vector<std::string>& terms, int max) {
+  std::vector<std::string> long_terms;
+  for (const std::string& t : terms) {
+    if (t.size() >= 3) long_terms.push_back(t);
+  }
+  if (long_terms.empty()) return std::vector<Candidate>{};
+  std::vector<SqlValue> params;
+  std::string sql;
+  if (IsPostgres(db_)) {
+    std::string text;
+    for (const std::string& t : long_terms) text += (text.empty() ? "" : " ") + t;
+    params.push_back(SqlText(text));
+    // `%>`: some word of the document is close to the query (pg_trgm word_similarity), which
+    // the GIN trigram index answers.
+    sql =
+        "SELECT d.id, d.ref_id, d.title, d.subtitle FROM search_documents d "
+        "WHERE (d.title || ' ' || d.subtitle) %> $1" +
+        Filters(q, params) +
+        " ORDER BY word_similarity($1, d.title || ' ' || d.subtitle) DESC, d.popularity DESC, "
+        "d.id DESC";
+  } else {
+    // Any trigram of any term; FTS5's trigram tokenizer matches each as a substring.
+    std::string match;
+    std::unordered_set<std::string> seen;
+    for (const std::string& t : long_terms) {
+      for (std::size_t i = 0; i + 3 <= t.size(); ++i) {
+        std::string tri = t.substr(i, 3);
+        if (seen.insert(tri).second) match += (match.empty() ? "\"" : " OR \"") + tri + "\"";
+      }
+    }
+    params.push_back(SqlText(match));
+    sql =
+        "SELECT d.id, d.ref_id, d.title, d.subtitle FROM search_trigrams g "
+        "JOIN search_documents d ON d.id = g.rowid WHERE search_trigrams MATCH $1" +
+        Filters(q, params) + " ORDER BY bm25(search_trigrams, 2.0, 1.0), d.popularity DESC, d.id DESC";
+  }
+  params.push_back(SqlInt(max));
+  sql += " LIMIT $" + std::to_string(params.size());
+  QueryResult result;
+  if (IsPostgres(db_)) {
+    // pg_trgm's default word threshold (0.6) misses one-letter typos in short words; the final
+    // say is MatchScore's below, so let more candidates through, for this transaction only.
+    VEZA_TRY(db_.Transaction([&](SqlSession& session) -> Status {
+      VEZA_TRY(session.Query("SET LOCAL pg_trgm.word_similarity_threshold = 0.4"));
+      VEZA_ASSIGN_OR_RETURN(result, session.Query(sql, params));
+      return Status();
+    }));
+  } else {
+    VEZA_ASSIGN_OR_RETURN(result, db_.Query(sql, params));
+  }
+  struct Scored {
+    double score;
+    std::size_t order;
+    Candidate candidate;
+  };
+  std::vector<Scored> scored;
+  for (const Row& r : result.rows) {
+    Candidate c{r.Int(0), HitFromRow(r, q.kind)};
+    double score = MatchScore(terms, c.hit.title + " " + c.hit.subtitle);
+    if (score >= kFuzzyThreshold) scored.push_back({score, scored.size(), std::move(c)});
+  }
+  std::stable_sort(scored.begin(), scored.end(),
+                   [](const Scored& a, const Scored& b) { return a.score > b.score; });
+  std::vector<Candidate> out;
+  for (Scored& s : scored) out.push_back(std::move(s.candidate));
+  return out;
+}
+
+Result<Page> SearchService::Search(const Query& q) {
+  if (q.text.size() > kMaxQueryBytes)
+    return InvalidArgument("q is longer than " + std::to_string(kMaxQueryBytes) + " bytes");
+  std::vector<std::string> terms = Terms(q.text);
+  if (terms.empty()) return InvalidArgument("q must hold at least one letter or digit");
+  if (q.limit < 1 || q.limit > kMaxPage)
+    return InvalidArgument("limit must be from 1 to " + std::to_string(kMaxPage));
+  if (q.offset < 0 || q.offset >= kMaxResults)
+    return InvalidArgument("the cursor is past the last result served");
+  int wanted = std::min(kMaxResults, q.offset + q.limit + 1);  // +1: is there a next page?
+
+  VEZA_ASSIGN_OR_RETURN(std::vector<Candidate> ranked, WordMatches(q, terms, wanted));
+  if (static_cast<int>(ranked.size()) < wanted) {
+    VEZA_ASSIGN_OR_RETURN(std::vector<Candidate> fuzzy, TrigramMatches(q, terms, kFuzzyCandidates));
+    std::unordered_set<std::int64_t> have;
+    for (const Candidate& c : ranked) have.insert(c.doc_id);
+    for (Candidate& c : fuzzy) {
+      if (static_cast<int>(ranked.size()) >= wanted) break;
+      if (have.insert(c.doc_id).second) ranked.push_back(std::move(c));
+    }
+  }
+  Page page;
+  for (int i = q.offset; i < static_cast<int>(ranked.size()) && i < q.offset + q.limit; ++i) {
+    page.hits.push_back(std::move(ranked[static_cast<std::size_t>(i)].hit));
+  }
+  int end = q.offset + q.limit;
+  if (static_cast<int>(ranked.size()) > end && end < kMaxResults) page.next_offset = end;
+  return page;
+}
+
+}  // namespace veza::search
