@@ -23,13 +23,14 @@ TEST(Routes, EveryRouteIsInTheOpenApiDocumentAndBack) {
   auth::AuthService auth(*backends->database, *backends->cache, clock, {});
   auth::AdminService admin(*backends->database, *backends->cache, clock);
   auth::EmailService email(*backends->database, *backends->cache, *backends->mailer, clock, {});
-  chat::ChatService chat(*backends->database, *backends->bus, *backends->cache, clock);
+  notifications::NotificationService notifications(*backends->database, *backends->bus, clock);
+  chat::ChatService chat(*backends->database, *backends->bus, *backends->cache, clock, &notifications);
   tracks::TrackService tracks(*backends->database, *backends->blobs, *backends->bus, nullptr, clock, {}, "secret");
   tracks::UploadService uploads(tracks, clock);
   auth::OAuthService oauth(*backends->database, *backends->cache, *backends->http, clock, auth, {});
   auth::AvatarService avatars(*backends->database, *backends->blobs, *backends->images, clock);
   RegisterRoutes(router, {metrics, workers, backends.value(), auth, admin, email, chat, tracks, uploads, oauth, avatars,
-                          "http", "http://localhost:8080"});
+                          "http", "http://localhost:8080", notifications});
 
   auto documented = http::OpenApiOperations(http::OpenApiDocumentText());
   ASSERT_FALSE(documented.empty());
