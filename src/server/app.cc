@@ -114,7 +114,8 @@ int Serve(const ServeOptions& options) {
   auth::EmailOptions email_options;
   email_options.public_url = options.public_url;
   auth::EmailService email(*backends.database, *backends.cache, *backends.mailer, clock, email_options);
-  chat::ChatService chat(*backends.database, *backends.bus, *backends.cache, clock);
+  notifications::NotificationService notifications(*backends.database, *backends.bus, clock);
+  chat::ChatService chat(*backends.database, *backends.bus, *backends.cache, clock, &notifications);
   auth::OAuthOptions oauth_options{options.oauth_providers, options.public_url};
   auth::OAuthService oauth(*backends.database, *backends.cache, *backends.http, clock, auth, oauth_options);
   for (const auto& p : options.oauth_providers) {
@@ -136,7 +137,7 @@ int Serve(const ServeOptions& options) {
   tracks::UploadService uploads(tracks, clock);
   search::SearchService search(*backends.database);
   RegisterRoutes(router, {metrics, workers, backends, auth, admin, email, chat, tracks, uploads, oauth, avatars,
-                          search, roles, options.public_url});
+                          search, notifications, roles, options.public_url});
   if (options.roles.count("http")) {
     // Abandoned uploads are swept at least once a minute (sooner with a short expiry).
     uploads.StartSweeper(std::min<std::chrono::milliseconds>(std::chrono::minutes(1), options.tracks.upload_expiry));

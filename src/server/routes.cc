@@ -6,6 +6,7 @@
 #include "api/http/chat_routes.h"
 #include "api/http/search_routes.h"
 #include "api/http/email_routes.h"
+#include "api/http/notification_routes.h"
 #include "api/http/oauth_routes.h"
 #include "api/http/system_routes.h"
 #include "api/http/track_routes.h"
@@ -33,6 +34,7 @@ void RegisterRoutes(http::Router& router, RouteDeps deps) {
   http::AddOAuthRoutes(router, deps.auth, deps.oauth, deps.workers, deps.public_url);
   http::AddAvatarRoutes(router, deps.auth, deps.avatars, deps.workers);
   http::AddSearchRoutes(router, deps.auth, deps.admin, deps.search, deps.tracks, deps.workers);
+  http::AddNotificationRoutes(router, deps.auth, deps.notifications, deps.workers);
 }
 
 }  // namespace veza::server

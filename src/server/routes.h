@@ -14,6 +14,7 @@
 #include "services/auth/oauth_service.h"
 #include "services/chat/chat_service.h"
 #include "services/search/search_service.h"
+#include "services/notifications/notification_service.h"
 #include "services/tracks/track_service.h"
 #include "services/tracks/upload_service.h"
 
@@ -32,6 +33,7 @@ struct RouteDeps {
   auth::OAuthService& oauth;
   auth::AvatarService& avatars;
   search::SearchService& search;
+  notifications::NotificationService& notifications;
   std::string roles;
   std::string public_url;  // the web app's base URL (cookies are accepted only from its origin)
 };

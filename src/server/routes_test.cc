@@ -23,14 +23,15 @@ TEST(Routes, EveryRouteIsInTheOpenApiDocumentAndBack) {
   auth::AuthService auth(*backends->database, *backends->cache, clock, {});
   auth::AdminService admin(*backends->database, *backends->cache, clock);
   auth::EmailService email(*backends->database, *backends->cache, *backends->mailer, clock, {});
-  chat::ChatService chat(*backends->database, *backends->bus, *backends->cache, clock);
+  notifications::NotificationService notifications(*backends->database, *backends->bus, clock);
+  chat::ChatService chat(*backends->database, *backends->bus, *backends->cache, clock, &notifications);
   tracks::TrackService tracks(*backends->database, *backends->blobs, *backends->bus, nullptr, clock, {}, "secret");
   tracks::UploadService uploads(tracks, clock);
   auth::OAuthService oauth(*backends->database, *backends->cache, *backends->http, clock, auth, {});
   auth::AvatarService avatars(*backends->database, *backends->blobs, *backends->images, clock);
   search::SearchService search(*backends->database);
   RegisterRoutes(router, {metrics, workers, backends.value(), auth, admin, email, chat, tracks, uploads, oauth, avatars,
-                          search, "http", "http://localhost:8080"});
+                          search, notifications, "http", "http://localhost:8080"});
 
   auto documented = http::OpenApiOperations(http::OpenApiDocumentText());
   ASSERT_FALSE(documented.empty());

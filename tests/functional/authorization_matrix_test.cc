@@ -381,6 +381,16 @@ TEST_F(AuthorizationMatrixTest, EveryEndpointAnswersEachKindOfCallerAsItShould) 
        "/api/v1/admin/users/" + other.id,
        R"({"suspended":false,"reason":"matrix"})",
        {401, 403, 403, 403, 200}},
+      // Notifications are the caller's own: every signed-in caller gets their list, nobody else's.
+      {"GET /api/v1/notifications", "/api/v1/notifications", "", {401, 200, 200, 200, 200}},
+      {"GET /api/v1/notifications/unread-count",
+       "/api/v1/notifications/unread-count",
+       "",
+       {401, 200, 200, 200, 200}},
+      {"POST /api/v1/notifications/read",
+       "/api/v1/notifications/read",
+       R"({"up_to":"0190a8b0-0000-7000-8000-000000000000"})",
+       {401, 200, 200, 200, 200}},
       // Ending sessions last: they end the callers' tokens.
       {"POST /api/v1/auth/logout", "/api/v1/auth/logout", "", {401, 204, 204, 204, 204}},
       {"POST /api/v1/auth/logout-all", "/api/v1/auth/logout-all", "", {401, 401, 401, 401, 401}},

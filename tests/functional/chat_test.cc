@@ -325,6 +325,136 @@ namespace {
 
 // Two nodes sharing PostgreSQL, NATS and Redis: a message sent on one node reaches a socket on
 // the other, in order.
+TEST_F(ChatTest, DirectMessageNotificationIsPushedLiveListedAndMarkedRead) {
+  User alice = Register("alice"), bob = Register("bob"), carol = Register("carol");
+  auto b = Connect(bob);  // bob has not joined the DM room: notifications come to every socket
+  auto dm = Post("/api/v1/chat/dm", R"({"user_id":")" + bob.id + "\"}", alice.token);
+  ASSERT_EQ(dm.status, 200) << dm.body;
+  std::string room = Str(json::parse(dm.body).as_object(), "id");
+  auto a = Connect(alice);
+  a->SendFrame(Frame({{"type", "join"}, {"room", room}}));
+  ASSERT_TRUE(a->NextOfType("joined"));
+  a->SendFrame(Frame({{"type", "send"}, {"room", room}, {"client_id", "dm-1"}, {"body", "psst bob"}}));
+  ASSERT_TRUE(a->NextOfType("ack"));
+
+  auto pushed = b->NextOfType("notification");
+  ASSERT_TRUE(pushed);
+  const auto& n = pushed->at("notification").as_object();
+  EXPECT_EQ(n.at("kind").as_string(), "dm");
+  EXPECT_EQ(n.at("actor").as_string(), alice.id);
+  EXPECT_EQ(n.at("room").as_string(), room);
+  EXPECT_EQ(n.at("object_type").as_string(), "message");
+  EXPECT_EQ(n.at("text").as_string(), "psst bob");
+  EXPECT_TRUE(n.at("read_at").is_null());
+  std::string id(n.at("id").as_string());
+
+  auto list = Send("GET", "/api/v1/notifications", "", bob.token);
+  ASSERT_EQ(list.status, 200) << list.body;
+  auto lo = json::parse(list.body).as_object();
+  ASSERT_EQ(lo.at("notifications").as_array().size(), 1u);
+  EXPECT_EQ(lo.at("notifications").as_array()[0].as_object().at("id").as_string(), id);
+  EXPECT_EQ(lo.at("unread_count").as_int64(), 1);
+  EXPECT_TRUE(lo.at("next_cursor").is_null());
+  auto count = Send("GET", "/api/v1/notifications/unread-count", "", bob.token);
+  ASSERT_EQ(count.status, 200);
+  EXPECT_EQ(json::parse(count.body).at("unread_count").as_int64(), 1);
+
+  // Others see none of bob's, and cannot mark them read.
+  auto carols = Send("GET", "/api/v1/notifications", "", carol.token);
+  ASSERT_EQ(carols.status, 200);
+  EXPECT_EQ(json::parse(carols.body).at("notifications").as_array().size(), 0u);
+  auto foreign = Post("/api/v1/notifications/read", R"({"ids":[")" + id + "\"]}", carol.token);
+  ASSERT_EQ(foreign.status, 200) << foreign.body;
+  EXPECT_EQ(json::parse(foreign.body).at("marked").as_int64(), 0);
+  EXPECT_EQ(json::parse(Send("GET", "/api/v1/notifications/unread-count", "", bob.token).body)
+                .at("unread_count")
+                .as_int64(),
+            1);
+
+  auto read = Post("/api/v1/notifications/read", R"({"ids":[")" + id + "\"]}", bob.token);
+  ASSERT_EQ(read.status, 200) << read.body;
+  EXPECT_EQ(json::parse(read.body).at("marked").as_int64(), 1);
+  EXPECT_EQ(json::parse(read.body).at("unread_count").as_int64(), 0);
+  auto unread = Send("GET", "/api/v1/notifications?unread_only=true", "", bob.token);
+  ASSERT_EQ(unread.status, 200);
+  EXPECT_EQ(json::parse(unread.body).at("notifications").as_array().size(), 0u);
+  auto all = Send("GET", "/api/v1/notifications?unread_only=false&limit=10", "", bob.token);
+  ASSERT_EQ(all.status, 200);
+  EXPECT_TRUE(json::parse(all.body).at("notifications").as_array()[0].as_object().at("read_at").is_int64());
+}
+
+TEST_F(ChatTest, InvitesToPrivateRoomsNotifyAndPageWithCursors) {
+  User alice = Register("alice"), bob = Register("bob");
+  auto b = Connect(bob);
+  std::vector<std::string> rooms;
+  for (int i = 0; i < 3; ++i) {
+    rooms.push_back(CreateRoom(alice, "secret" + std::to_string(i), "private"));
+    auto added = Post("/api/v1/chat/rooms/" + rooms.back() + "/members", R"({"user_id":")" + bob.id + "\"}",
+                      alice.token);
+    ASSERT_EQ(added.status, 204) << added.body;
+    auto pushed = b->NextOfType("notification");
+    ASSERT_TRUE(pushed);
+    EXPECT_EQ(pushed->at("notification").as_object().at("kind").as_string(), "invite");
+    EXPECT_EQ(pushed->at("notification").as_object().at("object_id").as_string(), rooms.back());
+  }
+  // Two pages of two, newest first, then mark everything up to the newest read.
+  auto first = Send("GET", "/api/v1/notifications?limit=2", "", bob.token);
+  ASSERT_EQ(first.status, 200) << first.body;
+  auto fo = json::parse(first.body).as_object();
+  ASSERT_EQ(fo.at("notifications").as_array().size(), 2u);
+  EXPECT_EQ(fo.at("notifications").as_array()[0].as_object().at("object_id").as_string(), rooms[2]);
+  std::string newest(fo.at("notifications").as_array()[0].as_object().at("id").as_string());
+  std::string cursor(fo.at("next_cursor").as_string());
+  auto second = Send("GET", "/api/v1/notifications?limit=2&cursor=" + cursor, "", bob.token);
+  ASSERT_EQ(second.status, 200) << second.body;
+  auto so = json::parse(second.body).as_object();
+  ASSERT_EQ(so.at("notifications").as_array().size(), 1u);
+  EXPECT_EQ(so.at("notifications").as_array()[0].as_object().at("object_id").as_string(), rooms[0]);
+  EXPECT_TRUE(so.at("next_cursor").is_null());
+  auto read = Post("/api/v1/notifications/read", R"({"up_to":")" + newest + "\"}", bob.token);
+  ASSERT_EQ(read.status, 200) << read.body;
+  EXPECT_EQ(json::parse(read.body).at("marked").as_int64(), 3);
+  EXPECT_EQ(json::parse(read.body).at("unread_count").as_int64(), 0);
+}
+
+TEST_F(ChatTest, NotificationRoutesRejectAnonymousAndMalformedRequests) {
+  User bob = Register("bob");
+  for (const char* target : {"/api/v1/notifications", "/api/v1/notifications/unread-count"}) {
+    auto r = Send("GET", target, "");
+    ExpectProblem(r, 401);
+    EXPECT_EQ(r.Header("www-authenticate"), "Bearer realm=\"veza\"");
+  }
+  ExpectProblem(Post("/api/v1/notifications/read", R"({"up_to":"x"})"), 401);
+  ExpectProblem(Send("GET", "/api/v1/notifications", "", "not-a-token"), 401);
+  for (const char* query : {"?limit=0", "?limit=101", "?limit=abc", "?unread_only=maybe", "?cursor=nope",
+                            "?colour=blue", "?limit=1&limit=2", "?cursor=%zz"}) {
+    ExpectProblem(Send("GET", std::string("/api/v1/notifications") + query, "", bob.token), 400);
+  }
+  const std::string uuid = "0190a8b0-0000-7000-8000-000000000000";
+  for (const std::string& body :
+       {std::string("not json"), std::string("[]"), std::string("{}"), std::string(R"({"ids":[]})"),
+        std::string(R"({"ids":"x"})"), std::string(R"({"ids":[1]})"), std::string(R"({"ids":["x"]})"),
+        std::string(R"({"up_to":5})"), std::string(R"({"up_to":"x"})"),
+        R"({"ids":[")" + uuid + R"("],"up_to":")" + uuid + "\"}", std::string(R"({"all":true})"),
+        R"({"up_to":")" + std::string(100, 'a') + "\"}"}) {
+    SCOPED_TRACE(body);
+    ExpectProblem(Post("/api/v1/notifications/read", body, bob.token), 400);
+  }
+  std::string many = R"({"ids":[)";
+  for (int i = 0; i < 101; ++i) many += (i ? ",\"" : "\"") + uuid + "\"";
+  ExpectProblem(Post("/api/v1/notifications/read", many + "]}", bob.token), 400);
+  auto wrong_type = test::Http("127.0.0.1", veza_->port(),
+                         {"POST", "/api/v1/notifications/read", R"({"up_to":")" + uuid + "\"}",
+                          {{"Content-Type", "text/plain"}, {"Authorization", "Bearer " + bob.token}}});
+  ExpectProblem(wrong_type, 415);
+  ExpectProblem(Post("/api/v1/notifications/read", R"({"up_to":")" + std::string(2 << 20, 'a') + "\"}", bob.token),
+                413);
+  // A well-formed request for nothing marks nothing.
+  auto none = Post("/api/v1/notifications/read", R"({"up_to":")" + uuid + "\"}", bob.token);
+  ASSERT_EQ(none.status, 200) << none.body;
+  EXPECT_EQ(json::parse(none.body).at("marked").as_int64(), 0);
+}
+
 TEST(ChatTwoNodes, MessagesCrossNodesInOrder) {
   std::string pg = test::Env("VEZA_TEST_POSTGRES_URL"), redis = test::Env("VEZA_TEST_REDIS_URL"),
               nats = test::Env("VEZA_TEST_NATS_URL");

@@ -20,6 +20,7 @@
 #include "base/blocking.h"
 #include "base/log.h"
 #include "domain/error_table.h"
+#include "services/notifications/notification_service.h"
 
 namespace veza::http {
 
@@ -160,19 +161,22 @@ class ChatSocket : public std::enable_shared_from_this<ChatSocket> {
   std::size_t max_queued_;
 };
 
-// Routes room events from the bus to this node's sockets, with one bus subscription per room
-// that has local listeners.
+// Routes bus events to this node's sockets, with one bus subscription per subject that has
+// local listeners: a room's subject (frames of type "message") and a user's notification
+// subject (frames of type "notification").
 class ChatHub {
  public:
   explicit ChatHub(EventBus& bus) : bus_(bus) {}
 
-  Status Listen(const std::string& room, const std::shared_ptr<ChatSocket>& socket) {
+  // frame_type names the frame each event of subject is wrapped in: {"type":..., <type>: event}.
+  Status Listen(const std::string& subject, const std::string& frame_type, const std::shared_ptr<ChatSocket>& socket) {
     std::lock_guard lock(mu_);
-    auto& entry = rooms_[room];
+    auto& entry = subjects_[subject];
     if (!entry.subscription) {
-      auto sub = bus_.Subscribe(chat::RoomSubject(room), [this, room](const Event& e) { Fan(room, e.payload); });
+      std::string prefix = R"({"type":")" + frame_type + R"(",")" + frame_type + R"(":)";
+      auto sub = bus_.Subscribe(subject, [this, subject, prefix](const Event& e) { Fan(subject, prefix, e.payload); });
       if (!sub.ok()) {
-        rooms_.erase(room);
+        subjects_.erase(subject);
         return sub.take_error();
       }
       entry.subscription = std::move(sub).value();
@@ -181,39 +185,39 @@ class ChatHub {
     return Ok();
   }
 
-  void Unlisten(const std::string& room, ChatSocket* socket) {
+  void Unlisten(const std::string& subject, ChatSocket* socket) {
     std::unique_ptr<Subscription> doomed;
     {
       std::lock_guard lock(mu_);
-      auto it = rooms_.find(room);
-      if (it == rooms_.end()) return;
+      auto it = subjects_.find(subject);
+      if (it == subjects_.end()) return;
       it->second.sockets.erase(socket);
       if (it->second.sockets.empty()) {
         doomed = std::move(it->second.subscription);
-        rooms_.erase(it);
+        subjects_.erase(it);
       }
     }
     // Destroyed outside mu_: it waits for a handler in progress, which takes mu_.
   }
 
  private:
-  void Fan(const std::string& room, const std::string& payload) {
-    std::string frame = R"({"type":"message","message":)" + payload + "}";
+  void Fan(const std::string& subject, const std::string& prefix, const std::string& payload) {
+    std::string frame = prefix + payload + "}";
     std::lock_guard lock(mu_);
-    auto it = rooms_.find(room);
-    if (it == rooms_.end()) return;
+    auto it = subjects_.find(subject);
+    if (it == subjects_.end()) return;
     for (auto& [ptr, weak] : it->second.sockets) {
       if (auto s = weak.lock()) s->Deliver(frame);
     }
   }
 
-  struct RoomListeners {
+  struct Listeners {
     std::unique_ptr<Subscription> subscription;
     std::unordered_map<ChatSocket*, std::weak_ptr<ChatSocket>> sockets;
   };
   EventBus& bus_;
   std::mutex mu_;
-  std::unordered_map<std::string, RoomListeners> rooms_;
+  std::unordered_map<std::string, Listeners> subjects_;
 };
 
 std::string ErrorFrame(const Error& e, std::string_view ref = {}) {
@@ -284,7 +288,15 @@ class ChatSession {
       : ws_(ws), socket_(std::move(socket)), d_(d), owner_(std::move(owner)) {}
 
   ~ChatSession() {
-    for (const auto& room : listening_) d_.hub.Unlisten(room, socket_.get());
+    for (const auto& room : listening_) d_.hub.Unlisten(chat::RoomSubject(room), socket_.get());
+    if (notified_) d_.hub.Unlisten(notifications::UserSubject(owner_.user_id), socket_.get());
+  }
+
+  // The user's notifications come over every socket of theirs, whatever rooms it joined.
+  Status ListenForNotifications() {
+    VEZA_TRY(d_.hub.Listen(notifications::UserSubject(owner_.user_id), "notification", socket_));
+    notified_ = true;
+    return Ok();
   }
 
   // Handles one client frame; returns a frame for the client (an empty one: nothing to say).
@@ -318,7 +330,9 @@ class ChatSession {
     // Listen first, then read what was missed: a message in between comes twice at worst
     // (clients drop repeats by room and seq), never zero times.
     if (!listening_.count(*room_id)) {
-      if (auto st = d_.hub.Listen(*room_id, socket_); !st.ok()) co_return ErrorFrame(st.error(), *room_id);
+      if (auto st = d_.hub.Listen(chat::RoomSubject(*room_id), "message", socket_); !st.ok()) {
+        co_return ErrorFrame(st.error(), *room_id);
+      }
       listening_.insert(*room_id);
     }
     json::object reply;
@@ -339,7 +353,7 @@ class ChatSession {
     if (auto st = OnlyFields(o, {"type", "room"}); !st.ok()) co_return ErrorFrame(st.error());
     auto room_id = StringField(o, "room", 64, "", true);
     if (!room_id.ok()) co_return ErrorFrame(room_id.error());
-    if (listening_.erase(*room_id)) d_.hub.Unlisten(*room_id, socket_.get());
+    if (listening_.erase(*room_id)) d_.hub.Unlisten(chat::RoomSubject(*room_id), socket_.get());
     json::object reply;
     reply["type"] = "left";
     reply["room"] = *room_id;
@@ -389,6 +403,7 @@ class ChatSession {
   SessionDeps& d_;
   chat::ChatService::TicketOwner owner_;
   std::unordered_set<std::string> listening_;
+  bool notified_ = false;
 };
 
 asio::awaitable<void> RunChatSocket(WebSocket& ws, SessionDeps& d, chat::ChatService::TicketOwner owner) {
@@ -408,6 +423,9 @@ asio::awaitable<void> RunChatSocket(WebSocket& ws, SessionDeps& d, chat::ChatSer
       asio::detached);
   {
     ChatSession session(ws, socket, d, owner);
+    if (auto st = session.ListenForNotifications(); !st.ok()) {
+      log::Warn("notification subscription failed", {{"user", owner.user_id}, {"error", st.error().message}});
+    }
     {
       json::object hello;
       hello["type"] = "hello";

@@ -226,7 +226,33 @@ Status ChatService::AddMember(std::string_view actor_id, std::string_view room_i
       "INSERT INTO chat_members (room_id, user_id, role, joined_at) VALUES ($1, $2, 'member', $3)",
       {SqlText(room_id), SqlText(user_id), SqlInt(now)});
   if (!inserted.ok() && !IsUniqueViolation(inserted.error())) return inserted.take_error();
+  if (inserted.ok() && room.kind == RoomKind::kPrivate && user_id != actor_id) {
+    NotifyQuietly({std::string(user_id), "invite", std::string(actor_id), "room", std::string(room_id),
+                   std::string(room_id), room.name});
+  }
   return Ok();
+}
+
+void ChatService::NotifyQuietly(const notifications::NewNotification& n) {
+  if (notifications_ == nullptr) return;
+  if (auto r = notifications_->Notify(n); !r.ok()) {
+    log::Warn("chat notification failed", {{"kind", n.kind}, {"user", n.user_id}, {"error", r.error().message}});
+  }
+}
+
+// Notifications a new message causes: the other member of a DM.
+void ChatService::NotifyAfterSend(const Message& m) {
+  if (notifications_ == nullptr) return;
+  auto others = db_.Query("SELECT m.user_id FROM chat_members m JOIN chat_rooms r ON r.id = m.room_id "
+                          "WHERE m.room_id = $1 AND r.kind = 'dm' AND m.user_id <> $2",
+                          {SqlText(m.room_id), SqlText(m.sender_id)});
+  if (!others.ok()) {
+    log::Warn("chat notification lookup failed", {{"room", m.room_id}, {"error", others.error().message}});
+    return;
+  }
+  for (const Row& row : others->rows) {
+    NotifyQuietly({row.Text(0), "dm", m.sender_id, "message", m.id, m.room_id, m.body});
+  }
 }
 
 Result<bool> ChatService::IsMember(std::string_view user_id, std::string_view room_id) {
@@ -284,6 +310,7 @@ Result<Message> ChatService::Send(std::string_view user_id, std::string_view roo
     if (auto st = bus_.Publish(RoomSubject(room_id), MessageJson(*stored)); !st.ok()) {
       log::Warn("chat publish failed", {{"room", room_id}, {"error", st.error().message}});
     }
+    NotifyAfterSend(*stored);
   }
   return *stored;
 }

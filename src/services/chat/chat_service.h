@@ -9,6 +9,8 @@
 //   are exempt), kRateLimited otherwise;
 // - every committed message is published on the EventBus subject chat.room.<room id> (JSON), so
 //   every node delivers it to its sockets.
+// - with a NotificationService: a DM notifies the other member (kind dm), adding a member to a
+//   private room notifies them (kind invite); a failed notification never fails the message.
 // Calls block (database): run them on the worker pool.
 #include <cstdint>
 #include <optional>
@@ -21,6 +23,7 @@
 #include "ports/clock.h"
 #include "ports/database.h"
 #include "ports/event_bus.h"
+#include "services/notifications/notification_service.h"
 
 namespace veza::chat {
 
@@ -66,7 +69,9 @@ std::string MessageJson(const Message& m);
 
 class ChatService {
  public:
-  ChatService(Database& db, EventBus& bus, Cache& cache, Clock& clock) : db_(db), bus_(bus), cache_(cache), clock_(clock) {}
+  ChatService(Database& db, EventBus& bus, Cache& cache, Clock& clock,
+              notifications::NotificationService* notifications = nullptr)
+      : db_(db), bus_(bus), cache_(cache), clock_(clock), notifications_(notifications) {}
 
   Result<Room> CreateRoom(std::string_view user_id, const NewRoom& room);
   // The DM room between two users (created on first use); kNotFound for an unknown user.
@@ -102,11 +107,15 @@ class ChatService {
  private:
   Result<std::optional<Room>> LoadRoom(SqlSession& s, std::string_view user_id, std::string_view room_id);
   Result<Room> ReadableRoom(std::string_view user_id, std::string_view room_id);
+  // Stores and pushes a notification; failures are logged, never returned (the cause succeeded).
+  void NotifyQuietly(const notifications::NewNotification& n);
+  void NotifyAfterSend(const Message& m);
 
   Database& db_;
   EventBus& bus_;
   Cache& cache_;
   Clock& clock_;
+  notifications::NotificationService* notifications_;
 };
 
 }  // namespace veza::chat
