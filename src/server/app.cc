@@ -115,7 +115,6 @@ int Serve(const ServeOptions& options) {
   email_options.public_url = options.public_url;
   auth::EmailService email(*backends.database, *backends.cache, *backends.mailer, clock, email_options);
   notifications::NotificationService notifications(*backends.database, *backends.bus, clock);
-  chat::ChatService chat(*backends.database, *backends.bus, *backends.cache, clock, &notifications);
   auth::OAuthOptions oauth_options{options.oauth_providers, options.public_url};
   auth::OAuthService oauth(*backends.database, *backends.cache, *backends.http, clock, auth, oauth_options);
   for (const auto& p : options.oauth_providers) {
@@ -135,6 +134,7 @@ int Serve(const ServeOptions& options) {
   tracks::TrackService tracks(*backends.database, *backends.blobs, *backends.bus, backends.media.get(), clock,
                               options.tracks, std::move(stream_secret).value(), std::move(cdn).value());
   tracks::UploadService uploads(tracks, clock);
+  chat::ChatService chat(*backends.database, *backends.bus, *backends.cache, clock, &notifications, &tracks);
   search::SearchService search(*backends.database);
   RegisterRoutes(router, {metrics, workers, backends, auth, admin, email, chat, tracks, uploads, oauth, avatars,
                           search, notifications, roles, options.public_url});

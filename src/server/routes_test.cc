@@ -24,9 +24,9 @@ TEST(Routes, EveryRouteIsInTheOpenApiDocumentAndBack) {
   auth::AdminService admin(*backends->database, *backends->cache, clock);
   auth::EmailService email(*backends->database, *backends->cache, *backends->mailer, clock, {});
   notifications::NotificationService notifications(*backends->database, *backends->bus, clock);
-  chat::ChatService chat(*backends->database, *backends->bus, *backends->cache, clock, &notifications);
   tracks::TrackService tracks(*backends->database, *backends->blobs, *backends->bus, nullptr, clock, {}, "secret");
   tracks::UploadService uploads(tracks, clock);
+  chat::ChatService chat(*backends->database, *backends->bus, *backends->cache, clock, &notifications, &tracks);
   auth::OAuthService oauth(*backends->database, *backends->cache, *backends->http, clock, auth, {});
   auth::AvatarService avatars(*backends->database, *backends->blobs, *backends->images, clock);
   search::SearchService search(*backends->database);

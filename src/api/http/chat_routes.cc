@@ -17,6 +17,7 @@
 #include <unordered_set>
 
 #include "api/http/auth_routes.h"
+#include "api/http/chat_frames.h"
 #include "base/blocking.h"
 #include "base/log.h"
 #include "domain/error_table.h"
@@ -39,7 +40,11 @@ json::object RoomJson(const chat::Room& r) {
   o["slow_mode_seconds"] = r.slow_mode_seconds;
   o["last_seq"] = r.last_seq;
   o["created_at"] = r.created_at;
-  if (!r.my_role.empty()) o["my_role"] = r.my_role;
+  if (!r.my_role.empty()) {
+    o["my_role"] = r.my_role;
+    o["last_read_seq"] = r.last_read_seq;
+    o["unread_count"] = r.UnreadCount();
+  }
   return o;
 }
 
@@ -168,12 +173,13 @@ class ChatHub {
  public:
   explicit ChatHub(EventBus& bus) : bus_(bus) {}
 
-  // frame_type names the frame each event of subject is wrapped in: {"type":..., <type>: event}.
+  // frame_type names the frame each event of subject is wrapped in: {"type":..., <type>: event};
+  // empty: the events are client frames already (room subjects).
   Status Listen(const std::string& subject, const std::string& frame_type, const std::shared_ptr<ChatSocket>& socket) {
     std::lock_guard lock(mu_);
     auto& entry = subjects_[subject];
     if (!entry.subscription) {
-      std::string prefix = R"({"type":")" + frame_type + R"(",")" + frame_type + R"(":)";
+      std::string prefix = frame_type.empty() ? "" : R"({"type":")" + frame_type + R"(",")" + frame_type + R"(":)";
       auto sub = bus_.Subscribe(subject, [this, subject, prefix](const Event& e) { Fan(subject, prefix, e.payload); });
       if (!sub.ok()) {
         subjects_.erase(subject);
@@ -202,7 +208,7 @@ class ChatHub {
 
  private:
   void Fan(const std::string& subject, const std::string& prefix, const std::string& payload) {
-    std::string frame = prefix + payload + "}";
+    std::string frame = prefix.empty() ? payload : prefix + payload + "}";
     std::lock_guard lock(mu_);
     auto it = subjects_.find(subject);
     if (it == subjects_.end()) return;
@@ -244,8 +250,10 @@ asio::awaitable<void> WriteLoop(WebSocket& ws, const std::shared_ptr<ChatSocket>
                                 const chat::ChatService::TicketOwner& owner, std::uint16_t& close_code,
                                 std::string& close_reason) {
   auto next_beat = std::chrono::steady_clock::now() + d.options.heartbeat;
+  bool writer_closes = false;
   while (!socket->closed_) {
-    while (!socket->queue_.empty() && !socket->closed_) {
+    // Once over the limit, the backlog is dropped: the client resumes with `after` anyway.
+    while (!socket->queue_.empty() && !socket->closed_ && !socket->slow_) {
       std::string frame = std::move(socket->queue_.front());
       socket->queue_.pop_front();
       if (!(co_await ws.Write(frame)).ok()) {
@@ -257,6 +265,7 @@ asio::awaitable<void> WriteLoop(WebSocket& ws, const std::shared_ptr<ChatSocket>
       close_code = 4008;
       close_reason = "slow consumer";
       socket->closed_ = true;
+      writer_closes = true;
     }
     if (socket->closed_) break;
     if (std::chrono::steady_clock::now() >= next_beat) {
@@ -270,6 +279,7 @@ asio::awaitable<void> WriteLoop(WebSocket& ws, const std::shared_ptr<ChatSocket>
         close_code = 4001;
         close_reason = "session ended";
         socket->closed_ = true;
+        writer_closes = true;
         break;
       }
       if (!(co_await ws.Ping()).ok()) {
@@ -280,6 +290,9 @@ asio::awaitable<void> WriteLoop(WebSocket& ws, const std::shared_ptr<ChatSocket>
     socket->wake_.expires_at(next_beat);
     co_await socket->wake_.async_wait(asio::as_tuple(asio::use_awaitable));  // woken by Push or the beat
   }
+  // The reader is waiting for the client's next frame, which may never come: close from here.
+  // Beast lets a close run while a read is pending; that read then ends with the peer's reply.
+  if (writer_closes) co_await ws.Close(close_code, close_reason);
 }
 
 class ChatSession {
@@ -299,103 +312,205 @@ class ChatSession {
     return Ok();
   }
 
+  // Counts this socket in the user's presence.
+  asio::awaitable<void> Opened() {
+    auto n = co_await RunBlocking(d_.workers, [&] { return d_.chat.SocketOpened(owner_.user_id); });
+    if (!n.ok()) log::Warn("presence count failed", {{"user", owner_.user_id}, {"error", n.error().message}});
+  }
+
+  // The last socket of the user going away announces "offline" in the rooms this one joined.
+  asio::awaitable<void> Closing() {
+    std::vector<std::string> rooms(listening_.begin(), listening_.end());
+    auto left = co_await RunBlocking(d_.workers, [&]() -> Result<std::int64_t> {
+      VEZA_ASSIGN_OR_RETURN(std::int64_t n, d_.chat.SocketClosed(owner_.user_id));
+      if (n == 0) d_.chat.AnnouncePresence(owner_.user_id, rooms, "offline");
+      return n;
+    });
+    if (!left.ok()) log::Warn("presence count failed", {{"user", owner_.user_id}, {"error", left.error().message}});
+  }
+
   // Handles one client frame; returns a frame for the client (an empty one: nothing to say).
   asio::awaitable<std::string> Handle(const std::string& text) {
-    boost::system::error_code ec;
-    json::value v = json::parse(text, ec);
-    if (ec || !v.is_object()) co_return ErrorFrame(InvalidArgument("frames are JSON objects"));
-    const json::object& o = v.as_object();
-    auto type_it = o.find("type");
-    if (type_it == o.end() || !type_it->value().is_string()) {
-      co_return ErrorFrame(InvalidArgument("every frame has a string 'type'"));
-    }
-    std::string type(type_it->value().as_string());
+    auto parsed = ParseClientFrame(text);
+    if (!parsed.ok()) co_return ErrorFrame(parsed.error());
+    const ClientFrame& f = *parsed;
+    const std::string& type = f.type;
     if (type == "ping") co_return R"({"type":"pong"})";
-    if (type == "join") co_return co_await Join(o);
-    if (type == "leave") co_return co_await Leave(o);
-    if (type == "send") co_return co_await Send(o);
-    if (type == "history") co_return co_await History(o);
-    co_return ErrorFrame(InvalidArgument("unknown frame type '" + type + "'"));
+    if (type == "join") co_return co_await Join(f);
+    if (type == "leave") co_return Leave(f);
+    if (type == "send") co_return co_await Send(f);
+    if (type == "history") co_return co_await History(f);
+    if (type == "edit") co_return co_await Edit(f);
+    if (type == "delete") co_return co_await Delete(f);
+    if (type == "react") co_return co_await React(f);
+    if (type == "pin") co_return co_await Pin(f);
+    if (type == "pins") co_return co_await Pins(f);
+    if (type == "typing") co_return co_await Typing(f);
+    if (type == "read") co_return co_await Read(f);
+    if (type == "status") co_return co_await SetStatus(f);
+    if (type == "presence") co_return co_await Presence(f);
+    co_return ErrorFrame(InvalidArgument("unknown frame type '" + type + "'"));  // ParseClientFrame knows them all
   }
 
  private:
-  asio::awaitable<std::string> Join(const json::object& o) {
-    if (auto st = OnlyFields(o, {"type", "room", "after"}); !st.ok()) co_return ErrorFrame(st.error());
-    auto room_id = StringField(o, "room", 64, "", true);
-    auto after = IntField(o, "after");
-    if (!room_id.ok()) co_return ErrorFrame(room_id.error());
-    if (!after.ok()) co_return ErrorFrame(after.error());
-    auto room = co_await RunBlocking(d_.workers, [&] { return d_.chat.Join(owner_.user_id, *room_id); });
-    if (!room.ok()) co_return ErrorFrame(room.error(), *room_id);
+  asio::awaitable<std::string> Join(const ClientFrame& f) {
+    auto room = co_await RunBlocking(d_.workers, [&] { return d_.chat.Join(owner_.user_id, f.room); });
+    if (!room.ok()) co_return ErrorFrame(room.error(), f.room);
     // Listen first, then read what was missed: a message in between comes twice at worst
     // (clients drop repeats by room and seq), never zero times.
-    if (!listening_.count(*room_id)) {
-      if (auto st = d_.hub.Listen(chat::RoomSubject(*room_id), "message", socket_); !st.ok()) {
-        co_return ErrorFrame(st.error(), *room_id);
+    if (!listening_.count(f.room)) {
+      if (auto st = d_.hub.Listen(chat::RoomSubject(f.room), "", socket_); !st.ok()) {
+        co_return ErrorFrame(st.error(), f.room);
       }
-      listening_.insert(*room_id);
+      listening_.insert(f.room);
+      auto announced = co_await RunBlocking(d_.workers, [&]() -> veza::Status {
+        auto status = d_.chat.PresenceOf(owner_.user_id);
+        d_.chat.AnnouncePresence(owner_.user_id, {f.room}, status.ok() ? *status : "online");
+        return Ok();
+      });
+      (void)announced;
     }
     json::object reply;
     reply["type"] = "joined";
     reply["room"] = RoomJson(*room);
-    if (after->has_value()) {
+    if (f.after.has_value()) {
       auto missed = co_await RunBlocking(d_.workers, [&] {
-        return d_.chat.History(owner_.user_id, *room_id, std::nullopt, **after, chat::kMaxHistoryPage);
+        return d_.chat.History(owner_.user_id, f.room, std::nullopt, *f.after, chat::kMaxHistoryPage);
       });
-      if (!missed.ok()) co_return ErrorFrame(missed.error(), *room_id);
+      if (!missed.ok()) co_return ErrorFrame(missed.error(), f.room);
       reply["missed"] = MessagesJson(*missed);
       reply["more"] = missed->size() == static_cast<std::size_t>(chat::kMaxHistoryPage);
     }
     co_return json::serialize(reply);
   }
 
-  asio::awaitable<std::string> Leave(const json::object& o) {
-    if (auto st = OnlyFields(o, {"type", "room"}); !st.ok()) co_return ErrorFrame(st.error());
-    auto room_id = StringField(o, "room", 64, "", true);
-    if (!room_id.ok()) co_return ErrorFrame(room_id.error());
-    if (listening_.erase(*room_id)) d_.hub.Unlisten(chat::RoomSubject(*room_id), socket_.get());
+  std::string Leave(const ClientFrame& f) {
+    if (listening_.erase(f.room)) d_.hub.Unlisten(chat::RoomSubject(f.room), socket_.get());
     json::object reply;
     reply["type"] = "left";
-    reply["room"] = *room_id;
-    co_return json::serialize(reply);
+    reply["room"] = f.room;
+    return json::serialize(reply);
   }
 
-  asio::awaitable<std::string> Send(const json::object& o) {
-    if (auto st = OnlyFields(o, {"type", "room", "client_id", "body"}); !st.ok()) co_return ErrorFrame(st.error());
-    auto room_id = StringField(o, "room", 64, "", true);
-    auto client_id = StringField(o, "client_id", 64, "", true);
-    auto body = StringField(o, "body", chat::kMaxMessageBytes, "", true);
-    for (const auto* r : {&room_id, &client_id, &body}) {
-      if (!r->ok()) co_return ErrorFrame(r->error());
-    }
-    auto m = co_await RunBlocking(d_.workers,
-                                  [&] { return d_.chat.Send(owner_.user_id, *room_id, *client_id, *body); });
-    if (!m.ok()) co_return ErrorFrame(m.error(), *client_id);
+  asio::awaitable<std::string> Send(const ClientFrame& f) {
+    auto m = co_await RunBlocking(
+        d_.workers, [&] { return d_.chat.Send(owner_.user_id, f.room, f.client_id, f.body, f.reply_to); });
+    if (!m.ok()) co_return ErrorFrame(m.error(), f.client_id);
     json::object reply;
     reply["type"] = "ack";
-    reply["client_id"] = *client_id;
+    reply["client_id"] = f.client_id;
     reply["message"] = MessageValue(*m);
     co_return json::serialize(reply);
   }
 
-  asio::awaitable<std::string> History(const json::object& o) {
-    if (auto st = OnlyFields(o, {"type", "room", "before", "after", "limit"}); !st.ok()) co_return ErrorFrame(st.error());
-    auto room_id = StringField(o, "room", 64, "", true);
-    auto before = IntField(o, "before");
-    auto after = IntField(o, "after");
-    auto limit = IntField(o, "limit");
-    if (!room_id.ok()) co_return ErrorFrame(room_id.error());
-    if (!before.ok() || !after.ok() || !limit.ok()) co_return ErrorFrame(InvalidArgument("before, after and limit are integers"));
-    int n = static_cast<int>(std::clamp<std::int64_t>(limit->value_or(50), 0, 1000));
+  asio::awaitable<std::string> History(const ClientFrame& f) {
+    int n = static_cast<int>(std::clamp<std::int64_t>(f.limit.value_or(50), 0, 1000));
     auto messages = co_await RunBlocking(d_.workers, [&] {
-      return d_.chat.History(owner_.user_id, *room_id, *before, *after, n);
+      return d_.chat.History(owner_.user_id, f.room, f.before, f.after, n, f.thread);
     });
-    if (!messages.ok()) co_return ErrorFrame(messages.error(), *room_id);
+    if (!messages.ok()) co_return ErrorFrame(messages.error(), f.room);
     json::object reply;
     reply["type"] = "history";
-    reply["room"] = *room_id;
+    reply["room"] = f.room;
+    if (!f.thread.empty()) reply["thread"] = f.thread;
     reply["messages"] = MessagesJson(*messages);
     co_return json::serialize(reply);
+  }
+
+  asio::awaitable<std::string> Edit(const ClientFrame& f) {
+    auto m = co_await RunBlocking(d_.workers, [&] { return d_.chat.Edit(owner_.user_id, f.message, f.body); });
+    if (!m.ok()) co_return ErrorFrame(m.error(), f.message);
+    co_return MessageReply("edited", *m);
+  }
+
+  asio::awaitable<std::string> Delete(const ClientFrame& f) {
+    auto m = co_await RunBlocking(d_.workers, [&] { return d_.chat.Delete(owner_.user_id, f.message); });
+    if (!m.ok()) co_return ErrorFrame(m.error(), f.message);
+    co_return MessageReply("deleted", *m);
+  }
+
+  asio::awaitable<std::string> React(const ClientFrame& f) {
+    auto result = co_await RunBlocking(d_.workers, [&] { return d_.chat.React(owner_.user_id, f.message, f.emoji); });
+    if (!result.ok()) co_return ErrorFrame(result.error(), f.message);
+    json::object reply;
+    reply["type"] = "reacted";
+    reply["message_id"] = f.message;
+    reply["emoji"] = f.emoji;
+    reply["added"] = result->added;
+    reply["count"] = result->count;
+    co_return json::serialize(reply);
+  }
+
+  asio::awaitable<std::string> Pin(const ClientFrame& f) {
+    auto m = co_await RunBlocking(d_.workers, [&] { return d_.chat.Pin(owner_.user_id, f.message, f.pinned); });
+    if (!m.ok()) co_return ErrorFrame(m.error(), f.message);
+    co_return MessageReply(f.pinned ? "pinned" : "unpinned", *m);
+  }
+
+  asio::awaitable<std::string> Pins(const ClientFrame& f) {
+    auto messages = co_await RunBlocking(d_.workers, [&] { return d_.chat.Pins(owner_.user_id, f.room); });
+    if (!messages.ok()) co_return ErrorFrame(messages.error(), f.room);
+    json::object reply;
+    reply["type"] = "pins";
+    reply["room"] = f.room;
+    reply["messages"] = MessagesJson(*messages);
+    co_return json::serialize(reply);
+  }
+
+  // No answer when the typing event went out (or was folded into a recent one).
+  asio::awaitable<std::string> Typing(const ClientFrame& f) {
+    auto sent = co_await RunBlocking(d_.workers, [&] { return d_.chat.Typing(owner_.user_id, f.room); });
+    if (!sent.ok()) co_return ErrorFrame(sent.error(), f.room);
+    co_return std::string();
+  }
+
+  asio::awaitable<std::string> Read(const ClientFrame& f) {
+    auto room = co_await RunBlocking(d_.workers, [&] { return d_.chat.MarkRead(owner_.user_id, f.room, *f.seq); });
+    if (!room.ok()) co_return ErrorFrame(room.error(), f.room);
+    json::object reply;
+    reply["type"] = "read";
+    reply["room"] = f.room;
+    reply["last_read_seq"] = room->last_read_seq;
+    reply["unread_count"] = room->UnreadCount();
+    co_return json::serialize(reply);
+  }
+
+  // Announced in the rooms this socket joined.
+  asio::awaitable<std::string> SetStatus(const ClientFrame& f) {
+    std::vector<std::string> rooms(listening_.begin(), listening_.end());
+    auto st = co_await RunBlocking(d_.workers, [&]() -> veza::Status {
+      VEZA_TRY(d_.chat.SetAway(owner_.user_id, f.status == "away"));
+      d_.chat.AnnouncePresence(owner_.user_id, rooms, f.status);
+      return Ok();
+    });
+    if (!st.ok()) co_return ErrorFrame(st.error());
+    json::object reply;
+    reply["type"] = "status";
+    reply["status"] = f.status;
+    co_return json::serialize(reply);
+  }
+
+  asio::awaitable<std::string> Presence(const ClientFrame& f) {
+    auto statuses = co_await RunBlocking(d_.workers, [&]() -> Result<json::object> {
+      json::object out;
+      for (const auto& u : f.users) {
+        VEZA_ASSIGN_OR_RETURN(std::string status, d_.chat.PresenceOf(u));
+        out[u] = status;
+      }
+      return out;
+    });
+    if (!statuses.ok()) co_return ErrorFrame(statuses.error());
+    json::object reply;
+    reply["type"] = "presence";
+    reply["users"] = std::move(*statuses);
+    co_return json::serialize(reply);
+  }
+
+  static std::string MessageReply(std::string_view type, const chat::Message& m) {
+    json::object reply;
+    reply["type"] = type;
+    reply["message"] = MessageValue(m);
+    return json::serialize(reply);
   }
 
   WebSocket& ws_;
@@ -423,6 +538,7 @@ asio::awaitable<void> RunChatSocket(WebSocket& ws, SessionDeps& d, chat::ChatSer
       asio::detached);
   {
     ChatSession session(ws, socket, d, owner);
+    co_await session.Opened();
     if (auto st = session.ListenForNotifications(); !st.ok()) {
       log::Warn("notification subscription failed", {{"user", owner.user_id}, {"error", st.error().message}});
     }
@@ -440,6 +556,7 @@ asio::awaitable<void> RunChatSocket(WebSocket& ws, SessionDeps& d, chat::ChatSer
     while (!socket->closed_) {
       auto text = co_await ws.Read();
       if (!text.ok()) {
+        if (socket->closed_) break;  // the writer closed the socket (4001, 4008): keep its code
         if (text.error().code == ErrorCode::kPayloadTooLarge) close_code = 1009;
         if (text.error().code == ErrorCode::kTimeout) close_code = 1001, close_reason = "idle";
         break;
@@ -462,6 +579,7 @@ asio::awaitable<void> RunChatSocket(WebSocket& ws, SessionDeps& d, chat::ChatSer
       std::string reply = co_await session.Handle(*text);
       if (!reply.empty()) socket->Push(std::move(reply));
     }
+    co_await session.Closing();
   }
   socket->closed_ = true;
   socket->wake_.cancel();
@@ -594,13 +712,94 @@ void AddChatRoutes(Router& router, auth::AuthService& auth, chat::ChatService& c
                for (const auto* r : {&before, &after, &limit}) {
                  if (!r->ok()) co_return Problem(r->error(), ctx);
                }
+               std::string thread(QueryValue(ctx.query, "thread"));
                auto messages = co_await RunBlocking(workers, [&] {
                  return chat.History(who->user_id, ctx.Param("id"), *before, *after,
-                                     static_cast<int>(std::clamp<std::int64_t>(limit->value_or(50), 0, 1000)));
+                                     static_cast<int>(std::clamp<std::int64_t>(limit->value_or(50), 0, 1000)), thread);
                });
                if (!messages.ok()) co_return Problem(messages.error(), ctx);
                co_return Json(bhttp::status::ok, {{"messages", MessagesJson(*messages)}}, ctx.request);
              });
+
+  router.Add(bhttp::verb::patch, "/api/v1/chat/rooms/{id}", [&](RequestContext& ctx) -> asio::awaitable<Response> {
+    auto who = co_await RunBlocking(workers, [&] { return Authenticate(auth, ctx); });
+    if (!who.ok()) co_return AuthProblem(who.error(), ctx);
+    auto body = BodyObject(ctx, {"name", "topic", "slow_mode_seconds"});
+    if (!body.ok()) co_return Problem(body.error(), ctx);
+    chat::RoomPatch patch;
+    for (std::string_view field : {std::string_view("name"), std::string_view("topic")}) {
+      if (!body->contains(field)) continue;
+      auto value = StringField(*body, field, field == "name" ? 100 : 500, "", true);
+      if (!value.ok()) co_return Problem(value.error(), ctx);
+      (field == "name" ? patch.name : patch.topic) = *value;
+    }
+    auto slow = IntField(*body, "slow_mode_seconds");
+    if (!slow.ok()) co_return Problem(slow.error(), ctx);
+    if (slow->has_value()) {
+      if (**slow < 0 || **slow > 21'600) co_return Problem(InvalidArgument("slow_mode_seconds must be 0..21600"), ctx);
+      patch.slow_mode_seconds = static_cast<int>(**slow);
+    }
+    auto room = co_await RunBlocking(workers, [&] { return chat.UpdateRoom(who->user_id, ctx.Param("id"), patch); });
+    if (!room.ok()) co_return Problem(room.error(), ctx);
+    co_return Json(bhttp::status::ok, RoomJson(*room), ctx.request);
+  });
+
+  router.Add(bhttp::verb::delete_, "/api/v1/chat/rooms/{id}", [&](RequestContext& ctx) -> asio::awaitable<Response> {
+    auto who = co_await RunBlocking(workers, [&] { return Authenticate(auth, ctx); });
+    if (!who.ok()) co_return AuthProblem(who.error(), ctx);
+    auto st = co_await RunBlocking(workers, [&] { return chat.DeleteRoom(who->user_id, ctx.Param("id")); });
+    if (!st.ok()) co_return Problem(st.error(), ctx);
+    co_return Text(bhttp::status::no_content, "", "text/plain", ctx.request);
+  });
+
+  router.Add(bhttp::verb::get, "/api/v1/chat/rooms/{id}/members", [&](RequestContext& ctx) -> asio::awaitable<Response> {
+    auto who = co_await RunBlocking(workers, [&] { return Authenticate(auth, ctx); });
+    if (!who.ok()) co_return AuthProblem(who.error(), ctx);
+    auto members = co_await RunBlocking(workers, [&] { return chat.Members(who->user_id, ctx.Param("id")); });
+    if (!members.ok()) co_return Problem(members.error(), ctx);
+    json::array a;
+    for (const auto& m : *members) {
+      a.push_back(json::object{{"user_id", m.user_id}, {"username", m.username}, {"role", m.role},
+                               {"joined_at", m.joined_at}});
+    }
+    co_return Json(bhttp::status::ok, {{"members", a}}, ctx.request);
+  });
+
+  router.Add(bhttp::verb::put, "/api/v1/chat/rooms/{id}/members/{user_id}",
+             [&](RequestContext& ctx) -> asio::awaitable<Response> {
+               auto who = co_await RunBlocking(workers, [&] { return Authenticate(auth, ctx); });
+               if (!who.ok()) co_return AuthProblem(who.error(), ctx);
+               auto body = BodyObject(ctx, {"role"});
+               if (!body.ok()) co_return Problem(body.error(), ctx);
+               auto role = StringField(*body, "role", 16, "", true);
+               if (!role.ok()) co_return Problem(role.error(), ctx);
+               auto st = co_await RunBlocking(workers, [&] {
+                 return chat.SetRole(who->user_id, ctx.Param("id"), ctx.Param("user_id"), *role);
+               });
+               if (!st.ok()) co_return Problem(st.error(), ctx);
+               co_return Text(bhttp::status::no_content, "", "text/plain", ctx.request);
+             });
+
+  router.Add(bhttp::verb::post, "/api/v1/chat/rooms/{id}/read", [&](RequestContext& ctx) -> asio::awaitable<Response> {
+    auto who = co_await RunBlocking(workers, [&] { return Authenticate(auth, ctx); });
+    if (!who.ok()) co_return AuthProblem(who.error(), ctx);
+    auto body = BodyObject(ctx, {"seq"});
+    if (!body.ok()) co_return Problem(body.error(), ctx);
+    auto seq = IntField(*body, "seq");
+    if (!seq.ok()) co_return Problem(seq.error(), ctx);
+    if (!seq->has_value()) co_return Problem(InvalidArgument("field 'seq' is required"), ctx);
+    auto room = co_await RunBlocking(workers, [&] { return chat.MarkRead(who->user_id, ctx.Param("id"), **seq); });
+    if (!room.ok()) co_return Problem(room.error(), ctx);
+    co_return Json(bhttp::status::ok, RoomJson(*room), ctx.request);
+  });
+
+  router.Add(bhttp::verb::get, "/api/v1/chat/rooms/{id}/pins", [&](RequestContext& ctx) -> asio::awaitable<Response> {
+    auto who = co_await RunBlocking(workers, [&] { return Authenticate(auth, ctx); });
+    if (!who.ok()) co_return AuthProblem(who.error(), ctx);
+    auto messages = co_await RunBlocking(workers, [&] { return chat.Pins(who->user_id, ctx.Param("id")); });
+    if (!messages.ok()) co_return Problem(messages.error(), ctx);
+    co_return Json(bhttp::status::ok, {{"messages", MessagesJson(*messages)}}, ctx.request);
+  });
 }
 
 }  // namespace veza::http
