@@ -279,17 +279,27 @@ function UploadRow({ item, onPause, onResume, onSaved }: { item: Item; onPause()
 
 function MetadataForm({ track, onSaved }: { track: Track; onSaved(t: Track): void }) {
   // Pre-filled from the tags the server read (the track's fields), once; edits are the user's.
-  const [fields, setFields] = useState(() => ({
-    title: track.title,
-    artist: track.artist,
-    album: track.album,
-    genre: track.genre,
-    year: track.year ? String(track.year) : '',
-    description: track.description,
-    visibility: track.visibility,
-  }));
+  const fromTrack = (t: Track) => ({
+    title: t.title,
+    artist: t.artist,
+    album: t.album,
+    genre: t.genre,
+    year: t.year ? String(t.year) : '',
+    description: t.description,
+    visibility: t.visibility,
+  });
+  const [fields, setFields] = useState(() => fromTrack(track));
+  const [dirty, setDirty] = useState(false);
   const [status, setStatus] = useState('');
-  const set = (k: keyof typeof fields) => (e: { target: { value: string } }) => setFields((f) => ({ ...f, [k]: e.target.value }));
+  // Tags are read while the track processes: follow the server until the user types.
+  useEffect(() => {
+    if (!dirty) setFields(fromTrack(track));
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [track.updated_at, track.state, dirty]);
+  const set = (k: keyof typeof fields) => (e: { target: { value: string } }) => {
+    setDirty(true);
+    setFields((f) => ({ ...f, [k]: e.target.value }));
+  };
   const save = async (e: FormEvent) => {
     e.preventDefault();
     setStatus('Saving…');
@@ -300,6 +310,7 @@ function MetadataForm({ track, onSaved }: { track: Track; onSaved(t: Track): voi
         body: { ...fields, year },
       });
       onSaved(t);
+      setDirty(false);
       setStatus('Saved');
     } catch (err) {
       setStatus(errorMessage(err));
