@@ -21,5 +21,8 @@ export default defineConfig({
   test: {
     environment: 'jsdom',
     include: ['src/**/*.test.{ts,tsx}'],
+    setupFiles: ['src/testing/setup.ts'],
+    // https, so the __Host- cookies the app reads can be set in tests.
+    environmentOptions: { jsdom: { url: 'https://veza.test/' } },
   },
 } as Parameters<typeof defineConfig>[0]);

@@ -261,7 +261,11 @@ step('phone-sized screens', async (w) => {
 });
 
 async function main() {
-  for (const [what, path] of [['veza binary', config.binary], ['built web app', join(config.webRoot, 'index.html')], ['chromium', config.chromium]]) {
+  if (!existsSync(config.chromium)) {
+    console.error(`browser suite: skipped, no Chromium at ${config.chromium} (scripts/setup installs Debian's chromium)`);
+    process.exit(77);
+  }
+  for (const [what, path] of [['veza binary', config.binary], ['built web app', join(config.webRoot, 'index.html')]]) {
     if (!existsSync(path)) {
       console.error(`browser suite: no ${what} at ${path}`);
       process.exit(1);

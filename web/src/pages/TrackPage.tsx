@@ -162,7 +162,7 @@ export function TrackPage() {
             <div>
               <dt>Source</dt>
               <dd>
-                {track.format.codec.toUpperCase()} · {Math.round(track.format.sample_rate / 100) / 10} kHz{track.format.lossless ? ' · lossless' : ''}
+                {track.format.codec.startsWith('pcm') ? 'PCM' : track.format.codec.toUpperCase()} · {Math.round(track.format.sample_rate / 100) / 10} kHz{track.format.lossless ? ' · lossless' : ''}
               </dd>
             </div>
           )}

@@ -44,7 +44,7 @@ export function Upload() {
         metadata: {
           filename: item.file.name,
           filetype: item.file.type || 'application/octet-stream',
-          title: item.title,
+          // No title: the server takes it from the tags, else from the filename.
           visibility: item.visibility,
         },
         storeFingerprintForResuming: true,
