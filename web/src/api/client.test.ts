@@ -22,7 +22,7 @@ describe('api client', () => {
     setSession({ access_token: 'tok', access_expires_at: Date.now() / 1000 + 3600 });
     const fetchMock = vi.fn().mockResolvedValue(json(409, { title: 'Conflict', detail: 'username taken' }));
     vi.stubGlobal('fetch', fetchMock);
-    const err = await api('/api/v1/x', { method: 'POST', body: { a: 1 } }).catch((e) => e);
+    const err = (await api('/api/v1/x', { method: 'POST', body: { a: 1 } }).catch((e: unknown) => e)) as ApiError;
     expect(err).toBeInstanceOf(ApiError);
     expect(err.status).toBe(409);
     expect(err.message).toBe('username taken');
