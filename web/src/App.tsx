@@ -4,7 +4,7 @@ import type { Role } from './api/types';
 import { Empty } from './components/TrackList';
 import { Layout } from './components/Layout';
 import { Admin } from './pages/Admin';
-import { SecondFactor, SignIn, SignUp } from './pages/Auth';
+import { ForgotPassword, ResetPassword, SecondFactor, SignIn, SignUp, VerifyEmail } from './pages/Auth';
 import { Chat } from './pages/Chat';
 import { Home } from './pages/Home';
 import { Library } from './pages/Library';
@@ -60,6 +60,9 @@ export function App() {
             <Route path="/login" element={<SignIn />} />
             <Route path="/login/2fa" element={<SecondFactor />} />
             <Route path="/signup" element={<SignUp />} />
+            <Route path="/forgot-password" element={<ForgotPassword />} />
+            <Route path="/reset-password" element={<ResetPassword />} />
+            <Route path="/verify-email" element={<VerifyEmail />} />
             <Route element={<Layout />}>
               <Route index element={<Home />} />
               <Route path="/tracks/:id" element={<TrackPage />} />

@@ -86,6 +86,9 @@ export function SignIn() {
         <button className="btn wide" disabled={busy}>
           {busy ? 'Signing in…' : 'Sign in'}
         </button>
+        <Link to="/forgot-password" className="small center">
+          Forgot your password?
+        </Link>
       </form>
       <p className="muted small center">
         New here? <Link to="/signup">Create an account</Link>
@@ -211,6 +214,97 @@ export function SecondFactor() {
           <button type="button" className="link-btn" onClick={() => setRecovery((r) => !r)}>
             {recovery ? 'Use an authenticator code' : 'Use a recovery code'}
           </button>
+        </form>
+      )}
+    </AuthCard>
+  );
+}
+
+// The links in mail: <public-url>/verify-email?token=… and /reset-password?token=….
+export function VerifyEmail() {
+  const location = useLocation();
+  const token = new URLSearchParams(location.search).get('token') ?? '';
+  const [state, setState] = useState<'working' | 'done' | string>('working');
+  useEffect(() => {
+    api('/api/v1/auth/email/verify', { method: 'POST', body: { token } })
+      .then(() => setState('done'))
+      .catch((e) => setState(errorMessage(e)));
+  }, [token]);
+  return (
+    <AuthCard title="Email verification" subtitle={state === 'working' ? 'Checking your link…' : state === 'done' ? 'Your email address is verified.' : 'This link did not work.'}>
+      {state !== 'working' && state !== 'done' && <p className="error-text" role="alert">{state}</p>}
+      <Link to="/" className="btn wide">
+        Go to Veza
+      </Link>
+    </AuthCard>
+  );
+}
+
+export function ForgotPassword() {
+  const [email, setEmail] = useState('');
+  const [sent, setSent] = useState(false);
+  const [error, setError] = useState('');
+  const submit = async (e: FormEvent) => {
+    e.preventDefault();
+    try {
+      await api('/api/v1/auth/password/forgot', { method: 'POST', body: { email } });
+      setSent(true);
+    } catch (err) {
+      setError(errorMessage(err));
+    }
+  };
+  return (
+    <AuthCard title="Reset your password" subtitle="We'll mail you a link to choose a new one.">
+      {sent ? (
+        <p className="ok-text" role="status">
+          If an account uses {email}, a reset link is on its way.
+        </p>
+      ) : (
+        <form onSubmit={submit} className="form">
+          <label>
+            Email
+            <input type="email" value={email} onChange={(e) => setEmail(e.target.value)} autoComplete="email" required autoFocus />
+          </label>
+          {error && <p className="error-text" role="alert">{error}</p>}
+          <button className="btn wide">Send reset link</button>
+        </form>
+      )}
+      <p className="muted small center">
+        <Link to="/login">Back to sign in</Link>
+      </p>
+    </AuthCard>
+  );
+}
+
+export function ResetPassword() {
+  const location = useLocation();
+  const token = new URLSearchParams(location.search).get('token') ?? '';
+  const [password, setPassword] = useState('');
+  const [done, setDone] = useState(false);
+  const [error, setError] = useState('');
+  const submit = async (e: FormEvent) => {
+    e.preventDefault();
+    try {
+      await api('/api/v1/auth/password/reset', { method: 'POST', body: { token, new_password: password } });
+      setDone(true);
+    } catch (err) {
+      setError(errorMessage(err));
+    }
+  };
+  return (
+    <AuthCard title="Choose a new password" subtitle="Every session is signed out when it changes.">
+      {done ? (
+        <Link to="/login" className="btn wide">
+          Sign in with the new password
+        </Link>
+      ) : (
+        <form onSubmit={submit} className="form">
+          <label>
+            New password
+            <input type="password" value={password} onChange={(e) => setPassword(e.target.value)} autoComplete="new-password" required autoFocus />
+          </label>
+          {error && <p className="error-text" role="alert">{error}</p>}
+          <button className="btn wide">Set password</button>
         </form>
       )}
     </AuthCard>
