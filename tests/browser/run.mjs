@@ -170,8 +170,18 @@ step('an ordinary user gets no access to /admin or its API', async (w) => {
   await b.goto('/admin');
   await b.getByTestId('no-access').waitFor();
   await screenshot(b, '07-admin-refused');
-  const status = await b.evaluate(async () => (await fetch('/api/v1/admin/users')).status);
-  expect(status === 401, `anonymous fetch refused (${status})`);
+  // The API refuses too: with the user's own token (403) and with none (401).
+  const statuses = await b.evaluate(async ({ username, password }) => {
+    const login = await fetch('/api/v1/auth/login', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ login: username, password }) });
+    const { access_token } = await login.json();
+    const auth = { Authorization: `Bearer ${access_token}` };
+    return {
+      list: (await fetch('/api/v1/admin/users', { headers: auth })).status,
+      audit: (await fetch('/api/v1/admin/audit-log', { headers: auth })).status,
+      anonymous: (await fetch('/api/v1/admin/users')).status,
+    };
+  }, bob);
+  expect(statuses.list === 403 && statuses.audit === 403 && statuses.anonymous === 401, `admin API refused: ${JSON.stringify(statuses)}`);
 });
 
 step('an admin finds a user, suspends them, and their session ends', async (w) => {
