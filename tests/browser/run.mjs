@@ -6,10 +6,11 @@
 import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { AxeBuilder, baseUrl, config, expect, launchBrowser, log, makeAudio, newPage, runSteps, screenshot, step, Veza } from './harness.mjs';
+import { AxeBuilder, baseUrl, config, expect, totp, launchBrowser, log, makeAudio, newPage, runSteps, screenshot, step, Veza } from './harness.mjs';
 
 const stamp = Date.now().toString(36).slice(-5);
 const alice = { username: `alice${stamp}`, email: `alice${stamp}@example.test`, password: 'correct horse battery 42' };
+const carol = { username: `carol${stamp}`, email: `carol${stamp}@example.test`, password: 'third long passphrase 99' };
 const bob = { username: `bob${stamp}`, email: `bob${stamp}@example.test`, password: 'another long passphrase 7' };
 
 async function signUp(page, who) {
@@ -129,6 +130,7 @@ step('two people chat in real time', async (w) => {
   await a.getByRole('button', { name: 'Create room' }).click();
   await a.waitForURL(/\/chat\/[0-9a-f-]{36}$/);
   const roomUrl = a.url();
+  w.roomUrl = roomUrl;
   await a.getByTestId('chat-connection').getByText('Live').waitFor();
 
   await signUp(b, bob);
@@ -184,9 +186,13 @@ step('an ordinary user gets no access to /admin or its API', async (w) => {
   expect(statuses.list === 403 && statuses.audit === 403 && statuses.anonymous === 401, `admin API refused: ${JSON.stringify(statuses)}`);
 });
 
-step('an admin finds a user, suspends them, and their session ends', async (w) => {
+step('an admin suspends a user in /admin and that user\'s open chat is closed', async (w) => {
   w.veza.setRole(alice.username, 'admin');
   const a = w.a.page;
+  // Bob has the chat open while he is suspended.
+  const b = w.b.page;
+  await b.goto(w.roomUrl);
+  await b.getByTestId('chat-connection').getByText('Live').waitFor();
   await a.goto('/admin');
   await a.getByRole('heading', { name: 'Moderation dashboard' }).waitFor();
   await a.getByTestId('admin-search').fill(bob.username);
@@ -195,8 +201,10 @@ step('an admin finds a user, suspends them, and their session ends', async (w) =
   await screenshot(a, '08-admin-user');
   await a.getByTestId('admin-suspend').click();
   await a.getByText('Suspended; every session was signed out.').waitFor();
-  // Bob's access token is refused now (sessions revoked), and so is a refresh.
-  const b = w.b.page;
+  // The server re-checks sessions every heartbeat (25 s) and closes Bob's socket with 4001.
+  await b.getByText('Your session ended').waitFor({ timeout: 45000 });
+  await screenshot(b, '09-chat-closed-after-suspension');
+  // A refresh is refused too (every session was revoked).
   const after = await b.evaluate(async () => {
     const csrf = document.cookie.split('; ').find((c) => c.startsWith('__Host-veza_csrf='))?.split('=')[1] ?? '';
     return (await fetch('/api/v1/auth/refresh', { method: 'POST', headers: { 'X-CSRF-Token': csrf } })).status;
@@ -205,6 +213,49 @@ step('an admin finds a user, suspends them, and their session ends', async (w) =
   await a.getByRole('tab', { name: 'Audit log' }).click();
   await a.getByTestId('audit-entry').first().waitFor();
   await screenshot(a, '09-admin-audit');
+});
+
+step('settings: profile, sessions, then two-step sign-in with an authenticator code', async (w) => {
+  const { context, page } = await newPage(w.browser);
+  w.pages.c = page;
+  await signUp(page, carol);
+  await page.goto('/settings');
+  await page.getByLabel('Display name').fill('Carol C.');
+  await page.getByLabel('Bio').fill('Modular synths and field recordings.');
+  await page.getByRole('button', { name: 'Save profile' }).click();
+  await page.getByText('Profile saved.').waitFor();
+  await page.getByRole('link', { name: 'Account settings' }).getByText('Carol C.').waitFor();
+  await screenshot(page, '14-settings-profile');
+
+  await page.getByRole('tab', { name: 'Sessions' }).click();
+  await page.getByTestId('session').filter({ hasText: 'This device' }).waitFor();
+
+  await page.getByRole('tab', { name: 'Security' }).click();
+  const twoStep = page.getByRole('region', { name: 'Two-step verification' });
+  await twoStep.getByLabel('Password').first().fill(carol.password);
+  await twoStep.getByRole('button', { name: 'Set up authenticator' }).click();
+  const secret = (await twoStep.getByTestId('totp-secret').textContent()).replace(/\s/g, '');
+  const usedWindow = Math.floor(Date.now() / 30000);
+  await twoStep.getByLabel('6-digit code').fill(totp(secret));
+  await twoStep.getByRole('button', { name: 'Confirm' }).click();
+  await twoStep.getByText('Two-step verification is on.').waitFor();
+  await screenshot(page, '15-settings-2fa');
+
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await page.goto('/login');
+  await page.getByLabel('Username or email').fill(carol.username);
+  await page.getByLabel('Password').fill(carol.password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.waitForURL(/\/login\/2fa/);
+  await screenshot(page, '16-login-2fa');
+  // A code is accepted once: wait for the authenticator's next one, as a person would.
+  while (Math.floor(Date.now() / 30000) <= usedWindow) await page.waitForTimeout(500);
+  await page.getByLabel('Code').fill(totp(secret));
+  await page.getByRole('button', { name: 'Verify' }).click();
+  await page.waitForURL(`${baseUrl}/`);
+  await page.getByRole('link', { name: 'Account settings' }).waitFor();
+  await context.close();
+  delete w.pages.c;
 });
 
 const axePages = [

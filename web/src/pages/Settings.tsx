@@ -38,8 +38,8 @@ function useSubmit() {
 
 function Panel({ title, description, children }: { title: string; description?: string; children: ReactNode }) {
   return (
-    <section className="panel">
-      <h2>{title}</h2>
+    <section className="panel" aria-labelledby={`section-${title.replace(/\W+/g, '-')}`}>
+      <h2 id={`section-${title.replace(/\W+/g, '-')}`}>{title}</h2>
       {description && <p className="muted small">{description}</p>}
       {children}
     </section>
@@ -273,7 +273,7 @@ function TwoFactor() {
           <p>
             Add this key to your authenticator app (or open the <a href={enrolment.otpauth_uri}>setup link</a> on your phone):
           </p>
-          <code className="secret">{enrolment.secret.replace(/(.{4})/g, '$1 ').trim()}</code>
+          <code className="secret" data-testid="totp-secret">{enrolment.secret.replace(/(.{4})/g, '$1 ').trim()}</code>
           <p className="small muted">Recovery codes (keep them somewhere safe; each works once):</p>
           <ul className="codes">
             {enrolment.recovery_codes.map((c) => (
