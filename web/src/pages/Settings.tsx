@@ -1,4 +1,5 @@
 import { useEffect, useState, type FormEvent, type ReactNode } from 'react';
+import QRCode from 'qrcode';
 import { useNavigate, useSearchParams } from 'react-router-dom';
 import { api, errorMessage } from '../api/client';
 import type { Session, User } from '../api/types';
@@ -270,10 +271,13 @@ function TwoFactor() {
         </form>
       ) : (
         <div className="form">
-          <p>
-            Add this key to your authenticator app (or open the <a href={enrolment.otpauth_uri}>setup link</a> on your phone):
-          </p>
-          <code className="secret" data-testid="totp-secret">{enrolment.secret.replace(/(.{4})/g, '$1 ').trim()}</code>
+          <div className="totp-setup">
+            <QrImage text={enrolment.otpauth_uri} />
+            <div>
+              <p>Scan this with your authenticator app, or type the key (or open the <a href={enrolment.otpauth_uri}>setup link</a> on your phone):</p>
+              <code className="secret" data-testid="totp-secret">{enrolment.secret.replace(/(.{4})/g, '$1 ').trim()}</code>
+            </div>
+          </div>
           <p className="small muted">Recovery codes (keep them somewhere safe; each works once):</p>
           <ul className="codes">
             {enrolment.recovery_codes.map((c) => (
@@ -321,6 +325,16 @@ function TwoFactor() {
       </details>
     </Panel>
   );
+}
+
+function QrImage({ text }: { text: string }) {
+  const [src, setSrc] = useState('');
+  useEffect(() => {
+    QRCode.toDataURL(text, { margin: 1, width: 176, errorCorrectionLevel: 'M' })
+      .then(setSrc)
+      .catch(() => setSrc(''));
+  }, [text]);
+  return src ? <img className="qr" src={src} width={176} height={176} alt="QR code for the authenticator app" /> : null;
 }
 
 function SessionsTab() {
