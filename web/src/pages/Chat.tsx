@@ -154,11 +154,15 @@ export function Chat() {
     socketRef.current?.sendMessage(roomId, body, clientId);
   };
 
+  // Scrolling fires often: ask once per oldest message.
+  const askedBefore = useRef(new Map<string, number>());
   const loadOlder = () => {
     if (!roomId) return;
     const l = logs[roomId];
     const oldest = l ? Log.oldestSeq(l) : null;
-    if (oldest && oldest > 1) socketRef.current?.history(roomId, oldest, PAGE);
+    if (!oldest || oldest <= 1 || askedBefore.current.get(roomId) === oldest) return;
+    askedBefore.current.set(roomId, oldest);
+    socketRef.current?.history(roomId, oldest, PAGE);
   };
 
   return (
