@@ -7,7 +7,10 @@ function AuthCard({ title, subtitle, children }: { title: string; subtitle: stri
   return (
     <div className="auth-page">
       <div className="auth-card">
-        <img src="/favicon.svg" alt="" width={44} height={44} />
+        <Link to="/" className="auth-brand" aria-label="Veza home">
+          <img src="/favicon.svg" alt="" width={40} height={40} />
+          <span>veza</span>
+        </Link>
         <h1>{title}</h1>
         <p className="muted">{subtitle}</p>
         {children}
@@ -153,11 +156,11 @@ export function SignUp() {
             aria-describedby="pw-strength"
           />
         </label>
-        <div className="strength" id="pw-strength" aria-live="polite">
+        <div className="strength" id="pw-strength" aria-live="polite" hidden={!password}>
           <div className="strength-bar">
-            <span style={{ width: `${(strength.score / 4) * 100}%` }} data-score={strength.score} />
+            <span style={{ width: `${Math.max(1, strength.score) * 25}%` }} data-score={strength.score} />
           </div>
-          {password && <span className="small muted">{strength.label}</span>}
+          <span className="small muted">{strength.label}</span>
         </div>
         {error && <p className="error-text" role="alert">{error}</p>}
         <button className="btn wide" disabled={busy}>
