@@ -48,9 +48,18 @@ export function Chat() {
     }
   }, []);
 
+  // The list (and its unread counts) refreshes every 20 s; the open room is live.
   useEffect(() => {
     void loadRooms();
+    const id = window.setInterval(loadRooms, 20_000);
+    return () => window.clearInterval(id);
   }, [loadRooms]);
+
+  const [seen, setSeen] = useState(Log.loadSeen);
+  const activeLast = roomId ? logs[roomId]?.lastSeq ?? 0 : 0;
+  useEffect(() => {
+    if (roomId && activeLast) setSeen((s) => Log.markSeen(s, roomId, activeLast));
+  }, [roomId, activeLast]);
 
   // One socket while the chat is open.
   useEffect(() => {
@@ -191,6 +200,11 @@ export function Chat() {
               <Link to={`/chat/${r.id}`} className={r.id === roomId ? 'room-link active' : 'room-link'} aria-current={r.id === roomId ? 'page' : undefined}>
                 <Icon name={r.kind === 'private' ? 'lock' : r.kind === 'direct' ? 'user' : 'hash'} size={16} />
                 <span className="room-name">{r.name || 'Direct message'}</span>
+                {r.id !== roomId && Log.unread(r.last_seq, seen[r.id]) > 0 && (
+                  <span className="unread" aria-label={`${Log.unread(r.last_seq, seen[r.id])} unread`}>
+                    {Log.unread(r.last_seq, seen[r.id])}
+                  </span>
+                )}
               </Link>
             </li>
           ))}

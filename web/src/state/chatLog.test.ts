@@ -38,6 +38,17 @@ describe('chat log', () => {
     expect(Log.oldestSeq(l)).toBe(1);
   });
 
+  it('counts unread messages from what this browser has shown', () => {
+    localStorage.clear();
+    let seen = Log.loadSeen();
+    expect(Log.unread(5, seen.r)).toBe(5);
+    seen = Log.markSeen(seen, 'r', 5);
+    expect(Log.unread(7, seen.r)).toBe(2);
+    expect(Log.markSeen(seen, 'r', 3)).toBe(seen); // never goes back
+    expect(Log.loadSeen()).toEqual({ r: 5 });
+    expect(Log.unread(500, 0)).toBe(99);
+  });
+
   it('groups consecutive messages of one sender', () => {
     const msgs = [m(1, 'a', 'u1', 0), m(2, 'b', 'u1', 60_000), m(3, 'c', 'u2', 61_000), m(4, 'd', 'u2', 10 * 60_000)];
     expect(msgs.map((_, i) => Log.startsGroup(msgs, i))).toEqual([true, false, true, true]);

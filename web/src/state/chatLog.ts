@@ -57,3 +57,26 @@ export function startsGroup(messages: ChatMessage[], i: number): boolean {
   const b = messages[i];
   return a.sender !== b.sender || b.created_at - a.created_at > 5 * 60 * 1000;
 }
+
+// Unread counts from the rooms list: last_seq against the last seq this browser showed.
+const SEEN_KEY = 'veza-chat-seen';
+
+export function loadSeen(): Record<string, number> {
+  try {
+    return JSON.parse(globalThis.localStorage?.getItem(SEEN_KEY) ?? '{}');
+  } catch {
+    return {};
+  }
+}
+
+export function markSeen(seen: Record<string, number>, room: string, seq: number): Record<string, number> {
+  if ((seen[room] ?? 0) >= seq) return seen;
+  const next = { ...seen, [room]: seq };
+  globalThis.localStorage?.setItem(SEEN_KEY, JSON.stringify(next));
+  return next;
+}
+
+export function unread(lastSeq: number, seen: number | undefined): number {
+  // A room never opened here counts from nothing, capped so an old busy room is not "999".
+  return Math.min(99, Math.max(0, lastSeq - (seen ?? 0)));
+}
