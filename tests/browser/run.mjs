@@ -3,7 +3,7 @@
 // sign up, upload, play, chat with a second person, try the admin area, then check
 // accessibility. Screenshots of every main screen land in build/browser-artifacts/.
 //   node tests/browser/run.mjs            (VEZA_BINARY, VEZA_WEB_ROOT, VEZA_TEST_PORT_BASE)
-import { existsSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AxeBuilder, baseUrl, config, expect, totp, launchBrowser, log, makeAudio, newPage, runSteps, screenshot, step, Veza } from './harness.mjs';
@@ -46,8 +46,18 @@ step('upload a generated file with a per-file progress bar until it is ready', a
   await nav(page, 'Upload').click();
   await page.getByRole('heading', { name: 'Share your sound' }).waitFor();
   await screenshot(page, '02-upload-empty');
-  // Two files at once: the suite's track, and a second one to prove several run side by side.
-  await page.getByTestId('file-input').setInputFiles([w.audioFile, w.audioFile2]);
+  // One file chosen with the picker, a second dropped on the drop zone (a real drop event with
+  // a DataTransfer), so two uploads run side by side.
+  await page.getByTestId('file-input').setInputFiles([w.audioFile]);
+  const dropped = readFileSync(w.audioFile2).toString('base64');
+  const dataTransfer = await page.evaluateHandle((b64) => {
+    const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+    const dt = new DataTransfer();
+    dt.items.add(new File([bytes], 'second take.wav', { type: 'audio/wav' }));
+    return dt;
+  }, dropped);
+  await page.getByTestId('dropzone').dispatchEvent('dragover', { dataTransfer });
+  await page.getByTestId('dropzone').dispatchEvent('drop', { dataTransfer });
   const items = page.getByTestId('upload-item');
   await items.nth(1).waitFor();
   const bar = items.first().getByTestId('upload-progress');
