@@ -1,4 +1,5 @@
 import { useCallback, useEffect, useState, type FormEvent } from 'react';
+import { useTitle } from '../state/useTitle';
 import { api, errorMessage } from '../api/client';
 import type { AdminUser, AuditEntry, Role } from '../api/types';
 import { UserAvatar } from '../components/Art';
@@ -8,6 +9,7 @@ import { hasRole, useAuth } from '../state/auth';
 const ROLES: Role[] = ['user', 'moderator', 'admin', 'super_admin'];
 
 export function Admin() {
+  useTitle('Admin');
   const { user } = useAuth();
   const [tab, setTab] = useState<'users' | 'audit'>('users');
   const isAdmin = hasRole(user, 'admin');

@@ -1,4 +1,5 @@
 import { useCallback, useEffect, useLayoutEffect, useRef, useState, type FormEvent, type KeyboardEvent } from 'react';
+import { useTitle } from '../state/useTitle';
 import { Link, useNavigate, useParams } from 'react-router-dom';
 import { api, errorMessage } from '../api/client';
 import type { ChatMessage, Room, User } from '../api/types';
@@ -125,6 +126,7 @@ export function Chat() {
   }, [updateLog]);
 
   const active = rooms.find((r) => r.id === roomId) ?? null;
+  useTitle(active ? `#${active.name}` : 'Chat');
 
   // Open the first room when none is chosen (wide screens); join the chosen one.
   useEffect(() => {

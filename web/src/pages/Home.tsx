@@ -1,4 +1,5 @@
 import { useEffect, useState } from 'react';
+import { useTitle } from '../state/useTitle';
 import { Link } from 'react-router-dom';
 import { api, errorMessage } from '../api/client';
 import type { Track, TrackPage } from '../api/types';
@@ -34,6 +35,7 @@ export function useTrackPages(path: string | null) {
 
 export function Home() {
   const { user } = useAuth();
+  useTitle('Discover');
   const feed = useTrackPages('/api/v1/tracks');
   return (
     <div className="page">

@@ -1,9 +1,11 @@
 import { useEffect } from 'react';
+import { useTitle } from '../state/useTitle';
 import { Link } from 'react-router-dom';
 import { Empty, TrackRows } from '../components/TrackList';
 import { useTrackPages } from './Home';
 
 export function Library() {
+  useTitle('Your tracks');
   const mine = useTrackPages('/api/v1/users/me/tracks');
   const processing = mine.tracks.some((t) => t.state === 'uploaded' || t.state === 'processing');
   useEffect(() => {

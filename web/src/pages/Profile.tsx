@@ -1,4 +1,5 @@
 import { useEffect, useState } from 'react';
+import { useTitle } from '../state/useTitle';
 import { useParams } from 'react-router-dom';
 import { api, errorMessage } from '../api/client';
 import type { PublicProfile } from '../api/types';
@@ -8,6 +9,7 @@ import { useTrackPages } from './Home';
 
 export function Profile() {
   const { username = '' } = useParams();
+  useTitle(username);
   const [profile, setProfile] = useState<PublicProfile | null>(null);
   const [error, setError] = useState('');
   const tracks = useTrackPages(`/api/v1/users/${encodeURIComponent(username)}/tracks`);

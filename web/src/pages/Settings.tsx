@@ -1,4 +1,5 @@
 import { useEffect, useState, type FormEvent, type ReactNode } from 'react';
+import { useTitle } from '../state/useTitle';
 import QRCode from 'qrcode';
 import { useNavigate, useSearchParams } from 'react-router-dom';
 import { api, errorMessage } from '../api/client';
@@ -48,6 +49,7 @@ function Panel({ title, description, children }: { title: string; description?: 
 }
 
 export function Settings() {
+  useTitle('Settings');
   const { user } = useAuth();
   const [params, setParams] = useSearchParams();
   const tab = (params.get('tab') as Tab) || 'profile';

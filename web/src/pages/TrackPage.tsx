@@ -1,4 +1,5 @@
 import { useEffect, useState } from 'react';
+import { useTitle } from '../state/useTitle';
 import { Link, useNavigate, useParams } from 'react-router-dom';
 import { api, errorMessage } from '../api/client';
 import type { Track } from '../api/types';
@@ -18,6 +19,7 @@ export function TrackPage() {
   const [track, setTrack] = useState<Track | null>(null);
   const [error, setError] = useState('');
   const [copied, setCopied] = useState(false);
+  useTitle(track?.title);
 
   useEffect(() => {
     let live = true;

@@ -1,4 +1,5 @@
 import { useCallback, useEffect, useRef, useState, type DragEvent, type FormEvent } from 'react';
+import { useTitle } from '../state/useTitle';
 import { Link } from 'react-router-dom';
 import * as tus from 'tus-js-client';
 import { api, authHeader, errorMessage } from '../api/client';
@@ -24,6 +25,7 @@ const CHUNK = 4 * 1024 * 1024;
 let keyCounter = 0;
 
 export function Upload() {
+  useTitle('Upload');
   const [items, setItems] = useState<Item[]>([]);
   const [dragging, setDragging] = useState(false);
   const [visibility, setVisibility] = useState<Visibility>('public');
