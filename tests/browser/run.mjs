@@ -328,6 +328,7 @@ step('no serious accessibility violations on the main pages (axe), dark and ligh
 
 step('phone-sized screens', async (w) => {
   const { context, page } = await newPage(w.browser, { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
+  w.pages.phone = page;
   await page.goto('/');
   await page.getByRole('heading', { level: 1 }).waitFor();
   await screenshot(page, '12-phone-home-signed-out');
@@ -337,6 +338,7 @@ step('phone-sized screens', async (w) => {
   await page.waitForFunction(() => document.getElementById('veza-audio').currentTime > 0.3, null, { timeout: 20000 });
   await screenshot(page, '13-phone-track');
   await context.close();
+  delete w.pages.phone;
 });
 
 async function main() {
