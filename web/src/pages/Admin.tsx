@@ -166,7 +166,7 @@ function UserDetail({ user, canEdit, onChanged, onClose }: { user: AdminUser; ca
         </div>
         <div>
           <dt>Joined</dt>
-          <dd>{new Date(user.created_at).toLocaleString()}</dd>
+          <dd>{new Date(user.created_at).toLocaleDateString()}</dd>
         </div>
       </dl>
       {canEdit ? (
