@@ -333,6 +333,7 @@ step('phone-sized screens', async (w) => {
   await page.getByRole('heading', { level: 1 }).waitFor();
   await screenshot(page, '12-phone-home-signed-out');
   await page.goto(w.trackUrl);
+  await page.getByRole('heading', { name: 'Night Drive' }).waitFor({ timeout: 60000 });
   await page.getByTestId('waveform').waitFor();
   await page.getByTestId('track-play').click();
   await page.waitForFunction(() => document.getElementById('veza-audio').currentTime > 0.3, null, { timeout: 20000 });
