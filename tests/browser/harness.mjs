@@ -148,6 +148,8 @@ export async function newPage(browser, options = {}) {
 export async function screenshot(page, name) {
   mkdirSync(config.artifacts, { recursive: true });
   const path = join(config.artifacts, `${name}.png`);
+  // Images that a client-side navigation just added may still be loading.
+  await page.waitForFunction(() => [...document.images].every((i) => i.complete), null, { timeout: 3000 }).catch(() => undefined);
   await page.screenshot({ path, fullPage: false });
   return path;
 }
