@@ -11,7 +11,7 @@ ifdef SANITIZE
   CMAKE_FLAGS += -DVEZA_SANITIZE=ON
 endif
 
-.PHONY: all setup configure build run test bench fmt fmt-check clean
+.PHONY: all setup configure build web run test bench fmt fmt-check clean
 
 all: build
 
@@ -23,6 +23,10 @@ configure: setup
 
 build: configure
 	@cmake --build $(BUILD_DIR) -j $(JOBS)
+
+# Only the web app (web/dist); `build` includes it when npm is present.
+web: configure
+	@cmake --build $(BUILD_DIR) --target web
 
 run: build
 	./$(BUILD_DIR)/veza serve --listen 127.0.0.1:8080

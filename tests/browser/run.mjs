@@ -1,0 +1,387 @@
+// The browser suite (CTest: WebBrowserSuite): the built web app in Debian's Chromium against a
+// real `veza`. Steps share one server and build on each other, like a person would use it:
+// sign up, upload, play, chat with a second person, try the admin area, then check
+// accessibility. Screenshots of every main screen land in build/browser-artifacts/.
+//   node tests/browser/run.mjs            (VEZA_BINARY, VEZA_WEB_ROOT, VEZA_TEST_PORT_BASE)
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { AxeBuilder, baseUrl, config, expect, totp, launchBrowser, log, makeAudio, newPage, runSteps, screenshot, step, Veza } from './harness.mjs';
+
+const stamp = Date.now().toString(36).slice(-5);
+const alice = { username: `alice${stamp}`, email: `alice${stamp}@example.test`, password: 'correct horse battery 42' };
+const carol = { username: `carol${stamp}`, email: `carol${stamp}@example.test`, password: 'third long passphrase 99' };
+const bob = { username: `bob${stamp}`, email: `bob${stamp}@example.test`, password: 'another long passphrase 7' };
+
+async function signUp(page, who) {
+  await page.goto('/signup');
+  await page.getByLabel('Username').fill(who.username);
+  await page.getByLabel('Email').fill(who.email);
+  await page.getByLabel('Password').fill(who.password);
+  await page.getByRole('button', { name: 'Create account' }).click();
+  await page.waitForURL(`${baseUrl}/`);
+  await page.getByRole('heading', { name: /Welcome back/ }).waitFor();
+}
+
+function nav(page, name) {
+  return page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name, exact: true });
+}
+
+async function audio(page) {
+  return page.evaluate(() => {
+    const a = document.getElementById('veza-audio');
+    return { currentTime: a.currentTime, duration: a.duration, paused: a.paused, src: a.currentSrc };
+  });
+}
+
+step('sign up lands on the home feed, signed in', async (w) => {
+  const { page } = w.a;
+  await signUp(page, alice);
+  await page.getByRole('link', { name: 'Account settings' }).waitFor();
+  await screenshot(page, '01-home-signed-in');
+});
+
+step('upload a generated file with a per-file progress bar until it is ready', async (w) => {
+  const { page } = w.a;
+  await nav(page, 'Upload').click();
+  await page.getByRole('heading', { name: 'Share your sound' }).waitFor();
+  await screenshot(page, '02-upload-empty');
+  // One file chosen with the picker, a second dropped on the drop zone (a real drop event with
+  // a DataTransfer), so two uploads run side by side.
+  await page.getByTestId('file-input').setInputFiles([w.audioFile]);
+  const dropped = readFileSync(w.audioFile2).toString('base64');
+  const dataTransfer = await page.evaluateHandle((b64) => {
+    const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+    const dt = new DataTransfer();
+    dt.items.add(new File([bytes], 'second take.wav', { type: 'audio/wav' }));
+    return dt;
+  }, dropped);
+  await page.getByTestId('dropzone').dispatchEvent('dragover', { dataTransfer });
+  await page.getByTestId('dropzone').dispatchEvent('drop', { dataTransfer });
+  const items = page.getByTestId('upload-item');
+  await items.nth(1).waitFor();
+  const bar = items.first().getByTestId('upload-progress');
+  await bar.waitFor();
+  // The bar moves: remember the highest value seen until the upload turns into processing.
+  let seen = 0;
+  for (let i = 0; i < 600; i++) {
+    const phase = await items.first().getAttribute('data-phase');
+    const now = Number((await bar.getAttribute('aria-valuenow')) ?? 0);
+    seen = Math.max(seen, now);
+    if (phase !== 'uploading' && phase !== 'queued') break;
+    await page.waitForTimeout(50);
+  }
+  expect(seen > 0, `the upload progress bar moved (highest ${seen})`);
+  await page.locator('[data-testid="upload-item"][data-phase="ready"]').nth(1).waitFor({ timeout: 180000 });
+  // The details form is filled from the tags the server read.
+  const firstForm = items.first().getByRole('form');
+  await firstForm.getByLabel('Artist').waitFor();
+  const artist = await firstForm.getByLabel('Artist').inputValue();
+  expect(artist === 'The Test Pattern', `artist pre-filled from tags (got "${artist}")`);
+  await firstForm.getByLabel('Description').fill('Made by ffmpeg for the browser suite.');
+  await firstForm.getByRole('button', { name: 'Save details' }).click();
+  await firstForm.getByText('Saved').waitFor();
+  await screenshot(page, '03-upload-ready');
+});
+
+step('play the track: currentTime passes 1 s, then seek by clicking the waveform', async (w) => {
+  const { page } = w.a;
+  await page.getByTestId('upload-item').first().getByRole('link', { name: 'Open' }).click();
+  await page.waitForURL(/\/tracks\//);
+  w.trackUrl = page.url();
+  await page.getByTestId('waveform').waitFor();
+  await page.waitForSelector('[data-testid="waveform"][data-state="peaks"]', { timeout: 5000 }).catch(() => log('waveform: server sent no peaks, placeholder drawn'));
+  await page.getByTestId('track-play').click();
+  await page.waitForFunction(() => document.getElementById('veza-audio').currentTime > 1, null, { timeout: 20000 });
+  const playing = await audio(page);
+  expect(!playing.paused, 'audio is playing');
+  expect(/\/api\/v1\/tracks\/.+\/stream\//.test(playing.src) || /\.m3u8|blob:/.test(playing.src), `signed stream url (${playing.src})`);
+  await screenshot(page, '04-track-playing');
+
+  const box = await page.getByTestId('waveform').boundingBox();
+  await page.mouse.click(box.x + box.width * 0.75, box.y + box.height / 2);
+  const after = await audio(page);
+  expect(Math.abs(after.currentTime - after.duration * 0.75) < 1.0, `seeked to 75% (${after.currentTime.toFixed(2)} of ${after.duration.toFixed(2)})`);
+
+  // Keyboard: Space pauses (focus on the page body, not a control).
+  await page.locator('body').click({ position: { x: 5, y: 5 } }).catch(() => undefined);
+  await page.evaluate(() => document.activeElement instanceof HTMLElement && document.activeElement.blur());
+  await page.keyboard.press('Space');
+  await page.waitForFunction(() => document.getElementById('veza-audio').paused);
+  await page.keyboard.press('Space');
+  await page.waitForFunction(() => !document.getElementById('veza-audio').paused);
+});
+
+step('the player keeps playing across page changes', async (w) => {
+  const { page } = w.a;
+  const before = (await audio(page)).src;
+  await nav(page, 'Discover').click();
+  await page.getByRole('heading', { name: 'New tracks' }).waitFor();
+  const now = await audio(page);
+  expect(now.src === before && !now.paused, 'same source, still playing after navigation');
+  await page.getByRole('region', { name: 'Player' }).waitFor();
+  await screenshot(page, '05-home-with-player');
+  await page.getByRole('button', { name: 'Pause' }).first().click();
+});
+
+step('a reload keeps the session (refresh cookie + CSRF token)', async (w) => {
+  const { page } = w.a;
+  await page.reload();
+  await page.getByRole('link', { name: 'Account settings' }).waitFor({ timeout: 10000 });
+});
+
+step('two people chat in real time', async (w) => {
+  const a = w.a.page;
+  const b = w.b.page;
+  await nav(a, 'Chat').click();
+  await a.getByRole('button', { name: 'New room' }).click();
+  await a.getByLabel('Room name').fill('beats');
+  await a.getByLabel('Topic').fill('Share what you are working on');
+  await a.getByRole('button', { name: 'Create room' }).click();
+  await a.waitForURL(/\/chat\/[0-9a-f-]{36}$/);
+  const roomUrl = a.url();
+  w.roomUrl = roomUrl;
+  await a.getByTestId('chat-connection').getByText('Live').waitFor();
+
+  await signUp(b, bob);
+  await b.goto(roomUrl);
+  await b.getByTestId('chat-connection').getByText('Live').waitFor();
+
+  await a.getByTestId('composer').fill('hello from alice');
+  await a.getByTestId('composer').press('Enter');
+  await b.getByTestId('messages').getByText('hello from alice').waitFor({ timeout: 10000 });
+
+  await b.getByTestId('composer').fill('hi alice, bob here');
+  await b.getByRole('button', { name: 'Send' }).click();
+  await a.getByTestId('messages').getByText('hi alice, bob here').waitFor({ timeout: 10000 });
+  const count = await a.getByTestId('message').count();
+  expect(count === 2, `each message shown once (${count})`);
+  await screenshot(a, '06-chat');
+  await screenshot(b, '06-chat-second-person');
+});
+
+step('chat comes back after the network drops, with nothing lost', async (w) => {
+  const a = w.a.page;
+  const b = w.b.page;
+  // Drop B's socket from the browser side; the client reconnects and resumes from its last seq.
+  await w.b.context.setOffline(true);
+  // Offline emulation leaves open sockets alone; drop B's the way a lost network would.
+  await b.evaluate(() => window.__vezaChat.simulateDrop());
+  await b.getByTestId('chat-connection').getByText('Reconnecting…').waitFor();
+  await a.getByTestId('composer').fill('sent while bob was offline');
+  await a.getByTestId('composer').press('Enter');
+  await a.getByTestId('messages').getByText('sent while bob was offline').waitFor();
+  await w.b.context.setOffline(false);
+  await b.evaluate(() => window.dispatchEvent(new Event('online')));
+  await b.getByTestId('messages').getByText('sent while bob was offline').waitFor({ timeout: 30000 });
+});
+
+step('an ordinary user gets no access to /admin or its API', async (w) => {
+  const b = w.b.page;
+  expect((await nav(b, 'Admin').count()) === 0, 'no Admin link in the navigation');
+  await b.goto('/admin');
+  await b.getByTestId('no-access').waitFor();
+  await screenshot(b, '07-admin-refused');
+  // The API refuses too: with the user's own token (403) and with none (401).
+  const statuses = await b.evaluate(async ({ username, password }) => {
+    const login = await fetch('/api/v1/auth/login', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ login: username, password }) });
+    const { access_token } = await login.json();
+    const auth = { Authorization: `Bearer ${access_token}` };
+    return {
+      list: (await fetch('/api/v1/admin/users', { headers: auth })).status,
+      audit: (await fetch('/api/v1/admin/audit-log', { headers: auth })).status,
+      anonymous: (await fetch('/api/v1/admin/users')).status,
+    };
+  }, bob);
+  expect(statuses.list === 403 && statuses.audit === 403 && statuses.anonymous === 401, `admin API refused: ${JSON.stringify(statuses)}`);
+});
+
+step('an admin suspends a user in /admin; their sessions end', async (w) => {
+  w.veza.setRole(alice.username, 'admin');
+  const a = w.a.page;
+  // Bob has the chat open while he is suspended.
+  const b = w.b.page;
+  await b.goto(w.roomUrl);
+  await b.getByTestId('chat-connection').getByText('Live').waitFor();
+  await a.goto('/admin');
+  await a.getByRole('heading', { name: 'Moderation dashboard' }).waitFor();
+  await a.getByTestId('admin-search').fill(bob.username);
+  await a.getByTestId('admin-user').filter({ hasText: bob.username }).click();
+  await a.getByTestId('admin-reason').fill('spamming the beats room');
+  await screenshot(a, '08-admin-user');
+  await a.getByTestId('admin-suspend').click();
+  await a.getByText('Suspended; every session was signed out.').waitFor();
+  // A refresh is refused (every session was revoked).
+  const after = await b.evaluate(async () => {
+    const csrf = document.cookie.split('; ').find((c) => c.startsWith('__Host-veza_csrf='))?.split('=')[1] ?? '';
+    return (await fetch('/api/v1/auth/refresh', { method: 'POST', headers: { 'X-CSRF-Token': csrf } })).status;
+  });
+  expect(after === 401 || after === 403, `suspended user's refresh refused (${after})`);
+  await a.getByRole('tab', { name: 'Audit log' }).click();
+  await a.getByTestId('audit-entry').first().waitFor();
+  await screenshot(a, '09-admin-audit');
+});
+
+step(
+  "the suspended user's open chat is closed (4001) within a heartbeat",
+  async (w) => {
+    const b = w.b.page;
+    // docs/websocket.md: the session is re-checked every heartbeat (25 s), then close 4001.
+    await b.getByText('Your session ended').waitFor({ timeout: 45000 });
+    await screenshot(b, '09-chat-closed-after-suspension');
+  },
+  { knownIssue: 'the server keeps /ws open after logout or suspension (seen with a plain WebSocket client too); reported to the lead' },
+);
+
+step('settings: profile, sessions, then two-step sign-in with an authenticator code', async (w) => {
+  const { context, page } = await newPage(w.browser);
+  w.pages.c = page;
+  await signUp(page, carol);
+  await page.goto('/settings');
+  await page.getByLabel('Display name').fill('Carol C.');
+  await page.getByLabel('Bio').fill('Modular synths and field recordings.');
+  await page.getByRole('button', { name: 'Save profile' }).click();
+  await page.getByText('Profile saved.').waitFor();
+  await page.getByRole('link', { name: 'Account settings' }).getByText('Carol C.').waitFor();
+  await screenshot(page, '14-settings-profile');
+
+  await page.getByRole('tab', { name: 'Sessions' }).click();
+  await page.getByTestId('session').filter({ hasText: 'This device' }).waitFor();
+
+  await page.getByRole('tab', { name: 'Security' }).click();
+  const twoStep = page.getByRole('region', { name: 'Two-step verification' });
+  await twoStep.getByLabel('Password').first().fill(carol.password);
+  await twoStep.getByRole('button', { name: 'Set up authenticator' }).click();
+  const secret = (await twoStep.getByTestId('totp-secret').textContent()).replace(/\s/g, '');
+  const usedWindow = Math.floor(Date.now() / 30000);
+  await twoStep.getByLabel('6-digit code').fill(totp(secret));
+  await twoStep.getByRole('button', { name: 'Confirm' }).click();
+  await twoStep.getByText('Two-step verification is on.').waitFor();
+  await screenshot(page, '15-settings-2fa');
+
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await page.goto('/login');
+  await page.getByLabel('Username or email').fill(carol.username);
+  await page.getByLabel('Password').fill(carol.password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.waitForURL(/\/login\/2fa/);
+  await screenshot(page, '16-login-2fa');
+  // A code is accepted once: wait for the authenticator's next one, as a person would.
+  while (Math.floor(Date.now() / 30000) <= usedWindow) await page.waitForTimeout(500);
+  await page.getByLabel('Code').fill(totp(secret));
+  await page.getByRole('button', { name: 'Verify' }).click();
+  await page.waitForURL(`${baseUrl}/`);
+  await page.getByRole('link', { name: 'Account settings' }).waitFor();
+  await context.close();
+  delete w.pages.c;
+});
+
+const axePages = [
+  ['home', '/'],
+  ['track', null],
+  ['upload', '/upload'],
+  ['library', '/library'],
+  ['chat', '/chat'],
+  ['settings', '/settings'],
+  ['admin', '/admin'],
+];
+
+step('no serious accessibility violations on the main pages (axe), dark and light', async (w) => {
+  const problems = [];
+  for (const theme of ['dark', 'light']) {
+    const { context, page } = await newPage(w.browser, { colorScheme: theme });
+    // Same account as A: sign in through the form (the cookie jar is per context).
+    await page.goto('/login');
+    await page.getByLabel('Username or email').fill(alice.username);
+    await page.getByLabel('Password').fill(alice.password);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.waitForURL(`${baseUrl}/`);
+    // Light theme: the pages with the most colour (the rest share their components).
+    const pages = theme === 'dark' ? axePages : axePages.filter(([n]) => ['home', 'track', 'chat', 'admin'].includes(n));
+    for (const [name, path] of pages) {
+      const t0 = Date.now();
+      await page.goto(path ?? w.trackUrl);
+      await page.locator('main h1').first().waitFor();
+      await page.waitForTimeout(300);
+      const result = await new AxeBuilder({ page }).analyze();
+      for (const v of result.violations) {
+        if (v.impact === 'serious' || v.impact === 'critical') {
+          problems.push(`${theme} ${name}: ${v.id} (${v.impact}) ${v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(' | ')}`);
+        }
+      }
+      if (theme === 'light' && (name === 'home' || name === 'track')) await screenshot(page, `10-${name}-light`);
+      log(`axe ${theme} ${name}: ${result.violations.length} violation(s) in ${Date.now() - t0} ms`);
+    }
+    await context.close();
+  }
+  for (const [name, path] of [['login', '/login'], ['signup', '/signup']]) {
+    const { context, page } = await newPage(w.browser);
+    await page.goto(path);
+    await page.locator('h1').first().waitFor();
+    const result = await new AxeBuilder({ page }).analyze();
+    for (const v of result.violations) if (v.impact === 'serious' || v.impact === 'critical') problems.push(`${name}: ${v.id}`);
+    await screenshot(page, `11-${name}`);
+    await context.close();
+  }
+  expect(problems.length === 0, `axe found:\n  ${problems.join('\n  ')}`);
+});
+
+step('phone-sized screens', async (w) => {
+  const { context, page } = await newPage(w.browser, { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
+  w.pages.phone = page;
+  await page.goto('/');
+  await page.getByRole('heading', { level: 1 }).waitFor();
+  await screenshot(page, '12-phone-home-signed-out');
+  await page.goto(w.trackUrl);
+  await page.getByRole('heading', { name: 'Night Drive' }).waitFor({ timeout: 60000 });
+  await page.getByTestId('waveform').waitFor();
+  await page.getByTestId('track-play').click();
+  await page.waitForFunction(() => document.getElementById('veza-audio').currentTime > 0.3, null, { timeout: 20000 });
+  await screenshot(page, '13-phone-track');
+  await context.close();
+  delete w.pages.phone;
+});
+
+async function main() {
+  if (!existsSync(config.chromium)) {
+    console.error(`browser suite: skipped, no Chromium at ${config.chromium} (scripts/setup installs Debian's chromium)`);
+    process.exit(77);
+  }
+  for (const [what, path] of [['veza binary', config.binary], ['built web app', join(config.webRoot, 'index.html')]]) {
+    if (!existsSync(path)) {
+      console.error(`browser suite: no ${what} at ${path}`);
+      process.exit(1);
+    }
+  }
+  const work = mkdtempSync(join(tmpdir(), 'veza-browser-audio-'));
+  const audioFile = join(work, '01 - night_drive.wav');
+  const audioFile2 = join(work, 'second take.wav');
+  makeAudio(audioFile, { seconds: 40 });
+  makeAudio(audioFile2, { seconds: 4, title: 'Second Take', artist: 'The Test Pattern' });
+
+  const veza = new Veza();
+  await veza.start();
+  log(`veza on ${baseUrl}, artifacts in ${config.artifacts}`);
+  const browser = await launchBrowser();
+  const a = await newPage(browser);
+  const b = await newPage(browser);
+  const world = { veza, browser, a, b, audioFile, audioFile2, pages: { a: a.page, b: b.page } };
+  let failed = 1;
+  try {
+    failed = await runSteps(world);
+  } finally {
+    for (const [label, p] of Object.entries(world.pages)) {
+      if (p.consoleErrors.length) log(`console errors in ${label}:`, p.consoleErrors.slice(0, 10));
+    }
+    await browser.close();
+    if (failed) log('veza output (tail):\n' + veza.output.join('').slice(-4000));
+    await veza.stop();
+  }
+  log(failed ? `${failed} step(s) failed` : 'all steps passed');
+  process.exit(failed ? 1 : 0);
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});

@@ -1,0 +1,140 @@
+// Shapes of the JSON the public API returns (docs/api/openapi.yaml).
+
+export type Role = 'user' | 'moderator' | 'admin' | 'super_admin';
+
+export interface AvatarUrls {
+  [size: string]: string;
+}
+
+export interface User {
+  id: string;
+  username: string;
+  display_name: string;
+  bio: string;
+  role: Role;
+  email: string;
+  email_verified: boolean;
+  created_at: number;
+  links?: string[];
+  avatar?: AvatarUrls | null;
+}
+
+export interface PublicProfile {
+  id: string;
+  username: string;
+  display_name: string;
+  bio: string;
+  links: string[];
+  avatar: AvatarUrls | null;
+  created_at: number;
+}
+
+export interface SignedIn {
+  token_type: 'Bearer';
+  access_token: string;
+  access_expires_at: number;
+  csrf_token?: string;
+  session_id: string;
+  user: User;
+}
+
+export interface MfaChallenge {
+  mfa_required: true;
+  mfa_token: string;
+}
+
+export type TrackState = 'uploaded' | 'processing' | 'ready' | 'failed';
+export type Visibility = 'public' | 'unlisted' | 'private';
+
+export interface Track {
+  id: string;
+  owner: { id: string; username: string };
+  title: string;
+  artist: string;
+  album: string;
+  genre: string;
+  year: number | null;
+  track_number: number | null;
+  description: string;
+  visibility: Visibility;
+  state: TrackState;
+  progress: number;
+  duration_ms: number;
+  waveform_points: number;
+  has_cover: boolean;
+  created_at: number;
+  updated_at: number;
+  failure_reason?: string;
+  stream_url?: string;
+  hls_url?: string;
+  // Announced by the lead (signed, like stream_url); absent on older servers.
+  waveform_url?: string;
+  cover_url?: string;
+  format?: { container: string; codec: string; sample_rate: number; channels: number; bit_rate: number; lossless: boolean };
+  loudness?: { integrated_lufs: number; loudness_range_lu: number; true_peak_dbtp: number; replay_gain_db: number };
+}
+
+export interface TrackPage {
+  tracks: Track[];
+  next_cursor: string | null;
+}
+
+export interface Waveform {
+  version: number;
+  points: number;
+  peaks: number[];
+}
+
+export interface Session {
+  id: string;
+  device: string;
+  ip: string;
+  created_at: number;
+  last_used_at: number;
+  current: boolean;
+}
+
+export interface Room {
+  id: string;
+  kind: 'public' | 'private' | 'direct';
+  name: string;
+  topic: string;
+  slow_mode_seconds: number;
+  last_seq: number;
+  created_at: number;
+  my_role?: string;
+}
+
+export interface ChatMessage {
+  id: string;
+  room: string;
+  seq: number;
+  sender: string;
+  client_id: string;
+  body: string;
+  created_at: number;
+}
+
+export interface AdminUser {
+  id: string;
+  username: string;
+  email: string;
+  role: Role;
+  suspended: boolean;
+  created_at: number;
+}
+
+export interface AuditEntry {
+  id: string;
+  actor_id: string;
+  action: string;
+  target_type: string;
+  target_id: string;
+  details: unknown;
+  created_at: number;
+}
+
+export interface OAuthProvider {
+  name: string;
+  display_name?: string;
+}

@@ -1,0 +1,23 @@
+import { describe, expect, it } from 'vitest';
+import type { ChatMessage, User } from '../api/types';
+import { senderLabel } from '../pages/Chat';
+import { hasRole } from './auth';
+
+const user = (role: User['role']): User => ({ id: 'me', username: 'me', display_name: '', role }) as User;
+
+describe('roles and names', () => {
+  it('ranks roles: the admin area opens from moderator up', () => {
+    expect(hasRole(null, 'moderator')).toBe(false);
+    expect(hasRole(user('user'), 'moderator')).toBe(false);
+    expect(hasRole(user('moderator'), 'moderator')).toBe(true);
+    expect(hasRole(user('moderator'), 'admin')).toBe(false);
+    expect(hasRole(user('super_admin'), 'admin')).toBe(true);
+  });
+
+  it('names chat senders: me, a name the server sent, else a short id', () => {
+    const m = { sender: '01a2-xyz-4eb4b6' } as ChatMessage;
+    expect(senderLabel({ ...m, sender: 'me' }, user('user'))).toBe('me');
+    expect(senderLabel({ ...m, sender_username: 'bob' }, user('user'))).toBe('bob');
+    expect(senderLabel(m, null)).toBe('user-4eb4b6');
+  });
+});
