@@ -134,8 +134,9 @@ int Serve(const ServeOptions& options) {
   tracks::TrackService tracks(*backends.database, *backends.blobs, *backends.bus, backends.media.get(), clock,
                               options.tracks, std::move(stream_secret).value(), std::move(cdn).value());
   tracks::UploadService uploads(tracks, clock);
+  social::SocialService social(*backends.database, tracks, clock);
   RegisterRoutes(router, {metrics, workers, backends, auth, admin, email, chat, tracks, uploads, oauth, avatars, roles,
-                          options.public_url});
+                          options.public_url, social});
   if (options.roles.count("http")) {
     // Abandoned uploads are swept at least once a minute (sooner with a short expiry).
     uploads.StartSweeper(std::min<std::chrono::milliseconds>(std::chrono::minutes(1), options.tracks.upload_expiry));

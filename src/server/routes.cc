@@ -6,6 +6,7 @@
 #include "api/http/chat_routes.h"
 #include "api/http/email_routes.h"
 #include "api/http/oauth_routes.h"
+#include "api/http/social_routes.h"
 #include "api/http/system_routes.h"
 #include "api/http/track_routes.h"
 #include "api/http/upload_routes.h"
@@ -22,7 +23,8 @@ void RegisterRoutes(http::Router& router, RouteDeps deps) {
   };
   http::AddSystemRoutes(router, deps.metrics, deps.workers, std::move(checks),
                         {VEZA_VERSION_STRING, deps.roles});
-  http::AddAuthRoutes(router, deps.auth, deps.workers, deps.public_url);
+  http::AddAuthRoutes(router, deps.auth, deps.workers, deps.public_url,
+                      [&social = deps.social](const User& user) { return http::ProfileCountersJson(social, user.id); });
   http::AddAdminRoutes(router, deps.auth, deps.admin, deps.workers);
   http::AddEmailRoutes(router, deps.auth, deps.email, deps.workers);
   http::AddChatRoutes(router, deps.auth, deps.chat, *b.bus, *b.cache, deps.workers);
@@ -31,6 +33,7 @@ void RegisterRoutes(http::Router& router, RouteDeps deps) {
                         deps.workers);
   http::AddOAuthRoutes(router, deps.auth, deps.oauth, deps.workers, deps.public_url);
   http::AddAvatarRoutes(router, deps.auth, deps.avatars, deps.workers);
+  http::AddSocialRoutes(router, deps.auth, deps.admin, deps.tracks, deps.social, deps.workers);
 }
 
 }  // namespace veza::server

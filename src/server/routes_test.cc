@@ -28,8 +28,9 @@ TEST(Routes, EveryRouteIsInTheOpenApiDocumentAndBack) {
   tracks::UploadService uploads(tracks, clock);
   auth::OAuthService oauth(*backends->database, *backends->cache, *backends->http, clock, auth, {});
   auth::AvatarService avatars(*backends->database, *backends->blobs, *backends->images, clock);
+  social::SocialService social(*backends->database, tracks, clock);
   RegisterRoutes(router, {metrics, workers, backends.value(), auth, admin, email, chat, tracks, uploads, oauth, avatars,
-                          "http", "http://localhost:8080"});
+                          "http", "http://localhost:8080", social});
 
   auto documented = http::OpenApiOperations(http::OpenApiDocumentText());
   ASSERT_FALSE(documented.empty());

@@ -53,6 +53,8 @@ Result<PageQuery> ParsePage(std::string_view query) {
 
 json::value OptionalInt(std::optional<int> v) { return v ? json::value(*v) : json::value(nullptr); }
 
+}  // namespace
+
 json::object TrackJson(const Track& t, const Viewer& viewer,
                        const std::optional<std::string>& token) {
   json::object o{{"id", t.id},
@@ -99,6 +101,8 @@ json::object TrackJson(const Track& t, const Viewer& viewer,
   }
   return o;
 }
+
+namespace {
 
 StringResponse Private(StringResponse res) {
   res.set(bhttp::field::cache_control, "private, no-store");

@@ -4,6 +4,9 @@
 // signed URLs, S3/CDN redirects). Handlers parse, call the TrackService on the worker pool,
 // encode.
 #include <boost/asio/thread_pool.hpp>
+#include <boost/json/object.hpp>
+#include <optional>
+#include <string>
 
 #include "api/http/router.h"
 #include "services/auth/admin_service.h"
@@ -22,6 +25,10 @@ Result<tracks::Viewer> OptionalViewer(auth::AuthService& auth, auth::AdminServic
 // The same, but a token is required.
 Result<tracks::Viewer> RequiredViewer(auth::AuthService& auth, auth::AdminService& admin,
                                       const RequestContext& ctx);
+
+// A track as the viewer sees it; token (TrackService::StreamToken) adds stream_url and hls_url.
+boost::json::object TrackJson(const tracks::Track& t, const tracks::Viewer& viewer,
+                              const std::optional<std::string>& token);
 
 // Serves one of a track's files as the Delivery says: local files with ETag, If-None-Match,
 // If-Range, Last-Modified and one byte range (206/416); redirects; inline bytes.
