@@ -136,8 +136,29 @@ int Serve(const ServeOptions& options) {
   tracks::UploadService uploads(tracks, clock);
   chat::ChatService chat(*backends.database, *backends.bus, *backends.cache, clock, &notifications, &tracks);
   search::SearchService search(*backends.database);
+  social::SocialService social(*backends.database, tracks, clock);
+  // Social events become notifications (stored per user, pushed live on every node).
+  social.SetEventSink([&notifications](const social::SocialEvent& e) {
+    using Kind = social::SocialEvent::Kind;
+    notifications::NewNotification n;
+    n.user_id = e.recipient_id;
+    n.actor_id = e.actor.id;
+    n.text = e.text.substr(0, 200);
+    switch (e.kind) {
+      case Kind::kFollow: n.kind = "follow"; n.object_type = "user"; n.object_id = e.actor.id; break;
+      case Kind::kLike: n.kind = "like"; n.object_type = "track"; n.object_id = e.track_id; break;
+      case Kind::kRepost: n.kind = "repost"; n.object_type = "track"; n.object_id = e.track_id; break;
+      case Kind::kComment:
+      case Kind::kReply: n.kind = "comment"; n.object_type = "track"; n.object_id = e.track_id; break;
+      case Kind::kPlaylistAdd:
+      case Kind::kPlaylistInvite: n.kind = "playlist"; n.object_type = "playlist"; n.object_id = e.playlist_id; break;
+    }
+    if (auto done = notifications.Notify(n); !done.ok()) {
+      log::Warn("social notification not stored", {{"kind", n.kind}, {"error", done.error().message}});
+    }
+  });
   RegisterRoutes(router, {metrics, workers, backends, auth, admin, email, chat, tracks, uploads, oauth, avatars,
-                          search, notifications, roles, options.public_url});
+                          search, notifications, roles, options.public_url, social});
   if (options.roles.count("http")) {
     // Abandoned uploads are swept at least once a minute (sooner with a short expiry).
     uploads.StartSweeper(std::min<std::chrono::milliseconds>(std::chrono::minutes(1), options.tracks.upload_expiry));

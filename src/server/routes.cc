@@ -8,6 +8,7 @@
 #include "api/http/email_routes.h"
 #include "api/http/notification_routes.h"
 #include "api/http/oauth_routes.h"
+#include "api/http/social_routes.h"
 #include "api/http/system_routes.h"
 #include "api/http/track_routes.h"
 #include "api/http/upload_routes.h"
@@ -24,7 +25,8 @@ void RegisterRoutes(http::Router& router, RouteDeps deps) {
   };
   http::AddSystemRoutes(router, deps.metrics, deps.workers, std::move(checks),
                         {VEZA_VERSION_STRING, deps.roles});
-  http::AddAuthRoutes(router, deps.auth, deps.workers, deps.public_url);
+  http::AddAuthRoutes(router, deps.auth, deps.workers, deps.public_url,
+                      [&social = deps.social](const User& user) { return http::ProfileCountersJson(social, user.id); });
   http::AddAdminRoutes(router, deps.auth, deps.admin, deps.workers);
   http::AddEmailRoutes(router, deps.auth, deps.email, deps.workers);
   http::AddChatRoutes(router, deps.auth, deps.chat, *b.bus, *b.cache, deps.workers);
@@ -35,6 +37,7 @@ void RegisterRoutes(http::Router& router, RouteDeps deps) {
   http::AddAvatarRoutes(router, deps.auth, deps.avatars, deps.workers);
   http::AddSearchRoutes(router, deps.auth, deps.admin, deps.search, deps.tracks, deps.workers);
   http::AddNotificationRoutes(router, deps.auth, deps.notifications, deps.workers);
+  http::AddSocialRoutes(router, deps.auth, deps.admin, deps.tracks, deps.social, deps.workers);
 }
 
 }  // namespace veza::server

@@ -15,6 +15,7 @@
 #include "services/chat/chat_service.h"
 #include "services/search/search_service.h"
 #include "services/notifications/notification_service.h"
+#include "services/social/social_service.h"
 #include "services/tracks/track_service.h"
 #include "services/tracks/upload_service.h"
 
@@ -36,6 +37,7 @@ struct RouteDeps {
   notifications::NotificationService& notifications;
   std::string roles;
   std::string public_url;  // the web app's base URL (cookies are accepted only from its origin)
+  social::SocialService& social;
 };
 
 void RegisterRoutes(http::Router& router, RouteDeps deps);

@@ -30,8 +30,9 @@ TEST(Routes, EveryRouteIsInTheOpenApiDocumentAndBack) {
   auth::OAuthService oauth(*backends->database, *backends->cache, *backends->http, clock, auth, {});
   auth::AvatarService avatars(*backends->database, *backends->blobs, *backends->images, clock);
   search::SearchService search(*backends->database);
+  social::SocialService social(*backends->database, tracks, clock);
   RegisterRoutes(router, {metrics, workers, backends.value(), auth, admin, email, chat, tracks, uploads, oauth, avatars,
-                          search, notifications, "http", "http://localhost:8080"});
+                          search, notifications, "http", "http://localhost:8080", social});
 
   auto documented = http::OpenApiOperations(http::OpenApiDocumentText());
   ASSERT_FALSE(documented.empty());

@@ -186,6 +186,32 @@ TEST_F(AuthorizationMatrixTest, EveryEndpointAnswersEachKindOfCallerAsItShould) 
   std::string public_room = Str(Created(Call("POST", "/api/v1/chat/rooms", R"({"name":"lobby"})",
                                              "application/json", owner.access)),
                                 "id");
+  std::string doomed_room = Str(Created(Call("POST", "/api/v1/chat/rooms",
+                                             R"({"name":"doomed","kind":"private"})",
+                                             "application/json", owner.access)),
+                                "id");
+
+  // Social resources of the owner: a public and a private track (as the media job leaves them),
+  // a private playlist holding the public track, and a comment on the public track.
+  std::string open_track = "0191d1f0-0000-7000-8000-0000000050a1";
+  std::string secret_track = "0191d1f0-0000-7000-8000-0000000050a2";
+  for (const auto& [id, visibility] : {std::pair{open_track, "public"}, std::pair{secret_track, "private"}}) {
+    Sql("INSERT INTO tracks (id, owner_id, title, visibility, state, duration_ms, original_key, original_size, "
+        "original_content_type, created_at, updated_at) VALUES ('" + id + "', '" + owner.id + "', 't', '" +
+        visibility + "', 'ready', 60000, 'k', 1, 'audio/wav', 1, 1)");
+  }
+  auto made_playlist = Post("/api/v1/playlists", R"({"title":"Owner's","visibility":"private"})", owner.access);
+  EXPECT_EQ(made_playlist.status, 201) << made_playlist.body;
+  std::string playlist = Str(json::parse(made_playlist.body).as_object(), "id");
+  EXPECT_EQ(Post("/api/v1/playlists/" + playlist + "/items", R"({"track_id":")" + open_track + "\"}",
+                 owner.access).status, 204);
+  auto made_comment = Post("/api/v1/tracks/" + open_track + "/comments", R"({"body":"first","at_ms":1})",
+                           owner.access);
+  EXPECT_EQ(made_comment.status, 201) << made_comment.body;
+  std::string comment = Str(json::parse(made_comment.body).as_object(), "id");
+  auto made_other_comment = Post("/api/v1/tracks/" + open_track + "/comments", R"({"body":"second","at_ms":2})",
+                                 admin.access);
+  std::string other_comment = Str(json::parse(made_other_comment.body).as_object(), "id");
 
   // Statuses: anonymous, other, owner, moderator, admin. "Own account" endpoints act on the
   // caller's own account, so every signed-in caller is its owner there.
@@ -362,6 +388,24 @@ TEST_F(AuthorizationMatrixTest, EveryEndpointAnswersEachKindOfCallerAsItShould) 
        "/api/v1/chat/rooms/" + room + "/messages",
        "",
        {401, 404, 200, 404, 404}},
+      {"GET /api/v1/chat/rooms/{id}/members",
+       "/api/v1/chat/rooms/" + room + "/members",
+       "",
+       {401, 404, 200, 404, 404}},
+      {"GET /api/v1/chat/rooms/{id}/pins", "/api/v1/chat/rooms/" + room + "/pins", "",
+       {401, 404, 200, 404, 404}},
+      {"POST /api/v1/chat/rooms/{id}/read", "/api/v1/chat/rooms/" + room + "/read", R"({"seq":0})",
+       {401, 404, 200, 404, 404}},
+      {"PATCH /api/v1/chat/rooms/{id}", "/api/v1/chat/rooms/" + room, R"({"topic":"by {caller}"})",
+       {401, 404, 200, 404, 404}},
+      // The owner's own role cannot be changed by anyone; outsiders do not see the room.
+      {"PUT /api/v1/chat/rooms/{id}/members/{user_id}",
+       "/api/v1/chat/rooms/" + room + "/members/" + owner.id,
+       R"({"role":"member"})",
+       {401, 404, 400, 404, 404}},
+      // Owners and site admins delete rooms; after the owner, the room is gone for the admin.
+      {"DELETE /api/v1/chat/rooms/{id}", "/api/v1/chat/rooms/" + doomed_room, "",
+       {401, 404, 204, 404, 404}},
       {"POST /api/v1/chat/rooms/{id}/join",
        "/api/v1/chat/rooms/" + room + "/join",
        "",
@@ -391,6 +435,51 @@ TEST_F(AuthorizationMatrixTest, EveryEndpointAnswersEachKindOfCallerAsItShould) 
        "/api/v1/notifications/read",
        R"({"up_to":"0190a8b0-0000-7000-8000-000000000000"})",
        {401, 200, 200, 200, 200}},
+      // Social (docs/social.md). A private track or playlist is 404 to those who may not see it.
+      {"PUT /api/v1/users/{username}/follow", "/api/v1/users/owen/follow", "", {401, 204, 400, 204, 204}},
+      {"GET /api/v1/users/{username}/followers", "/api/v1/users/owen/followers", "", {200, 200, 200, 200, 200}},
+      {"GET /api/v1/users/{username}/following", "/api/v1/users/owen/following", "", {200, 200, 200, 200, 200}},
+      {"DELETE /api/v1/users/{username}/follow", "/api/v1/users/owen/follow", "", {401, 204, 204, 204, 204}},
+      {"PUT /api/v1/tracks/{id}/like", "/api/v1/tracks/" + secret_track + "/like", "", {401, 404, 200, 200, 200}},
+      {"DELETE /api/v1/tracks/{id}/like", "/api/v1/tracks/" + secret_track + "/like", "", {401, 404, 200, 200, 200}},
+      {"PUT /api/v1/tracks/{id}/repost", "/api/v1/tracks/" + open_track + "/repost", "", {401, 200, 200, 200, 200}},
+      {"DELETE /api/v1/tracks/{id}/repost", "/api/v1/tracks/" + open_track + "/repost", "", {401, 200, 200, 200, 200}},
+      {"GET /api/v1/tracks/{id}/stats", "/api/v1/tracks/" + secret_track + "/stats", "", {404, 404, 200, 200, 200}},
+      {"GET /api/v1/users/{username}/likes", "/api/v1/users/owen/likes", "", {200, 200, 200, 200, 200}},
+      {"GET /api/v1/users/{username}/playlists", "/api/v1/users/owen/playlists", "", {200, 200, 200, 200, 200}},
+      {"POST /api/v1/tracks/{id}/comments",
+       "/api/v1/tracks/" + secret_track + "/comments",
+       R"({"body":"hi from {caller}","at_ms":1})",
+       {401, 404, 201, 201, 201}},
+      {"GET /api/v1/tracks/{id}/comments", "/api/v1/tracks/" + secret_track + "/comments", "", {404, 404, 200, 200, 200}},
+      {"PATCH /api/v1/comments/{id}", "/api/v1/comments/" + comment, R"({"body":"edited by {caller}"})",
+       {401, 403, 200, 403, 403}},
+      // The admin's comment on the owner's track: the track's owner removes it first.
+      {"DELETE /api/v1/comments/{id}", "/api/v1/comments/" + other_comment, "", {401, 403, 204, 404, 404}},
+      {"POST /api/v1/playlists", "/api/v1/playlists", R"({"title":"{caller}'s"})", {401, 201, 201, 201, 201}},
+      {"GET /api/v1/playlists/{id}", "/api/v1/playlists/" + playlist, "", {404, 404, 200, 200, 200}},
+      {"PATCH /api/v1/playlists/{id}", "/api/v1/playlists/" + playlist, R"({"description":"by {caller}"})",
+       {401, 404, 200, 403, 403}},
+      {"GET /api/v1/playlists/{id}/items", "/api/v1/playlists/" + playlist + "/items", "", {404, 404, 200, 200, 200}},
+      {"POST /api/v1/playlists/{id}/items", "/api/v1/playlists/" + playlist + "/items",
+       R"({"track_id":")" + secret_track + "\"}", {401, 404, 204, 403, 403}},
+      {"PATCH /api/v1/playlists/{id}/items/{track_id}",
+       "/api/v1/playlists/" + playlist + "/items/" + secret_track,
+       R"({"position":0})",
+       {401, 404, 204, 403, 403}},
+      {"DELETE /api/v1/playlists/{id}/items/{track_id}",
+       "/api/v1/playlists/" + playlist + "/items/" + secret_track,
+       "",
+       {401, 404, 204, 403, 403}},
+      {"GET /api/v1/playlists/{id}/editors", "/api/v1/playlists/" + playlist + "/editors", "", {404, 404, 200, 200, 200}},
+      // Once invited, the other user sees the private playlist (403 instead of 404 next).
+      {"PUT /api/v1/playlists/{id}/editors/{username}", "/api/v1/playlists/" + playlist + "/editors/olga", "",
+       {401, 404, 204, 403, 403}},
+      {"DELETE /api/v1/playlists/{id}/editors/{username}", "/api/v1/playlists/" + playlist + "/editors/olga", "",
+       {401, 403, 204, 403, 403}},
+      {"DELETE /api/v1/playlists/{id}", "/api/v1/playlists/" + playlist, "", {401, 404, 204, 404, 404}},
+      {"GET /api/v1/feed", "/api/v1/feed", "", {401, 200, 200, 200, 200}},
+      {"GET /api/v1/discover", "/api/v1/discover", "", {200, 200, 200, 200, 200}},
       // Ending sessions last: they end the callers' tokens.
       {"POST /api/v1/auth/logout", "/api/v1/auth/logout", "", {401, 204, 204, 204, 204}},
       {"POST /api/v1/auth/logout-all", "/api/v1/auth/logout-all", "", {401, 401, 401, 401, 401}},

@@ -167,7 +167,8 @@ Result<auth::Principal> Authenticate(auth::AuthService& auth, const RequestConte
   return auth.Authenticate(header.substr(kBearer.size()));
 }
 
-void AddAuthRoutes(Router& router, auth::AuthService& auth, asio::thread_pool& workers, std::string public_url) {
+void AddAuthRoutes(Router& router, auth::AuthService& auth, asio::thread_pool& workers, std::string public_url,
+                   ProfileExtras profile_extras) {
   std::string public_origin = OriginOf(public_url);
   router.Add(bhttp::verb::post, "/api/v1/auth/register", [&](RequestContext& ctx) -> asio::awaitable<Response> {
     auto fields = ParseStringFields(ctx, {{"username", 64}, {"email", 254}, {"password", 1024}});
@@ -317,11 +318,19 @@ void AddAuthRoutes(Router& router, auth::AuthService& auth, asio::thread_pool& w
                co_return NoContent(ctx);
              }));
 
-  router.Add(bhttp::verb::get, "/api/v1/users/{username}", [&](RequestContext& ctx) -> asio::awaitable<Response> {
+  router.Add(bhttp::verb::get, "/api/v1/users/{username}", [&, profile_extras](RequestContext& ctx) -> asio::awaitable<Response> {
     std::string username(ctx.Param("username"));
-    auto profile = co_await RunBlocking(workers, [&] { return auth.PublicProfile(username); });
+    auto profile = co_await RunBlocking(workers, [&]() -> Result<json::object> {
+      VEZA_ASSIGN_OR_RETURN(auth::Account account, auth.PublicProfile(username));
+      json::object o = PublicJson(account);
+      if (profile_extras) {
+        VEZA_ASSIGN_OR_RETURN(json::object extra, profile_extras(account.user));
+        for (auto& kv : extra) o[kv.key()] = kv.value();
+      }
+      return o;
+    });
     if (!profile.ok()) co_return Problem(profile.error(), ctx);
-    auto res = Json(bhttp::status::ok, PublicJson(profile.value()), ctx.request);
+    auto res = Json(bhttp::status::ok, profile.value(), ctx.request);
     // Revalidated on every use, so a suspension or deletion hides the profile at once.
     res.set(bhttp::field::cache_control, "no-cache");
     co_return res;

@@ -3,6 +3,7 @@
 #include <boost/asio/thread_pool.hpp>
 
 #include <boost/json/object.hpp>
+#include <functional>
 #include <string>
 
 #include "api/http/router.h"
@@ -10,9 +11,12 @@
 
 namespace veza::http {
 
+// Fields other services add to the public profile (the social counters). Blocking.
+using ProfileExtras = std::function<Result<boost::json::object>(const User& user)>;
+
 // public_url: the web app's origin, the only Origin cookie-authenticated calls may come from.
 void AddAuthRoutes(Router& router, auth::AuthService& auth, boost::asio::thread_pool& workers,
-                   std::string public_url);
+                   std::string public_url, ProfileExtras profile_extras = {});
 
 // The answer to a completed sign-in: tokens in the body for API clients; for web clients
 // (X-Veza-Session: cookie) the refresh token goes into cookies instead (web_session.h).

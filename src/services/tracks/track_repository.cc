@@ -152,6 +152,24 @@ Result<Track> TrackRepository::FindById(std::string_view id) {
   return FromRow(r.rows[0]);
 }
 
+Result<std::vector<Track>> TrackRepository::FindByIds(const std::vector<std::string>& ids) {
+  if (ids.size() > 100) return InvalidArgument("too many track ids");
+  std::vector<SqlValue> params;
+  std::string in;
+  for (const std::string& id : ids) {
+    if (!IsUuid(id)) continue;
+    params.push_back(SqlText(id));
+    in += (in.empty() ? "$" : ", $") + std::to_string(params.size());
+  }
+  std::vector<Track> out;
+  if (params.empty()) return out;
+  VEZA_ASSIGN_OR_RETURN(QueryResult r, db_.Query("SELECT " + std::string(kColumns) +
+                                                     std::string(kFrom) + "WHERE t.id IN (" + in + ")",
+                                                 params));
+  for (const Row& row : r.rows) out.push_back(FromRow(row));
+  return out;
+}
+
 Result<TrackPage> TrackRepository::ListWhere(std::string where, std::vector<SqlValue> params,
                                              std::string_view cursor, int limit) {
   if (!cursor.empty()) {

@@ -88,6 +88,9 @@ class TrackRepository {
 
   Result<Track> Create(const NewTrack& track, std::int64_t now_ms);
   Result<Track> FindById(std::string_view id);
+  // The tracks with these ids that exist, in no particular order (at most 100 ids; malformed
+  // ids are skipped).
+  Result<std::vector<Track>> FindByIds(const std::vector<std::string>& ids);
   // Public, ready tracks, newest first.
   Result<TrackPage> ListPublic(std::string_view cursor, int limit);
   // One owner's tracks, newest first: every one (include_hidden) or only public ready ones.
