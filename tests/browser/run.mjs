@@ -90,7 +90,8 @@ step('play the track: currentTime passes 1 s, then seek by clicking the waveform
   await page.waitForURL(/\/tracks\//);
   w.trackUrl = page.url();
   await page.getByTestId('waveform').waitFor();
-  await page.waitForSelector('[data-testid="waveform"][data-state="peaks"]', { timeout: 5000 }).catch(() => log('waveform: server sent no peaks, placeholder drawn'));
+  // The ready track's waveform_url serves its peaks: the canvas must draw them, not the placeholder.
+  await page.waitForSelector('[data-testid="waveform"][data-state="peaks"]', { timeout: 10000 });
   await page.getByTestId('track-play').click();
   await page.waitForFunction(() => document.getElementById('veza-audio').currentTime > 1, null, { timeout: 20000 });
   const playing = await audio(page);
