@@ -5,6 +5,7 @@
 #include "api/http/avatar_routes.h"
 #include "api/http/chat_routes.h"
 #include "api/http/email_routes.h"
+#include "api/http/moderation_routes.h"
 #include "api/http/oauth_routes.h"
 #include "api/http/system_routes.h"
 #include "api/http/track_routes.h"
@@ -25,12 +26,13 @@ void RegisterRoutes(http::Router& router, RouteDeps deps) {
   http::AddAuthRoutes(router, deps.auth, deps.workers, deps.public_url);
   http::AddAdminRoutes(router, deps.auth, deps.admin, deps.workers);
   http::AddEmailRoutes(router, deps.auth, deps.email, deps.workers);
-  http::AddChatRoutes(router, deps.auth, deps.chat, *b.bus, *b.cache, deps.workers);
+  http::AddChatRoutes(router, deps.auth, deps.chat, *b.bus, *b.cache, deps.workers, {}, deps.moderation);
   http::AddTrackRoutes(router, deps.auth, deps.admin, deps.tracks, deps.workers);
   http::AddUploadRoutes(router, deps.auth, deps.admin, deps.uploads, deps.tracks.options().max_upload_bytes,
                         deps.workers);
   http::AddOAuthRoutes(router, deps.auth, deps.oauth, deps.workers, deps.public_url);
   http::AddAvatarRoutes(router, deps.auth, deps.avatars, deps.workers);
+  if (deps.moderation) http::AddModerationRoutes(router, deps.auth, deps.admin, *deps.moderation, deps.workers);
 }
 
 }  // namespace veza::server

@@ -13,6 +13,7 @@
 #include "services/auth/email_service.h"
 #include "services/auth/oauth_service.h"
 #include "services/chat/chat_service.h"
+#include "services/moderation/moderation_service.h"
 #include "services/tracks/track_service.h"
 #include "services/tracks/upload_service.h"
 
@@ -32,6 +33,7 @@ struct RouteDeps {
   auth::AvatarService& avatars;
   std::string roles;
   std::string public_url;  // the web app's base URL (cookies are accepted only from its origin)
+  moderation::ModerationService* moderation = nullptr;  // chat moderation (docs/moderation.md)
 };
 
 void RegisterRoutes(http::Router& router, RouteDeps deps);

@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "api/http/openapi.h"
+#include "services/moderation/lexicon_classifier.h"
 #include "veza_process.h"
 
 namespace veza::server {
@@ -28,8 +29,10 @@ TEST(Routes, EveryRouteIsInTheOpenApiDocumentAndBack) {
   tracks::UploadService uploads(tracks, clock);
   auth::OAuthService oauth(*backends->database, *backends->cache, *backends->http, clock, auth, {});
   auth::AvatarService avatars(*backends->database, *backends->blobs, *backends->images, clock);
+  moderation::LexiconClassifier classifier;
+  moderation::ModerationService moderation(*backends->database, *backends->bus, clock, classifier);
   RegisterRoutes(router, {metrics, workers, backends.value(), auth, admin, email, chat, tracks, uploads, oauth, avatars,
-                          "http", "http://localhost:8080"});
+                          "http", "http://localhost:8080", &moderation});
 
   auto documented = http::OpenApiOperations(http::OpenApiDocumentText());
   ASSERT_FALSE(documented.empty());

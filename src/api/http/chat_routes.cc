@@ -154,6 +154,8 @@ class ChatSocket : public std::enable_shared_from_this<ChatSocket> {
 
   bool closed_ = false;
   bool slow_ = false;
+  bool evicted_ = false;  // moderation: banned everywhere; the writer closes with 4003
+  std::string user_id;    // moderation: whose socket, for bans and kicks
   std::deque<std::string> queue_;
   asio::any_io_executor executor_;
   asio::steady_timer wake_;
@@ -165,6 +167,25 @@ class ChatSocket : public std::enable_shared_from_this<ChatSocket> {
 class ChatHub {
  public:
   explicit ChatHub(EventBus& bus) : bus_(bus) {}
+
+  // ---- moderation (issue 6 item 5; docs/moderation.md) ----
+  // Acts on bans, kicks and deleted messages published by the moderation service on any node.
+  Status WatchModeration() {
+    VEZA_ASSIGN_OR_RETURN(moderation_sub_, bus_.Subscribe(moderation::kModerationSubject,
+                                                          [this](const Event& e) { OnModeration(e.payload); }));
+    return Ok();
+  }
+  void Register(const std::shared_ptr<ChatSocket>& socket) {
+    std::lock_guard lock(mu_);
+    users_[socket->user_id][socket.get()] = socket;
+  }
+  void Unregister(ChatSocket* socket) {
+    std::lock_guard lock(mu_);
+    auto it = users_.find(socket->user_id);
+    if (it == users_.end()) return;
+    it->second.erase(socket);
+    if (it->second.empty()) users_.erase(it);
+  }
 
   Status Listen(const std::string& room, const std::shared_ptr<ChatSocket>& socket) {
     std::lock_guard lock(mu_);
@@ -207,6 +228,51 @@ class ChatHub {
     }
   }
 
+  void OnModeration(const std::string& payload) {
+    boost::system::error_code ec;
+    json::value v = json::parse(payload, ec);
+    if (ec || !v.is_object()) return;
+    const json::object& o = v.as_object();
+    auto text = [&](const char* key) {
+      auto it = o.find(key);
+      return it != o.end() && it->value().is_string() ? std::string(it->value().as_string()) : std::string();
+    };
+    std::string kind = text("kind"), room = text("room");
+    if (kind == "message_deleted") {
+      json::object frame{{"type", "message_deleted"}, {"room", room}, {"id", text("id")}, {"seq", o.contains("seq") ? o.at("seq") : json::value(nullptr)}};
+      std::string bytes = json::serialize(frame);
+      std::lock_guard lock(mu_);
+      if (auto it = rooms_.find(room); it != rooms_.end()) {
+        for (auto& [ptr, weak] : it->second.sockets) {
+          if (auto s = weak.lock()) s->Deliver(bytes);
+        }
+      }
+      return;
+    }
+    if (kind != "evict") return;
+    std::string user = text("user"), reason = text("reason");
+    std::lock_guard lock(mu_);
+    auto owned = users_.find(user);
+    if (owned == users_.end()) return;
+    for (auto& [ptr, weak] : owned->second) {
+      auto s = weak.lock();
+      if (!s) continue;
+      if (room.empty()) {  // a global ban: the socket closes
+        s->Deliver(json::serialize(json::object{{"type", "banned"}, {"scope", "global"}}));
+        asio::post(s->executor_, [s] {
+          s->evicted_ = true;
+          s->wake_.cancel();
+        });
+        continue;
+      }
+      if (auto it = rooms_.find(room); it != rooms_.end()) it->second.sockets.erase(ptr);
+      s->Deliver(json::serialize(json::object{{"type", "removed"}, {"room", room}, {"reason", reason}}));
+    }
+  }
+
+  std::unique_ptr<Subscription> moderation_sub_;
+  std::unordered_map<std::string, std::unordered_map<ChatSocket*, std::weak_ptr<ChatSocket>>> users_;
+
   struct RoomListeners {
     std::unique_ptr<Subscription> subscription;
     std::unordered_map<ChatSocket*, std::weak_ptr<ChatSocket>> sockets;
@@ -232,6 +298,7 @@ struct SessionDeps {
   asio::thread_pool& workers;
   ChatHub& hub;
   ChatSocketOptions options;
+  moderation::ModerationService* moderation = nullptr;
 };
 
 // Writes queued frames and, every heartbeat, pings and re-checks the session; ends when the
@@ -253,6 +320,14 @@ asio::awaitable<void> WriteLoop(WebSocket& ws, const std::shared_ptr<ChatSocket>
       close_code = 4008;
       close_reason = "slow consumer";
       socket->closed_ = true;
+    }
+    if (socket->evicted_ && !socket->closed_) {  // moderation: banned from chat
+      close_code = 4003;
+      close_reason = "banned";
+      socket->closed_ = true;
+      // Close from here: the peer's close reply also ends the reader's pending read.
+      co_await ws.Close(close_code, close_reason);
+      break;
     }
     if (socket->closed_) break;
     if (std::chrono::steady_clock::now() >= next_beat) {
@@ -313,14 +388,19 @@ class ChatSession {
     auto after = IntField(o, "after");
     if (!room_id.ok()) co_return ErrorFrame(room_id.error());
     if (!after.ok()) co_return ErrorFrame(after.error());
+    if (d_.moderation) {  // moderation hook: banned users do not get in
+      auto refusal =
+          co_await RunBlocking(d_.workers, [&] { return d_.moderation->ReviewJoin(owner_.user_id, *room_id); });
+      if (!refusal.ok()) co_return ErrorFrame(refusal.error(), *room_id);
+      if (*refusal) co_return moderation::RefusalFrame(**refusal, *room_id);
+    }
     auto room = co_await RunBlocking(d_.workers, [&] { return d_.chat.Join(owner_.user_id, *room_id); });
     if (!room.ok()) co_return ErrorFrame(room.error(), *room_id);
     // Listen first, then read what was missed: a message in between comes twice at worst
     // (clients drop repeats by room and seq), never zero times.
-    if (!listening_.count(*room_id)) {
-      if (auto st = d_.hub.Listen(*room_id, socket_); !st.ok()) co_return ErrorFrame(st.error(), *room_id);
-      listening_.insert(*room_id);
-    }
+    // Always (re)listen: a kick or ban removed this socket from the room's listeners.
+    if (auto st = d_.hub.Listen(*room_id, socket_); !st.ok()) co_return ErrorFrame(st.error(), *room_id);
+    listening_.insert(*room_id);
     json::object reply;
     reply["type"] = "joined";
     reply["room"] = RoomJson(*room);
@@ -353,6 +433,14 @@ class ChatSession {
     auto body = StringField(o, "body", chat::kMaxMessageBytes, "", true);
     for (const auto* r : {&room_id, &client_id, &body}) {
       if (!r->ok()) co_return ErrorFrame(r->error());
+    }
+    if (d_.moderation) {  // moderation hook: bans, mutes, word filter, spam rules, classifier
+      auto review = co_await RunBlocking(d_.workers, [&] {
+        return d_.moderation->ReviewMessage(owner_.user_id, *room_id, *client_id, *body);
+      });
+      if (!review.ok()) co_return ErrorFrame(review.error(), *client_id);
+      if (review->refusal) co_return moderation::RefusalFrame(*review->refusal, *client_id);
+      *body = std::move(review->text);  // masked words replaced
     }
     auto m = co_await RunBlocking(d_.workers,
                                   [&] { return d_.chat.Send(owner_.user_id, *room_id, *client_id, *body); });
@@ -394,6 +482,8 @@ class ChatSession {
 asio::awaitable<void> RunChatSocket(WebSocket& ws, SessionDeps& d, chat::ChatService::TicketOwner owner) {
   auto executor = co_await asio::this_coro::executor;
   auto socket = std::make_shared<ChatSocket>(executor, d.options.max_queued_frames);
+  socket->user_id = owner.user_id;
+  d.hub.Register(socket);  // moderation: found by user for bans
   std::uint16_t close_code = 1000;
   std::string close_reason = "bye";
   bool writer_done = false;
@@ -445,6 +535,7 @@ asio::awaitable<void> RunChatSocket(WebSocket& ws, SessionDeps& d, chat::ChatSer
       if (!reply.empty()) socket->Push(std::move(reply));
     }
   }
+  d.hub.Unregister(socket.get());
   socket->closed_ = true;
   socket->wake_.cancel();
   while (!writer_done) co_await writer_exit.async_wait(asio::as_tuple(asio::use_awaitable));
@@ -454,8 +545,15 @@ asio::awaitable<void> RunChatSocket(WebSocket& ws, SessionDeps& d, chat::ChatSer
 }  // namespace
 
 void AddChatRoutes(Router& router, auth::AuthService& auth, chat::ChatService& chat, EventBus& bus, Cache& cache,
-                   asio::thread_pool& workers, ChatSocketOptions options) {
+                   asio::thread_pool& workers, ChatSocketOptions options,
+                   moderation::ModerationService* moderation) {
   auto hub = std::make_shared<ChatHub>(bus);
+  if (moderation) {
+    if (auto st = hub->WatchModeration(); !st.ok()) {
+      log::Error("moderation events not watched; bans close sockets at the next check only",
+                 {{"error", st.error().message}});
+    }
+  }
 
   router.Add(bhttp::verb::post, "/api/v1/chat/ticket", [&](RequestContext& ctx) -> asio::awaitable<Response> {
     auto who = co_await RunBlocking(workers, [&] { return Authenticate(auth, ctx); });
@@ -467,11 +565,11 @@ void AddChatRoutes(Router& router, auth::AuthService& auth, chat::ChatService& c
 
   router.Add(
       bhttp::verb::get, "/ws",
-      [&, hub, options](RequestContext& ctx) -> asio::awaitable<Response> {
+      [&, hub, options, moderation](RequestContext& ctx) -> asio::awaitable<Response> {
         std::string ticket(QueryValue(ctx.query, "ticket"));
         auto owner = co_await RunBlocking(workers, [&] { return chat.RedeemTicket(ticket); });
         if (!owner.ok()) co_return AuthProblem(owner.error(), ctx);
-        SessionDeps deps{auth, chat, cache, workers, *hub, options};
+        SessionDeps deps{auth, chat, cache, workers, *hub, options, moderation};
         // Named, not a temporary inside the co_await (GCC 12 would destroy its captures twice).
         const WebSocketSession session = [&deps, &owner](WebSocket& ws) { return RunChatSocket(ws, deps, *owner); };
         co_await ctx.websocket->Accept(session);
@@ -536,9 +634,14 @@ void AddChatRoutes(Router& router, auth::AuthService& auth, chat::ChatService& c
     co_return Json(bhttp::status::ok, RoomJson(*room), ctx.request);
   });
 
-  router.Add(bhttp::verb::post, "/api/v1/chat/rooms/{id}/join", [&](RequestContext& ctx) -> asio::awaitable<Response> {
+  router.Add(bhttp::verb::post, "/api/v1/chat/rooms/{id}/join", [&, moderation](RequestContext& ctx) -> asio::awaitable<Response> {
     auto who = co_await RunBlocking(workers, [&] { return Authenticate(auth, ctx); });
     if (!who.ok()) co_return AuthProblem(who.error(), ctx);
+    if (moderation) {  // moderation hook: banned users do not get in
+      auto refusal = co_await RunBlocking(workers, [&] { return moderation->ReviewJoin(who->user_id, ctx.Param("id")); });
+      if (!refusal.ok()) co_return Problem(refusal.error(), ctx);
+      if (*refusal) co_return Problem(Error{ErrorCode::kPermissionDenied, (*refusal)->message}, ctx);
+    }
     auto room = co_await RunBlocking(workers, [&] { return chat.Join(who->user_id, ctx.Param("id")); });
     if (!room.ok()) co_return Problem(room.error(), ctx);
     co_return Json(bhttp::status::ok, RoomJson(*room), ctx.request);
