@@ -102,12 +102,26 @@ class ModerationTest : public test::ApiTest {
     EXPECT_TRUE(hello && S(*hello, "type") == "hello");
     return s;
   }
-  // Joins over the socket; returns the answer frame ("joined" or "error").
+  // Joins over the socket; returns the answer frame ("joined" or "error"), skipping live
+  // messages of other rooms.
   json::object Join(Socket& s, const std::string& room) {
     s.Send({{"type", "join"}, {"room", room}});
-    auto f = s.Next();
-    EXPECT_TRUE(f);
-    return f.value_or(json::object{});
+    for (int i = 0; i < 20; ++i) {
+      auto f = s.Next();
+      if (!f) break;
+      if (S(*f, "type") == "joined" || S(*f, "type") == "error") return *f;
+    }
+    ADD_FAILURE() << "no answer to join";
+    return {};
+  }
+  // The next live message whose body is body, skipping others.
+  std::optional<json::object> MessageWithBody(Socket& s, const std::string& body) {
+    for (int i = 0; i < 20; ++i) {
+      auto f = s.NextOfType("message");
+      if (!f) return std::nullopt;
+      if (S(f->at("message").as_object(), "body") == body) return f;
+    }
+    return std::nullopt;
   }
   // Sends and returns the answer frame for it ("ack" or "error"), skipping live messages.
   json::object Say(Socket& s, const std::string& room, const std::string& body) {
@@ -152,9 +166,7 @@ TEST_F(ModerationTest, WordFilterMasksAndBlocksLiveMessages) {
   auto ack = Say(*a, room, "well sh1t, that $h!!!t is l0ud");
   ASSERT_EQ(S(ack, "type"), "ack") << json::serialize(ack);
   EXPECT_EQ(S(ack.at("message").as_object(), "body"), "well ****, that ****** is l0ud");
-  auto live = b->NextOfType("message");
-  ASSERT_TRUE(live);
-  EXPECT_EQ(S(live->at("message").as_object(), "body"), "well ****, that ****** is l0ud");
+  EXPECT_TRUE(MessageWithBody(*b, "well ****, that ****** is l0ud")) << "others get the masked text";
 
   auto refused = Say(*a, room, "you n.4.z.1");
   EXPECT_EQ(S(refused, "type"), "error");
@@ -254,9 +266,7 @@ TEST_F(ModerationTest, BannedUserLeavesTheRoomAtOnceAndCannotRejoinUntilLifted) 
   ExpectProblem(Delete("/api/v1/moderation/sanctions/" + S(ban_json, "id"), R"({"reason":"again"})", mona.token), 409);
   EXPECT_EQ(S(Join(*a, room), "type"), "joined");
   EXPECT_EQ(S(Say(*b, room, "welcome back"), "type"), "ack");
-  auto back = a->NextOfType("message");
-  ASSERT_TRUE(back);
-  EXPECT_EQ(S(back->at("message").as_object(), "body"), "welcome back");
+  EXPECT_TRUE(MessageWithBody(*a, "welcome back")) << "listening again after the lift";
 
   // Every action is in the audit log.
   User adam = Register("adam", "admin");
@@ -415,7 +425,11 @@ TEST_F(ModerationTest, RestRefusesBadInputAndTheWrongCallers) {
   ExpectProblem(Post(words, R"({"word":7,"action":"mask"})", mona.token), 400);
   ExpectProblem(Post(words, R"({"word":"sh1t","action":"mask"})", mona.token), 400, "letters");
   ExpectProblem(Post(words, R"({"word":")" + std::string(300, 'a') + R"(","action":"mask"})", mona.token), 400);
-  ExpectProblem(Send("POST", words, "word=x", mona.token), 415);
+  ExpectProblem(test::Http("127.0.0.1", veza_->port(),
+                           {"POST", words, "word=x",
+                            {{"Content-Type", "application/x-www-form-urlencoded"},
+                             {"Authorization", "Bearer " + mona.token}}}),
+                415);
   ExpectProblem(Send("PATCH", words + "/not-an-id", R"({"action":"mask"})", mona.token), 404);
   ExpectProblem(Send("DELETE", words + "/0191d1f0-0000-7000-8000-000000000000", "", mona.token), 404);
   ExpectProblem(Post("/api/v1/moderation/reports",
