@@ -200,8 +200,8 @@ Result<CommandLine> ParseCommandLine(int argc, const char* const* argv, ParseExi
       ->envname("VEZA_MODERATION_REPEAT_LIMIT")->capture_default_str()->check(CLI::Range(1, 1000));
   app.add_option("--moderation-repeat-window", repeat_window, "Seconds over which identical messages are counted")
       ->envname("VEZA_MODERATION_REPEAT_WINDOW")->capture_default_str()->check(CLI::Range(1.0, 86400.0));
-  app.add_option("--moderation-burst-limit", spam.burst_limit, "Messages a user may send within the burst window")
-      ->envname("VEZA_MODERATION_BURST_LIMIT")->capture_default_str()->check(CLI::Range(1, 10000));
+  app.add_option("--moderation-burst-limit", spam.burst_limit, "Messages a user may send within the burst window (0: no limit)")
+      ->envname("VEZA_MODERATION_BURST_LIMIT")->capture_default_str()->check(CLI::Range(0, 10000));
   app.add_option("--moderation-burst-window", burst_window, "Seconds over which a user's messages are counted")
       ->envname("VEZA_MODERATION_BURST_WINDOW")->capture_default_str()->check(CLI::Range(1.0, 86400.0));
   app.add_option("--moderation-max-links", spam.max_links, "Links allowed in one chat message")

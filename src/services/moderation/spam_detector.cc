@@ -97,7 +97,7 @@ SpamVerdict SpamDetector::Check(std::string_view user_id, std::string_view clien
     if (now_ms - s.at_ms <= burst_ms) ++burst;
   }
   if (repeats >= options_.repeat_limit) return {false, "repeat"};
-  if (burst >= options_.burst_limit) return {false, "burst"};
+  if (options_.burst_limit > 0 && burst >= options_.burst_limit) return {false, "burst"};
   int links = CountLinks(text);
   if (links > options_.max_links) return {false, "links"};
   if (links > options_.new_account_max_links &&

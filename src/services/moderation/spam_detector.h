@@ -4,7 +4,7 @@
 // messages are on one node). A verdict is allow or block with a stable reason:
 // - "repeat": the same text (compared by Skeleton, so case, accents and leetspeak do not
 //   dodge it) more than repeat_limit times within repeat_window;
-// - "burst": more than burst_limit messages within burst_window;
+// - "burst": more than burst_limit messages within burst_window (off by default);
 // - "links": more than max_links links in one message;
 // - "new_account_links": more than new_account_max_links links from an account younger than
 //   new_account_age;
@@ -23,7 +23,7 @@ namespace veza::moderation {
 struct SpamOptions {
   int repeat_limit = 3;
   std::chrono::seconds repeat_window{60};
-  int burst_limit = 10;
+  int burst_limit = 0;  // 0: off (the socket's frame-rate limit already bounds raw floods)
   std::chrono::seconds burst_window{10};
   int max_links = 3;
   std::chrono::seconds new_account_age{600};

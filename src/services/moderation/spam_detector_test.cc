@@ -35,6 +35,8 @@ TEST(ModerationSpam, BurstsAreBlocked) {
   EXPECT_FALSE(v.allowed);
   EXPECT_EQ(v.reason, "burst");
   EXPECT_TRUE(d.Check("u", "7", "later", kOld, kNow + 11'000).allowed);
+  SpamDetector off({.repeat_limit = 1000});  // the default burst limit: none
+  for (int i = 0; i < 100; ++i) EXPECT_TRUE(off.Check("u", std::to_string(i), "line " + std::to_string(i), kOld, kNow + i).allowed);
 }
 
 TEST(ModerationSpam, LinksAreCountedAndLimited) {
