@@ -114,6 +114,15 @@ int Serve(const ServeOptions& options) {
     return 1;
   }
   auth::AdminService admin(*backends.database, *backends.cache, clock);
+  // Ended sessions reach every node's open chat sockets at once (they close with 4001).
+  auto announce_sessions_ended = [bus = backends.bus.get()](std::string_view user_id) {
+    if (auto st = bus->Publish(auth::kSessionsEndedSubject, std::string(user_id)); !st.ok()) {
+      log::Warn("sessions-ended event not published; sockets close at their next heartbeat",
+                {{"error", st.error().message}});
+    }
+  };
+  auth.SetSessionsEndedSink(announce_sessions_ended);
+  admin.SetSessionsEndedSink(announce_sessions_ended);
   auth::EmailOptions email_options;
   email_options.public_url = options.public_url;
   auth::EmailService email(*backends.database, *backends.cache, *backends.mailer, clock, email_options);

@@ -151,6 +151,7 @@ TEST_P(ChatContractTest, HistoryPagesBothWays) {
   ASSERT_EQ(newest->size(), 2u);
   EXPECT_EQ((*newest)[0].seq, 5);
   EXPECT_EQ((*newest)[1].seq, 4);
+  EXPECT_EQ((*newest)[0].sender_username, "alice") << "history names the author";
   auto older = chat_->History(a, room->id, 4, std::nullopt, 10);
   ASSERT_OK(older);
   ASSERT_EQ(older->size(), 3u);

@@ -161,6 +161,7 @@ class ChatSocket : public std::enable_shared_from_this<ChatSocket> {
   bool closed_ = false;
   bool slow_ = false;
   bool evicted_ = false;  // banned everywhere (moderation): the writer closes with 4003
+  bool recheck_ = false;  // a session of the user ended somewhere: check ours now
   std::string user_id;    // whose socket: moderation evicts by user
   std::deque<std::string> queue_;
   asio::any_io_executor executor_;
@@ -174,6 +175,25 @@ class ChatSocket : public std::enable_shared_from_this<ChatSocket> {
 class ChatHub {
  public:
   explicit ChatHub(EventBus& bus) : bus_(bus) {}
+
+  // Sessions ended on any node (logout, revocation, suspension): the user's sockets here
+  // re-check theirs at once instead of at the next heartbeat.
+  Status WatchSessions() {
+    VEZA_ASSIGN_OR_RETURN(sessions_sub_, bus_.Subscribe(auth::kSessionsEndedSubject, [this](const Event& e) {
+      std::lock_guard lock(mu_);
+      auto owned = users_.find(e.payload);
+      if (owned == users_.end()) return;
+      for (auto& [ptr, weak] : owned->second) {
+        if (auto s = weak.lock()) {
+          asio::post(s->executor_, [s] {
+            s->recheck_ = true;
+            s->wake_.cancel();
+          });
+        }
+      }
+    }));
+    return Ok();
+  }
 
   // Bans and kicks published by the moderation service on any node (docs/moderation.md).
   Status WatchModeration() {
@@ -276,6 +296,7 @@ class ChatHub {
   std::unordered_map<std::string, Listeners> subjects_;
   std::unordered_map<std::string, std::unordered_map<ChatSocket*, std::weak_ptr<ChatSocket>>> users_;
   std::unique_ptr<Subscription> moderation_sub_;
+  std::unique_ptr<Subscription> sessions_sub_;
 };
 
 std::string ErrorFrame(const Error& e, std::string_view ref = {}) {
@@ -327,8 +348,10 @@ asio::awaitable<void> WriteLoop(WebSocket& ws, const std::shared_ptr<ChatSocket>
       writer_closes = true;
     }
     if (socket->closed_) break;
-    if (std::chrono::steady_clock::now() >= next_beat) {
-      next_beat = std::chrono::steady_clock::now() + d.options.heartbeat;
+    const bool beat = std::chrono::steady_clock::now() >= next_beat;
+    if (beat || socket->recheck_) {
+      socket->recheck_ = false;
+      if (beat) next_beat = std::chrono::steady_clock::now() + d.options.heartbeat;
       auto revoked = co_await RunBlocking(d.workers, [&d, &owner]() -> Result<bool> {
         VEZA_ASSIGN_OR_RETURN(auto session, d.cache.Get(auth::RevokedSessionKey(owner.session_id)));
         VEZA_ASSIGN_OR_RETURN(auto user, d.cache.Get(auth::SuspendedUserKey(owner.user_id)));
@@ -341,7 +364,7 @@ asio::awaitable<void> WriteLoop(WebSocket& ws, const std::shared_ptr<ChatSocket>
         writer_closes = true;
         break;
       }
-      if (!(co_await ws.Ping()).ok()) {
+      if (beat && !(co_await ws.Ping()).ok()) {
         socket->closed_ = true;
         break;
       }
@@ -669,6 +692,10 @@ void AddChatRoutes(Router& router, auth::AuthService& auth, chat::ChatService& c
                    asio::thread_pool& workers, ChatSocketOptions options,
                    moderation::ModerationService* moderation) {
   auto hub = std::make_shared<ChatHub>(bus);
+  if (auto st = hub->WatchSessions(); !st.ok()) {
+    log::Error("session events not watched; ended sessions close sockets at the next heartbeat",
+               {{"error", st.error().message}});
+  }
   if (moderation) {
     if (auto st = hub->WatchModeration(); !st.ok()) {
       log::Error("moderation events not watched; bans close sockets at the next check only",

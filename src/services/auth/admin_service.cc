@@ -193,6 +193,7 @@ Result<User> AdminService::UpdateUser(std::string_view actor_id, std::string_vie
       log::Error("security: suspension saved but not cached", {{"user_id", before.id}, {"error", cached.error().message}});
       return Unavailable("the change is saved but could not reach every node yet; repeat the request");
     }
+    if (*change.suspended && sessions_ended_) sessions_ended_(before.id);
   }
   log::Info("admin: account changed", {{"actor_id", std::string(actor_id)}, {"user_id", before.id},
                                        {"role", change.role ? std::string(RoleName(*change.role)) : std::string()},

@@ -73,6 +73,8 @@ using ChangeCheck = std::function<Status(const User& actor, const User& target, 
 class AdminService {
  public:
   AdminService(Database& db, Cache& cache, const Clock& clock, AdminOptions options = {});
+  // Told when a suspension ended a user's sessions (see SessionsEndedSink in auth_service.h).
+  void SetSessionsEndedSink(std::function<void(std::string_view user_id)> sink) { sessions_ended_ = std::move(sink); }
 
   // The account as the database has it now (role and suspension may differ from a token's).
   Result<User> CurrentUser(std::string_view user_id);
@@ -92,6 +94,7 @@ class AdminService {
   Cache& cache_;
   const Clock& clock_;
   AdminOptions options_;
+  std::function<void(std::string_view user_id)> sessions_ended_;
 };
 
 // Keyset cursors: "<created_at ms>_<uuid>". Exposed for tests.

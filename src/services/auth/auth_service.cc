@@ -617,7 +617,7 @@ Result<TokenPair> AuthService::Refresh(std::string_view refresh_token, const Cli
   return tokens;
 }
 
-Status AuthService::RevokeSessions(const std::vector<std::string>& session_ids) {
+Status AuthService::RevokeSessions(std::string_view user_id, const std::vector<std::string>& session_ids) {
   std::int64_t now_ms = NowMs();
   for (const std::string& sid : session_ids) {
     VEZA_TRY(db_.Query("UPDATE sessions SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL",
@@ -625,17 +625,18 @@ Status AuthService::RevokeSessions(const std::vector<std::string>& session_ids) 
     // Access tokens of the session live at most ttl + leeway: remember the revocation that long.
     VEZA_TRY(cache_.Set(RevokedSessionKey(sid), "1", options_.jwt.ttl + options_.jwt.leeway));
   }
+  if (sessions_ended_ && !session_ids.empty()) sessions_ended_(user_id);
   return Ok();
 }
 
-Status AuthService::Logout(const Principal& who) { return RevokeSessions({who.session_id}); }
+Status AuthService::Logout(const Principal& who) { return RevokeSessions(who.user_id, {who.session_id}); }
 
 Status AuthService::LogoutEverywhere(const Principal& who) {
   VEZA_ASSIGN_OR_RETURN(QueryResult r, db_.Query("SELECT id FROM sessions WHERE user_id = $1 AND revoked_at IS NULL",
                                                  {SqlText(who.user_id)}));
   std::vector<std::string> ids;
   for (const Row& row : r.rows) ids.push_back(row.Text(0));
-  return RevokeSessions(ids);
+  return RevokeSessions(who.user_id, ids);
 }
 
 Result<Principal> AuthService::Authenticate(std::string_view access_token) {
@@ -731,7 +732,7 @@ Status AuthService::ChangePassword(const Principal& who, std::string_view curren
       {SqlText(user.id), SqlText(who.session_id)}));
   std::vector<std::string> others;
   for (const Row& row : r.rows) others.push_back(row.Text(0));
-  VEZA_TRY(RevokeSessions(others));
+  VEZA_TRY(RevokeSessions(user.id, others));
   log::Info("security: password changed; other sessions revoked",
             {{"user_id", user.id}, {"revoked_sessions", std::to_string(others.size())}});
   return Ok();
@@ -759,6 +760,7 @@ Status AuthService::DeleteAccount(const Principal& who, std::string_view passwor
   }
   VEZA_TRY(cache_.Set(RevokedSessionKey(who.session_id), "1", options_.jwt.ttl + options_.jwt.leeway));
   VEZA_TRY(users_.Delete(user.id));  // sessions and refresh tokens cascade
+  if (sessions_ended_) sessions_ended_(user.id);
   log::Info("account deleted", {{"user_id", user.id}});
   return Ok();
 }
@@ -786,7 +788,7 @@ Status AuthService::RevokeSession(const Principal& who, std::string_view session
       "SELECT id FROM sessions WHERE id = $1 AND user_id = $2 AND revoked_at IS NULL",
       {SqlText(session_id), SqlText(who.user_id)}));
   if (r.rows.empty()) return NotFound("no such session");
-  return RevokeSessions({std::string(session_id)});
+  return RevokeSessions(who.user_id, {std::string(session_id)});
 }
 
 }  // namespace veza::auth

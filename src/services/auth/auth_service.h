@@ -9,6 +9,7 @@
 // are written to the Cache so every node rejects the session's access tokens at once, before
 // they expire.
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -101,9 +102,16 @@ struct SessionInfo {
   bool current = false;
 };
 
+// Told, after the fact, that sessions of a user ended (logout, revocation, password change,
+// account deletion, suspension). veza serve publishes it on kSessionsEndedSubject so open chat
+// sockets on every node re-check their session at once rather than at their next heartbeat.
+using SessionsEndedSink = std::function<void(std::string_view user_id)>;
+inline constexpr std::string_view kSessionsEndedSubject = "auth.sessions.ended";  // payload: the user id
+
 class AuthService {
  public:
   AuthService(Database& db, Cache& cache, const Clock& clock, AuthOptions options);
+  void SetSessionsEndedSink(SessionsEndedSink sink) { sessions_ended_ = std::move(sink); }
 
   // Checks the password settings and loads the signing keys from the database (creating the
   // first one if there is none). Call once before serving.
@@ -173,7 +181,7 @@ class AuthService {
   Result<std::string> OpenTotpSecret(const std::string& user_id, std::string_view stored);
   Result<TokenPair> OpenSession(const User& user, const ClientInfo& client);
   Result<TokenPair> IssueTokens(const User& user, const std::string& session_id, SqlSession& tx);
-  Status RevokeSessions(const std::vector<std::string>& session_ids);
+  Status RevokeSessions(std::string_view user_id, const std::vector<std::string>& session_ids);
   Status CheckRate(const std::string& key, int limit, std::chrono::seconds window);
   // Loads who's account and checks password against it (re-authentication).
   Result<User> Reauthenticate(const Principal& who, std::string_view password);
@@ -192,6 +200,7 @@ class AuthService {
   KeyRing keys_;
   std::optional<SecretBox> box_;
   std::string dummy_hash_;  // verified against when the account does not exist
+  SessionsEndedSink sessions_ended_;
 };
 
 // Cache keys checked by Authenticate on every request. Set them (with a ttl of at least the

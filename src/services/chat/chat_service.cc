@@ -60,11 +60,13 @@ Message MessageFromRow(const Row& row) {
   if (!row.IsNull(8)) m.edited_at = row.Int(8);
   m.deleted = !row.IsNull(9);
   m.pinned = !row.IsNull(10);
+  m.sender_username = row.Text(11);
   return m;
 }
 
 const char* const kMessageColumns =
-    "id, room_id, seq, sender_id, client_id, body, created_at, reply_to, edited_at, deleted_at, pinned_at";
+    "id, room_id, seq, sender_id, client_id, body, created_at, reply_to, edited_at, deleted_at, pinned_at, "
+    "COALESCE((SELECT username FROM users WHERE users.id = chat_messages.sender_id), '')";
 
 bool IsModerator(const Room& room) { return room.my_role == "owner" || room.my_role == "moderator"; }
 
@@ -127,6 +129,7 @@ json::object MessageObject(const Message& m) {
   o["room"] = m.room_id;
   o["seq"] = m.seq;
   o["sender"] = m.sender_id;
+  o["sender_username"] = m.sender_username;
   o["client_id"] = m.client_id;
   o["body"] = m.body;
   o["created_at"] = m.created_at;
@@ -619,6 +622,8 @@ Result<Message> ChatService::Send(std::string_view user_id, std::string_view roo
     m.body = std::string(body);
     m.created_at = now;
     m.reply_to = std::string(reply_to);
+    VEZA_ASSIGN_OR_RETURN(auto sender, s.Query("SELECT username FROM users WHERE id = $1", {SqlText(user_id)}));
+    if (!sender.rows.empty()) m.sender_username = sender.rows[0].Text(0);
     VEZA_TRY(s.Query("INSERT INTO chat_messages (id, room_id, seq, sender_id, client_id, body, created_at, reply_to) "
                      "VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
                      {SqlText(m.id), SqlText(m.room_id), SqlInt(m.seq), SqlText(m.sender_id), SqlText(m.client_id),

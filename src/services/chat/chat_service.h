@@ -86,6 +86,7 @@ struct Message {
   std::string room_id;
   std::int64_t seq = 0;
   std::string sender_id;
+  std::string sender_username;  // empty when the account is gone
   std::string client_id;
   std::string body;
   std::int64_t created_at = 0;
