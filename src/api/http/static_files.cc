@@ -43,7 +43,7 @@ std::string ContentSecurityPolicyFor(std::string_view html) {
   }
   return "default-src 'self'; script-src 'self'" + hashes +
          "; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; media-src 'self' blob: https:; "
-         "connect-src 'self'; font-src 'self'; worker-src 'self' blob:; object-src 'none'; base-uri 'self'; "
+         "connect-src 'self' https:; font-src 'self'; worker-src 'self' blob:; object-src 'none'; base-uri 'self'; "
          "form-action 'self'; frame-ancestors 'none'";
 }
 
