@@ -21,10 +21,19 @@ using namespace veza::http;
 
 namespace {
 
+std::filesystem::path& Root() {
+  static std::filesystem::path root;
+  return root;
+}
+
 const StaticFiles& Files() {
   static StaticFiles* files = [] {
     char dir_template[] = "/tmp/veza-range-fuzz-XXXXXX";
-    std::filesystem::path root = mkdtemp(dir_template);
+    std::filesystem::path root = Root() = mkdtemp(dir_template);
+    std::atexit([] {
+      std::error_code ec;
+      std::filesystem::remove_all(Root(), ec);
+    });
     std::filesystem::create_directories(root / "web" / "assets");
     std::ofstream(root / "web" / "index.html") << "<!doctype html><title>veza</title>";
     std::ofstream(root / "web" / "assets" / "app.js") << std::string(1000, 'j');
