@@ -11,7 +11,7 @@ ifdef SANITIZE
   CMAKE_FLAGS += -DVEZA_SANITIZE=ON
 endif
 
-.PHONY: all setup configure build web run test bench fmt fmt-check clean
+.PHONY: all setup configure build web run test bench fuzz fmt fmt-check clean
 
 all: build
 
@@ -37,9 +37,15 @@ test: build
 	@scripts/test-services run -- ctest --test-dir $(BUILD_DIR) --output-on-failure \
 		-j $(TEST_JOBS) --timeout 300
 
+# Every bench/*/run (bench/README.md has the contract); the ratios go to docs/benchmarks.md.
 bench: build
-	@bench/http_vs_nginx/run
-	@BUILD_DIR=$(BUILD_DIR) bench/transcode_vs_ffmpeg/run
+	@BUILD_DIR=$(BUILD_DIR) scripts/bench-all
+
+# Every libFuzzer target in $(BUILD_DIR)/fuzz for FUZZ_SECONDS each (docs/security.md records
+# the executions of a long run). Crashes fail the run and keep the input.
+FUZZ_SECONDS ?= 60
+fuzz: build
+	@fuzz/run-all $(FUZZ_SECONDS) $(BUILD_DIR)
 
 fmt:
 	@git ls-files '*.cc' '*.h' | xargs clang-format -i

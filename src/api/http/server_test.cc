@@ -484,6 +484,57 @@ TEST_F(TlsServerTest, ServesHttpsAndReloadsTheCertificate) {
   EXPECT_EQ(FetchSubject(), "/CN=second.test|tls");  // the old certificate stays
 }
 
+// Issue 9: the web app's security headers, the API's, and HSTS only over TLS.
+TEST_F(StaticFilesServerTest, WebAppCarriesSecurityHeaders) {
+  auto page = Get(port_, "/tracks/42");
+  ASSERT_EQ(page.status, 200);
+  std::string csp = page.Header("content-security-policy");
+  EXPECT_NE(csp.find("script-src 'self'"), std::string::npos) << csp;
+  EXPECT_NE(csp.find("frame-ancestors 'none'"), std::string::npos) << csp;
+  EXPECT_EQ(csp.find("script-src 'self' 'unsafe-inline'"), std::string::npos) << csp;
+  EXPECT_EQ(page.Header("x-content-type-options"), "nosniff");
+  EXPECT_EQ(page.Header("x-frame-options"), "DENY");
+  EXPECT_EQ(page.Header("referrer-policy"), "strict-origin-when-cross-origin");
+  EXPECT_EQ(page.Header("strict-transport-security"), "");  // plain HTTP
+  auto asset = Get(port_, "/assets/app.js");
+  EXPECT_EQ(asset.Header("x-content-type-options"), "nosniff");
+  EXPECT_NE(asset.Header("content-security-policy").find("frame-ancestors 'none'"), std::string::npos);
+  auto api = Get(port_, "/api/v1/unknown");
+  EXPECT_EQ(api.Header("content-security-policy"), "default-src 'none'; frame-ancestors 'none'");
+  EXPECT_EQ(api.Header("referrer-policy"), "no-referrer");
+}
+
+TEST_F(HttpServerTest, ApiAnswersCarrySecurityHeadersWithoutHsts) {
+  StartServer();
+  auto r = Get(port_, "/items/7");
+  ASSERT_EQ(r.status, 200);
+  EXPECT_EQ(r.Header("content-security-policy"), "default-src 'none'; frame-ancestors 'none'");
+  EXPECT_EQ(r.Header("referrer-policy"), "no-referrer");
+  EXPECT_EQ(r.Header("x-content-type-options"), "nosniff");
+  EXPECT_EQ(r.Header("strict-transport-security"), "");
+}
+
+TEST_F(TlsServerTest, HstsOnlyOverTls) {
+  ASSERT_TRUE(MakeCert("live", "hsts.test"));
+  HttpServerOptions options;
+  options.tls = TlsOptions{(dir_.path() / "live.crt").string(), (dir_.path() / "live.key").string()};
+  StartServer(options);
+  asio::io_context ioc;
+  asio::ssl::context ctx(asio::ssl::context::tls_client);
+  ctx.set_verify_mode(asio::ssl::verify_none);
+  boost::beast::ssl_stream<boost::beast::tcp_stream> stream(ioc, ctx);
+  boost::beast::get_lowest_layer(stream).connect({asio::ip::make_address("127.0.0.1"), port_});
+  stream.handshake(asio::ssl::stream_base::client);
+  bhttp::request<bhttp::empty_body> req{bhttp::verb::get, "/items/hsts", 11};
+  req.set(bhttp::field::host, "localhost");
+  bhttp::write(stream, req);
+  boost::beast::flat_buffer b;
+  bhttp::response<bhttp::string_body> res;
+  bhttp::read(stream, b, res);
+  EXPECT_EQ(res["Strict-Transport-Security"], "max-age=31536000; includeSubDomains");
+  EXPECT_EQ(res["Content-Security-Policy"], "default-src 'none'; frame-ancestors 'none'");
+}
+
 TEST(HttpServerListen, ReportsAddressInUseClearly) {
   asio::io_context ioc;
   Router router;

@@ -2,7 +2,12 @@
 
 #include <sys/stat.h>
 
+#include <openssl/evp.h>
+#include <openssl/sha.h>
+
 #include <charconv>
+#include <fstream>
+#include <sstream>
 
 #include "base/time.h"
 
@@ -13,6 +18,49 @@ StaticFiles::StaticFiles(fs::path root) : root_(std::move(root)) {
   std::error_code ec;
   enabled_ = !root_.empty() && fs::is_directory(root_, ec);
   if (enabled_) root_ = fs::canonical(root_, ec);
+}
+
+std::string ContentSecurityPolicyFor(std::string_view html) {
+  std::string hashes;
+  std::size_t pos = 0;
+  while ((pos = html.find("<script", pos)) != std::string_view::npos) {
+    std::size_t tag_end = html.find('>', pos);
+    if (tag_end == std::string_view::npos) break;
+    std::string_view tag = html.substr(pos, tag_end - pos);
+    std::size_t close = html.find("</script", tag_end);
+    if (close == std::string_view::npos) break;
+    if (tag.find(" src=") == std::string_view::npos) {
+      std::string_view code = html.substr(tag_end + 1, close - tag_end - 1);
+      unsigned char digest[SHA256_DIGEST_LENGTH];
+      SHA256(reinterpret_cast<const unsigned char*>(code.data()), code.size(), digest);
+      unsigned char b64[4 * ((SHA256_DIGEST_LENGTH + 2) / 3) + 1];
+      EVP_EncodeBlock(b64, digest, SHA256_DIGEST_LENGTH);
+      hashes += " 'sha256-";
+      hashes += reinterpret_cast<const char*>(b64);
+      hashes += "'";
+    }
+    pos = close;
+  }
+  return "default-src 'self'; script-src 'self'" + hashes +
+         "; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; media-src 'self' blob: https:; "
+         "connect-src 'self' https:; font-src 'self'; worker-src 'self' blob:; object-src 'none'; base-uri 'self'; "
+         "form-action 'self'; frame-ancestors 'none'";
+}
+
+std::string StaticFiles::PolicyFor(const fs::path& html, std::uint64_t size, std::int64_t mtime_ns) const {
+  std::string key = html.string() + '\n' + std::to_string(size) + '\n' + std::to_string(mtime_ns);
+  {
+    std::lock_guard lock(policies_mu_);
+    if (auto it = policies_.find(key); it != policies_.end()) return it->second;
+  }
+  std::ifstream in(html, std::ios::binary);
+  std::stringstream text;
+  text << in.rdbuf();
+  std::string policy = ContentSecurityPolicyFor(text.str());
+  std::lock_guard lock(policies_mu_);
+  if (policies_.size() > 64) policies_.clear();  // old deploys
+  policies_[key] = policy;
+  return policy;
 }
 
 Result<std::string> DecodePath(std::string_view path) {
@@ -179,7 +227,19 @@ std::optional<Response> StaticFiles::Serve(const RequestContext& ctx) const {
   }
 
   std::string etag = ETagFor(st, coding);
+  std::string_view mime = MimeTypeFor(file);
+  std::string policy;
+  if (mime.rfind("text/html", 0) == 0) {
+    struct stat hst{};  // the uncompressed page: its scripts are what the browser hashes
+    if (::stat(file.c_str(), &hst) == 0)
+      policy = PolicyFor(file, static_cast<std::uint64_t>(hst.st_size),
+                         static_cast<std::int64_t>(hst.st_mtim.tv_sec) * 1'000'000'000 + hst.st_mtim.tv_nsec);
+  }
   auto common = [&](auto& res) {
+    res.set("Content-Security-Policy", policy.empty() ? kApiContentSecurityPolicy : policy);
+    res.set("Referrer-Policy", kWebReferrerPolicy);
+    res.set("X-Frame-Options", "DENY");
+    res.set("Cross-Origin-Opener-Policy", "same-origin");
     res.set(bhttp::field::etag, etag);
     res.set(bhttp::field::last_modified,
             FormatHttpDate(std::chrono::system_clock::from_time_t(st.st_mtim.tv_sec)));
@@ -221,7 +281,7 @@ std::optional<Response> StaticFiles::Serve(const RequestContext& ctx) const {
   if (ec) return Response{Problem(Internal("cannot open file"), ctx)};
   FileResponse res{range ? bhttp::status::partial_content : bhttp::status::ok, req.version()};
   common(res);
-  res.set(bhttp::field::content_type, MimeTypeFor(file));
+  res.set(bhttp::field::content_type, mime);
   if (range) {
     res.set(bhttp::field::content_range, "bytes " + std::to_string(range->first) + "-" +
                                              std::to_string(range->last) + "/" + std::to_string(size));

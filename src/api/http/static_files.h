@@ -3,6 +3,8 @@
 // precompressed .br/.gz siblings chosen by Accept-Encoding, and an SPA fallback to index.html
 // for paths that look like app routes (no file extension).
 #include <filesystem>
+#include <map>
+#include <mutex>
 #include <optional>
 #include <string>
 
@@ -20,7 +22,21 @@ class StaticFiles {
  private:
   std::filesystem::path root_;
   bool enabled_ = false;
+  // Content-Security-Policy of each HTML file, by path, size and mtime (they change on deploy).
+  std::string PolicyFor(const std::filesystem::path& html, std::uint64_t size, std::int64_t mtime_ns) const;
+  mutable std::mutex policies_mu_;
+  mutable std::map<std::string, std::string> policies_;  // guarded by policies_mu_
 };
+
+// The headers every web app response carries (docs/security.md): the CSP below for HTML,
+// no framing, no sniffing, the origin only as referrer, a browsing context of its own.
+// Scripts run only from our origin, plus the inline scripts of the page itself allowed by
+// their SHA-256 (no 'unsafe-inline'); styles may be inline (React style attributes).
+std::string ContentSecurityPolicyFor(std::string_view html);
+inline constexpr std::string_view kWebReferrerPolicy = "strict-origin-when-cross-origin";
+// What API answers (JSON, problems, media) carry instead: nothing in them may run or be framed.
+inline constexpr std::string_view kApiContentSecurityPolicy = "default-src 'none'; frame-ancestors 'none'";
+inline constexpr std::string_view kApiReferrerPolicy = "no-referrer";
 
 // Parses one "bytes=" range against a size; nullopt when absent, several ranges or malformed
 // (the whole representation is served then), an error when unsatisfiable.

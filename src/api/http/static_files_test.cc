@@ -55,5 +55,19 @@ TEST(MimeTypeFor, KnownAndUnknown) {
   EXPECT_EQ(MimeTypeFor("blob.bin"), "application/octet-stream");
 }
 
+TEST(ContentSecurityPolicyFor, AllowsInlineScriptsByHashOnly) {
+  std::string policy = ContentSecurityPolicyFor(
+      "<html><script>alert(1)</script><script type=\"module\" src=\"/assets/app.js\"></script></html>");
+  EXPECT_NE(policy.find("script-src 'self' 'sha256-bhHHL3z2vDgxUt0W3dWQOrprscmda2Y5pLsLg4GF+pI='"), std::string::npos)
+      << policy;
+  EXPECT_EQ(policy.find("'unsafe-inline' ;"), std::string::npos);
+  std::string script_src = policy.substr(policy.find("script-src"), policy.find(';', policy.find("script-src")) -
+                                                                       policy.find("script-src"));
+  EXPECT_EQ(script_src.find("unsafe"), std::string::npos) << script_src;
+  EXPECT_NE(policy.find("frame-ancestors 'none'"), std::string::npos);
+  EXPECT_NE(policy.find("object-src 'none'"), std::string::npos);
+  EXPECT_EQ(ContentSecurityPolicyFor("<p>no scripts</p>").find("sha256"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace veza::http
