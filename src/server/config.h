@@ -11,6 +11,7 @@
 #include "backends/media_ffmpeg/ffmpeg_media_processor.h"
 #include "base/log.h"
 #include "base/result.h"
+#include "services/analytics/analytics_service.h"
 #include "services/tracks/track_service.h"
 #include "services/auth/oauth_service.h"
 
@@ -48,6 +49,8 @@ struct ServeOptions {
   int media_workers = 1;
   // Signed CloudFront URLs for derived files on a remote blob store: all three or none.
   std::string cdn_base_url, cdn_key_pair_id, cdn_private_key_file;
+  // Analytics (issue 7): the qualified-play window and the trusted country header.
+  analytics::AnalyticsOptions analytics;
 };
 
 enum class Command { kServe, kMigrate, kVersion, kSetRole, kMediaWorker };

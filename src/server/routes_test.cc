@@ -31,8 +31,10 @@ TEST(Routes, EveryRouteIsInTheOpenApiDocumentAndBack) {
   auth::AvatarService avatars(*backends->database, *backends->blobs, *backends->images, clock);
   search::SearchService search(*backends->database);
   social::SocialService social(*backends->database, tracks, clock);
+  analytics::AnalyticsService analytics(*backends->database, *backends->bus, clock, {});
+  social::PlaylistCoverService covers(*backends->database, *backends->blobs, *backends->images, social);
   RegisterRoutes(router, {metrics, workers, backends.value(), auth, admin, email, chat, tracks, uploads, oauth, avatars,
-                          search, notifications, "http", "http://localhost:8080", social});
+                          search, notifications, "http", "http://localhost:8080", social, analytics, covers});
 
   auto documented = http::OpenApiOperations(http::OpenApiDocumentText());
   ASSERT_FALSE(documented.empty());
