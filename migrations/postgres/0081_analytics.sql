@@ -65,9 +65,9 @@ CREATE TABLE analytics_track_countries (
   PRIMARY KEY (track_id, day, country)
 );
 
--- Per-day social and instance figures are read from their own tables by creation time.
+-- Per-day social and instance figures are read from their own tables by creation time
+-- (users_created exists since 0004).
 CREATE INDEX track_reposts_track_time ON track_reposts (track_id, created_at);
 CREATE INDEX track_comments_track_time ON track_comments (track_id, created_at);
-CREATE INDEX users_created ON users (created_at);
 CREATE INDEX tracks_created ON tracks (created_at);
 CREATE INDEX chat_messages_created ON chat_messages (created_at);
