@@ -328,7 +328,9 @@ Status AnalyticsService::ApplyIn(SqlSession& s, const PlayEvent& e) {
         // The public plays count (profiles, discover, search popularity) is of qualified plays.
         std::optional<std::string> user;
         if (e.listener.rfind("u:", 0) == 0) user = e.listener.substr(2);
-        VEZA_TRY(s.Query("INSERT INTO track_plays (id, track_id, user_id, played_at) VALUES ($1, $2, $3, $4)",
+        // A listener whose account is gone by now still counts, anonymously.
+        VEZA_TRY(s.Query("INSERT INTO track_plays (id, track_id, user_id, played_at) "
+                         "VALUES ($1, $2, (SELECT id FROM users WHERE id = $3), $4)",
                          {SqlText(NewId()), SqlText(e.track_id), user ? SqlText(*user) : SqlValue{},
                           SqlInt(e.at_ms)}));
       }
