@@ -179,9 +179,18 @@ int Serve(const ServeOptions& options) {
       log::Warn("social notification not stored", {{"kind", n.kind}, {"error", done.error().message}});
     }
   });
+  analytics::AnalyticsService analytics(*backends.database, *backends.bus, clock, options.analytics);
+  if (Status started = analytics.Start(); !started.ok()) {
+    log::Error("startup failed", {{"error", "analytics: " + started.error().message}});
+    return 1;
+  }
+  social::PlaylistCoverService playlist_covers(*backends.database, *backends.blobs, *backends.images, social);
   RegisterRoutes(router, {metrics, workers, backends, auth, admin, email, chat, tracks, uploads, oauth, avatars,
-                          search, notifications, roles, options.public_url, social, &moderation});
+                          search, notifications, roles, options.public_url, social, analytics, playlist_covers,
+                          &moderation});
   if (options.roles.count("http")) {
+    // Play events are aggregated where they are received; the work queue spreads them anyway.
+    analytics.StartConsumers(1);
     // Abandoned uploads are swept at least once a minute (sooner with a short expiry).
     uploads.StartSweeper(std::min<std::chrono::milliseconds>(std::chrono::minutes(1), options.tracks.upload_expiry));
   }
@@ -259,6 +268,7 @@ int Serve(const ServeOptions& options) {
   workers.join();
   if (media_jobs) media_jobs->Stop();
   uploads.Stop();
+  analytics.Stop();
   log::Info("stopped");
   return 0;
 }

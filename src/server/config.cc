@@ -180,6 +180,13 @@ Result<CommandLine> ParseCommandLine(int argc, const char* const* argv, ParseExi
       ->envname("VEZA_CDN_KEY_PAIR_ID");
   app.add_option("--cdn-private-key-file", o.cdn_private_key_file, "PEM RSA private key matching --cdn-key-pair-id")
       ->envname("VEZA_CDN_PRIVATE_KEY_FILE")->check(CLI::ExistingFile);
+  double qualified_window = 1800;
+  app.add_option("--analytics-qualified-window", qualified_window,
+                 "Seconds in which one listener's qualified plays of a track count once")
+      ->envname("VEZA_ANALYTICS_QUALIFIED_WINDOW")->capture_default_str()->check(CLI::Range(0.0, 31.0 * 86400));
+  app.add_option("--analytics-country-header", o.analytics.country_header,
+                 "Request header with the listener's ISO country code, set by a trusted proxy (default: none, no countries)")
+      ->envname("VEZA_ANALYTICS_COUNTRY_HEADER");
 
   // Chat moderation (docs/moderation.md).
   auto& spam = o.moderation.spam;
@@ -305,6 +312,7 @@ Result<CommandLine> ParseCommandLine(int argc, const char* const* argv, ParseExi
     return InvalidArgument(exit.text);
   }
   o.tracks.staging_dir = staging_dir;
+  o.analytics.qualified_window = std::chrono::milliseconds(static_cast<std::int64_t>(qualified_window * 1000));
   o.tracks.upload_expiry = std::chrono::seconds(static_cast<std::int64_t>(upload_expiry));
   o.tracks.stream_url_ttl = std::chrono::seconds(static_cast<std::int64_t>(stream_url_ttl));
   // VEZA_OAUTH_PROVIDERS holds several entries separated by ';' (flags may too).

@@ -12,6 +12,7 @@
 #include "backends/moderation_http/http_content_classifier.h"
 #include "base/log.h"
 #include "base/result.h"
+#include "services/analytics/analytics_service.h"
 #include "services/tracks/track_service.h"
 #include "services/auth/oauth_service.h"
 #include "services/moderation/moderation_service.h"
@@ -55,6 +56,8 @@ struct ServeOptions {
   moderation::ModerationOptions moderation;
   HttpClassifierOptions moderation_classifier;
   double moderation_lexicon_threshold = 0.9;
+  // Analytics (issue 7): the qualified-play window and the trusted country header.
+  analytics::AnalyticsOptions analytics;
 };
 
 enum class Command { kServe, kMigrate, kVersion, kSetRole, kMediaWorker };

@@ -1,6 +1,7 @@
 #include "server/routes.h"
 
 #include "api/http/admin_routes.h"
+#include "api/http/analytics_routes.h"
 #include "api/http/auth_routes.h"
 #include "api/http/avatar_routes.h"
 #include "api/http/chat_routes.h"
@@ -9,6 +10,7 @@
 #include "api/http/notification_routes.h"
 #include "api/http/moderation_routes.h"
 #include "api/http/oauth_routes.h"
+#include "api/http/playlist_cover_routes.h"
 #include "api/http/social_routes.h"
 #include "api/http/system_routes.h"
 #include "api/http/track_routes.h"
@@ -39,6 +41,8 @@ void RegisterRoutes(http::Router& router, RouteDeps deps) {
   http::AddSearchRoutes(router, deps.auth, deps.admin, deps.search, deps.tracks, deps.workers);
   http::AddNotificationRoutes(router, deps.auth, deps.notifications, deps.workers);
   http::AddSocialRoutes(router, deps.auth, deps.admin, deps.tracks, deps.social, deps.workers);
+  http::AddAnalyticsRoutes(router, deps.auth, deps.admin, deps.tracks, deps.analytics, deps.workers);
+  http::AddPlaylistCoverRoutes(router, deps.auth, deps.admin, deps.playlist_covers, deps.workers);
   if (deps.moderation) http::AddModerationRoutes(router, deps.auth, deps.admin, *deps.moderation, deps.workers);
 }
 

@@ -7,6 +7,7 @@
 #include "api/http/metrics.h"
 #include "api/http/router.h"
 #include "server/backends.h"
+#include "services/analytics/analytics_service.h"
 #include "services/auth/admin_service.h"
 #include "services/auth/auth_service.h"
 #include "services/auth/avatar_service.h"
@@ -15,6 +16,7 @@
 #include "services/chat/chat_service.h"
 #include "services/search/search_service.h"
 #include "services/notifications/notification_service.h"
+#include "services/social/playlist_cover_service.h"
 #include "services/social/social_service.h"
 #include "services/moderation/moderation_service.h"
 #include "services/tracks/track_service.h"
@@ -39,6 +41,8 @@ struct RouteDeps {
   std::string roles;
   std::string public_url;  // the web app's base URL (cookies are accepted only from its origin)
   social::SocialService& social;
+  analytics::AnalyticsService& analytics;
+  social::PlaylistCoverService& playlist_covers;
   moderation::ModerationService* moderation = nullptr;  // chat moderation (docs/moderation.md)
 };
 

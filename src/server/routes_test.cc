@@ -34,8 +34,10 @@ TEST(Routes, EveryRouteIsInTheOpenApiDocumentAndBack) {
   moderation::ModerationService moderation(*backends->database, *backends->bus, clock, classifier);
   search::SearchService search(*backends->database);
   social::SocialService social(*backends->database, tracks, clock);
+  analytics::AnalyticsService analytics(*backends->database, *backends->bus, clock, {});
+  social::PlaylistCoverService covers(*backends->database, *backends->blobs, *backends->images, social);
   RegisterRoutes(router, {metrics, workers, backends.value(), auth, admin, email, chat, tracks, uploads, oauth, avatars,
-                          search, notifications, "http", "http://localhost:8080", social, &moderation});
+                          search, notifications, "http", "http://localhost:8080", social, analytics, covers, &moderation});
 
   auto documented = http::OpenApiOperations(http::OpenApiDocumentText());
   ASSERT_FALSE(documented.empty());

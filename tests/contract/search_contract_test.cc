@@ -223,6 +223,38 @@ TEST_P(SearchContractTest, UsersAndPublicRoomsAreFoundButNotSuspendedUsersOrPriv
   EXPECT_TRUE(Find("synth", Kind::kTrack).empty());
 }
 
+TEST_P(SearchContractTest, PublicPlaylistsAreFoundByTitleOwnerAndDescriptionPrivateOnesNever) {
+  std::string dj = users_->Create({"nightowl", "owl@example.com", std::nullopt, "Night Owl"}, 1)->id;
+  std::string mixes = NewId(), secret = NewId(), later = NewId();
+  ASSERT_OK(db().Query(
+      "INSERT INTO playlists (id, owner_id, title, description, visibility, created_at, updated_at) VALUES "
+      "($1, $4, 'Sunday Morning Mixes', 'slow coffee jazz', 'public', 1, 1), "
+      "($2, $4, 'Sunday Secrets', 'do not share', 'private', 1, 1), "
+      "($3, $4, 'Drafts', '', 'private', 1, 1)",
+      {SqlText(mixes), SqlText(secret), SqlText(later), SqlText(dj)}));
+  EXPECT_EQ(Find("sunday", Kind::kPlaylist), std::vector<std::string>{mixes});
+  EXPECT_EQ(Top("sundya morning", Kind::kPlaylist), mixes);  // misspelt
+  EXPECT_EQ(Top("nightowl", Kind::kPlaylist), mixes);        // owner
+  EXPECT_EQ(Top("coffee jazz", Kind::kPlaylist), mixes);     // description
+  EXPECT_TRUE(Find("secrets", Kind::kPlaylist).empty());
+  EXPECT_TRUE(Find("sunday", Kind::kTrack).empty());
+
+  // Made public, renamed, made private again, deleted: the index follows every change.
+  ASSERT_OK(db().Query("UPDATE playlists SET visibility = 'public', title = 'Rainy Drafts' WHERE id = $1",
+                       {SqlText(later)}));
+  EXPECT_EQ(Find("rainy", Kind::kPlaylist), std::vector<std::string>{later});
+  ASSERT_OK(db().Query("UPDATE playlists SET visibility = 'private' WHERE id = $1", {SqlText(later)}));
+  EXPECT_TRUE(Find("rainy", Kind::kPlaylist).empty());
+  ASSERT_OK(db().Query("UPDATE users SET username = 'dayowl' WHERE id = $1", {SqlText(dj)}));
+  EXPECT_EQ(Top("dayowl", Kind::kPlaylist), mixes);
+  ASSERT_OK(db().Query("DELETE FROM playlists WHERE id = $1", {SqlText(mixes)}));
+  EXPECT_TRUE(Find("sunday", Kind::kPlaylist).empty());
+  auto left = db().Query("SELECT COUNT(*) FROM search_documents WHERE kind = 'playlist' AND ref_id = $1",
+                         {SqlText(mixes)});
+  ASSERT_OK(left);
+  EXPECT_EQ(left->rows[0].Int(0), 0);
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, SearchContractTest, testing::Values("sqlite", "postgres"),
                          [](const auto& info) { return info.param; });
 

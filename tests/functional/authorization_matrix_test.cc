@@ -488,6 +488,12 @@ TEST_F(AuthorizationMatrixTest, EveryEndpointAnswersEachKindOfCallerAsItShould) 
       {"PATCH /api/v1/playlists/{id}", "/api/v1/playlists/" + playlist, R"({"description":"by {caller}"})",
        {401, 404, 200, 403, 403}},
       {"GET /api/v1/playlists/{id}/items", "/api/v1/playlists/" + playlist + "/items", "", {404, 404, 200, 200, 200}},
+      // The private playlist's cover: set and removed by its owner, seen by whoever sees it.
+      {"PUT /api/v1/playlists/{id}/cover", "/api/v1/playlists/" + playlist + "/cover", png, {401, 404, 200, 403, 403},
+       "image/png"},
+      {"GET /api/v1/playlists/{id}/cover", "/api/v1/playlists/" + playlist + "/cover?size=128", "",
+       {404, 404, 200, 200, 200}},
+      {"DELETE /api/v1/playlists/{id}/cover", "/api/v1/playlists/" + playlist + "/cover", "", {401, 404, 204, 403, 403}},
       {"POST /api/v1/playlists/{id}/items", "/api/v1/playlists/" + playlist + "/items",
        R"({"track_id":")" + secret_track + "\"}", {401, 404, 204, 403, 403}},
       {"PATCH /api/v1/playlists/{id}/items/{track_id}",
@@ -542,6 +548,14 @@ TEST_F(AuthorizationMatrixTest, EveryEndpointAnswersEachKindOfCallerAsItShould) 
        "/api/v1/moderation/messages/" + mod_deleted,
        R"({"reason":"matrix"})",
        {401, 403, 403, 204, 404}},
+      // Analytics: play events from whoever may play the track; stats for the owner and
+      // moderators, a private track's for its owner alone; instance stats for moderators.
+      {"POST /api/v1/tracks/{id}/play-events", "/api/v1/tracks/" + secret_track + "/play-events",
+       R"({"kind":"start","session_id":"matrix-{caller}"})", {404, 404, 202, 202, 202}},
+      {"GET /api/v1/analytics/tracks/{id}", "/api/v1/analytics/tracks/" + open_track, "", {401, 403, 200, 200, 200}},
+      {"GET /api/v1/analytics/tracks/{id}", "/api/v1/analytics/tracks/" + secret_track, "", {401, 404, 200, 404, 404}},
+      {"GET /api/v1/analytics/me", "/api/v1/analytics/me", "", {401, 200, 200, 200, 200}},
+      {"GET /api/v1/admin/stats", "/api/v1/admin/stats", "", {401, 403, 403, 200, 200}},
       // Ending sessions last: they end the callers' tokens.
       {"POST /api/v1/auth/logout", "/api/v1/auth/logout", "", {401, 204, 204, 204, 204}},
       {"POST /api/v1/auth/logout-all", "/api/v1/auth/logout-all", "", {401, 401, 401, 401, 401}},

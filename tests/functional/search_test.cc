@@ -109,6 +109,33 @@ TEST_F(SearchTest, PagesFollowNextCursorAndFiltersApply) {
   EXPECT_EQ(Ids(Search("q=river&uploaded_before=1")).size(), 0u);
 }
 
+TEST_F(SearchTest, FindsPublicPlaylistsByTitleOwnerAndDescriptionNeverPrivateOnes) {
+  TestAccount alice = SignUp("alice"), bob = SignUp("bob");
+  auto made = [&](const std::string& body) {
+    auto r = Post("/api/v1/playlists", body, alice.access);
+    EXPECT_EQ(r.status, 201) << r.body;
+    return r.status == 201 ? Str(json::parse(r.body).as_object(), "id") : "";
+  };
+  std::string open = made(R"({"title":"Harbour Lights","description":"late night ferry songs"})");
+  std::string secret = made(R"({"title":"Harbour Secrets","visibility":"private"})");
+  for (const std::string& bearer : {std::string(), bob.access, alice.access}) {
+    json::object page = Search("q=harbour&type=playlist", bearer);
+    EXPECT_EQ(Ids(page), std::vector<std::string>{open});
+    ASSERT_EQ(page.at("results").as_array().size(), 1u);
+    const json::object& hit = page.at("results").as_array()[0].as_object();
+    EXPECT_EQ(Str(hit, "name"), "Harbour Lights");
+    EXPECT_EQ(Str(hit, "owner"), "alice");
+  }
+  EXPECT_EQ(Ids(Search("q=harbour%20ligths&type=playlist")), std::vector<std::string>{open});  // a typo
+  EXPECT_EQ(Ids(Search("q=ferry&type=playlist")), std::vector<std::string>{open});            // description
+  EXPECT_EQ(Ids(Search("q=alice&type=playlist")), std::vector<std::string>{open});            // owner
+  EXPECT_EQ(Ids(Search("q=harbour&type=all"), "playlists"), std::vector<std::string>{open});
+  // Made private through the API: gone from search at once.
+  EXPECT_EQ(Send("PATCH", "/api/v1/playlists/" + open, R"({"visibility":"private"})", alice.access).status, 200);
+  EXPECT_TRUE(Ids(Search("q=harbour&type=playlist")).empty());
+  (void)secret;
+}
+
 TEST_F(SearchTest, BadInputIsAProblem) {
   TestAccount alice = SignUp("alice");
   for (const std::string& query : std::vector<std::string>{

@@ -16,6 +16,14 @@ constexpr int kFuzzyCandidates = 200;
 
 bool IsPostgres(Database& db) { return db.Dialect() == "postgres"; }
 
+// SQLite: the FTS tables hold the kind (0083_search_by_kind), so a search for the few users,
+// rooms or playlists does not walk the index entries of every matching track. Tracks are most
+// of the index: filtering them by kind inside FTS would only add work.
+std::string SqliteKindFilter(Kind kind) {
+  if (kind == Kind::kTrack) return "";
+  return "kind:\"" + std::string(KindName(kind)) + "\" AND ";
+}
+
 Hit HitFromRow(const Row& r, Kind kind) {
   return Hit{kind, r.Text(1), r.Text(2), r.Text(3)};
 }
@@ -73,14 +81,14 @@ Result<std::vector<SearchService::Candidate>> SearchService::WordMatches(
         Filters(q, params) +
         " ORDER BY ts_rank(d.words, to_tsquery('simple', $1), 1) DESC, d.popularity DESC, d.id DESC";
   } else {
-    // "term"* "term"*  (implicit AND).
+    // "term"* "term"*  (implicit AND), in the text columns, of the kind asked for.
     for (const std::string& t : terms) match += (match.empty() ? "\"" : " \"") + t + "\"*";
-    params.push_back(SqlText(match));
+    params.push_back(SqlText(SqliteKindFilter(q.kind) + "{title subtitle tags}:(" + match + ")"));
     sql =
         "SELECT d.id, d.ref_id, d.title, d.subtitle FROM search_words w "
         "JOIN search_documents d ON d.id = w.rowid WHERE search_words MATCH $1" +
         Filters(q, params) +
-        " ORDER BY bm25(search_words, 10.0, 4.0, 1.0), d.popularity DESC, d.id DESC";
+        " ORDER BY bm25(search_words, 10.0, 4.0, 1.0, 0.0), d.popularity DESC, d.id DESC";
   }
   params.push_back(SqlInt(max));
   sql += " LIMIT $" + std::to_string(params.size());
@@ -121,11 +129,11 @@ Result<std::vector<SearchService::Candidate>> SearchService::TrigramMatches(
         if (seen.insert(tri).second) match += (match.empty() ? "\"" : " OR \"") + tri + "\"";
       }
     }
-    params.push_back(SqlText(match));
+    params.push_back(SqlText(SqliteKindFilter(q.kind) + "{title subtitle}:(" + match + ")"));
     sql =
         "SELECT d.id, d.ref_id, d.title, d.subtitle FROM search_trigrams g "
         "JOIN search_documents d ON d.id = g.rowid WHERE search_trigrams MATCH $1" +
-        Filters(q, params) + " ORDER BY bm25(search_trigrams, 2.0, 1.0), d.popularity DESC, d.id DESC";
+        Filters(q, params) + " ORDER BY bm25(search_trigrams, 2.0, 1.0, 0.0), d.popularity DESC, d.id DESC";
   }
   params.push_back(SqlInt(max));
   sql += " LIMIT $" + std::to_string(params.size());
