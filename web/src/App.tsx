@@ -8,12 +8,17 @@ import { ForgotPassword, ResetPassword, SecondFactor, SignIn, SignUp, VerifyEmai
 import { Chat } from './pages/Chat';
 import { Home } from './pages/Home';
 import { Library } from './pages/Library';
+import { Notifications } from './pages/Notifications';
+import { PlaylistPage } from './pages/PlaylistPage';
+import { Search } from './pages/Search';
 import { Profile } from './pages/Profile';
 import { Settings } from './pages/Settings';
 import { TrackPage } from './pages/TrackPage';
 import { Upload } from './pages/Upload';
 import { AuthProvider, hasRole, useAuth } from './state/auth';
+import { LiveProvider } from './state/live';
 import { PlayerProvider } from './state/player';
+import { SocialProvider } from './state/social';
 
 // Pages that need an account send visitors to sign in and back; pages that need a role show
 // "no access" (the API refuses them anyway: this only spares a useless screen).
@@ -55,6 +60,8 @@ export function App() {
   return (
     <BrowserRouter>
       <AuthProvider>
+        <LiveProvider>
+        <SocialProvider>
         <PlayerProvider>
           <Routes>
             <Route path="/login" element={<SignIn />} />
@@ -67,6 +74,9 @@ export function App() {
               <Route index element={<Home />} />
               <Route path="/tracks/:id" element={<TrackPage />} />
               <Route path="/u/:username" element={<Profile />} />
+              <Route path="/search" element={<Search />} />
+              <Route path="/playlists/:id" element={<PlaylistPage />} />
+              <Route path="/notifications" element={<RequireAuth><Notifications /></RequireAuth>} />
               <Route path="/upload" element={<RequireAuth><Upload /></RequireAuth>} />
               <Route path="/library" element={<RequireAuth><Library /></RequireAuth>} />
               <Route path="/chat" element={<RequireAuth><Chat /></RequireAuth>} />
@@ -77,6 +87,8 @@ export function App() {
             </Route>
           </Routes>
         </PlayerProvider>
+        </SocialProvider>
+        </LiveProvider>
       </AuthProvider>
     </BrowserRouter>
   );

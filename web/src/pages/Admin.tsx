@@ -5,13 +5,14 @@ import type { AdminUser, AuditEntry, Role } from '../api/types';
 import { UserAvatar } from '../components/Art';
 import { Icon } from '../components/Icon';
 import { hasRole, useAuth } from '../state/auth';
+import { AdminRooms, AdminSystem } from './AdminRooms';
 
 const ROLES: Role[] = ['user', 'moderator', 'admin', 'super_admin'];
 
 export function Admin() {
   useTitle('Admin');
   const { user } = useAuth();
-  const [tab, setTab] = useState<'users' | 'audit'>('users');
+  const [tab, setTab] = useState<'users' | 'audit' | 'rooms' | 'system'>('users');
   const isAdmin = hasRole(user, 'admin');
   return (
     <div className="page admin">
@@ -26,13 +27,21 @@ export function Admin() {
         <button role="tab" aria-selected={tab === 'users'} className={tab === 'users' ? 'tab active' : 'tab'} onClick={() => setTab('users')}>
           Users
         </button>
+        <button role="tab" aria-selected={tab === 'rooms'} className={tab === 'rooms' ? 'tab active' : 'tab'} onClick={() => setTab('rooms')}>
+          Rooms
+        </button>
         {isAdmin && (
           <button role="tab" aria-selected={tab === 'audit'} className={tab === 'audit' ? 'tab active' : 'tab'} onClick={() => setTab('audit')}>
             Audit log
           </button>
         )}
+        {isAdmin && (
+          <button role="tab" aria-selected={tab === 'system'} className={tab === 'system' ? 'tab active' : 'tab'} onClick={() => setTab('system')}>
+            System
+          </button>
+        )}
       </div>
-      {tab === 'users' ? <Users canEdit={isAdmin} /> : <AuditLog />}
+      {tab === 'users' ? <Users canEdit={isAdmin} /> : tab === 'rooms' ? <AdminRooms /> : tab === 'system' ? <AdminSystem /> : <AuditLog />}
     </div>
   );
 }

@@ -86,9 +86,18 @@ export class ChatSocket {
     this.send({ type: 'leave', room });
   }
 
-  sendMessage(room: string, body: string, clientId = newClientId()): string {
-    this.send({ type: 'send', room, client_id: clientId, body });
+  sendMessage(room: string, body: string, clientId = newClientId(), replyTo?: string | null): string {
+    this.send({ type: 'send', room, client_id: clientId, body, ...(replyTo ? { reply_to: replyTo } : {}) });
     return clientId;
+  }
+
+  joinedRooms(): string[] {
+    return [...this.rooms.keys()];
+  }
+
+  // Typing, presence and reactions are worth nothing later: they are not queued while offline.
+  sendLive(frame: Record<string, unknown>): void {
+    if (this.ws && this.ws.readyState === WebSocket.OPEN) this.ws.send(JSON.stringify(frame));
   }
 
   history(room: string, before: number, limit = 50): void {
