@@ -356,7 +356,8 @@ step('notifications: the bell counts live, the list names what happened, mark al
   for (const kind of ['follow', 'like', 'repost', 'comment']) {
     expect((await a.locator(`[data-testid="notification"][data-kind="${kind}"]`).count()) >= 1, `a ${kind} notification is listed`);
   }
-  await a.getByTestId('notification').filter({ hasText: 'liked “Night Drive”' }).first().waitFor();
+  // Bob's name is known from his comment on the track page Alice opened earlier.
+  await a.getByTestId('notification').filter({ hasText: `${bob.username} liked “Night Drive”` }).first().waitFor();
   await screenshot(a, '26-notifications');
   await a.getByTestId('mark-all-read').click();
   await a.getByTestId('notifications-badge').waitFor({ state: 'detached' });
@@ -379,11 +380,12 @@ step('chat extras: typing, mentions, reactions, replies, edits, deletes, embeds,
   await a.getByTestId('typing').getByText(`${bob.username} is typing…`).waitFor({ timeout: 10000 });
   // Mentions autocomplete from the room's members.
   await b.getByTestId('mention-list').getByText(alice.username).waitFor();
+  await screenshot(b, '27-chat-mention');
+  await screenshot(a, '27-chat-typing');
   await b.getByTestId('composer').press('Tab');
   await b.getByTestId('composer').pressSequentially('listen: ');
   await b.getByTestId('composer').pressSequentially(`track:${w.trackId}`);
   expect((await b.getByTestId('composer').inputValue()) === `hey @${alice.username} listen: track:${w.trackId}`, 'mention completed');
-  await screenshot(b, '27-chat-mention');
   await b.getByTestId('composer').press('Enter');
   const bobs = a.getByTestId('message').filter({ hasText: 'listen:' });
   await bobs.waitFor();
@@ -445,6 +447,58 @@ step('chat extras: typing, mentions, reactions, replies, edits, deletes, embeds,
   await b.getByTestId('messages').getByText('psst, private feedback').waitFor();
 });
 
+step('moderation: a report is resolved with a ban in /admin; the banned user\'s open chat is closed', async (w) => {
+  const a = w.a.page;
+  const b = w.b.page;
+  // Servers without the moderation service (before its merge) have no such routes.
+  const status = await a.evaluate(async () => (await fetch('/api/v1/moderation/words')).status);
+  if (status === 404) {
+    log('moderation step: the server has no /api/v1/moderation routes; nothing to drive');
+    return;
+  }
+  w.veza.setRole(alice.username, 'admin');
+  await a.goto(w.roomUrl);
+  await b.goto(w.roomUrl);
+  await b.getByTestId('chat-connection').getByText('Live').waitFor();
+  await b.getByTestId('composer').fill('cheap followers, ask me how');
+  await b.getByTestId('composer').press('Enter');
+  const spam = a.getByTestId('message').filter({ hasText: 'cheap followers' });
+  await spam.waitFor();
+  a.once('dialog', (d) => d.accept('selling followers'));
+  await spam.hover();
+  await spam.getByRole('button', { name: 'Report message' }).click();
+  await a.getByText('Thanks. A moderator will look at it.').waitFor();
+
+  await a.goto('/admin');
+  await a.getByRole('tab', { name: 'Word filter' }).click();
+  await a.getByTestId('word-input').fill('darn');
+  await a.getByRole('button', { name: 'Add', exact: true }).click();
+  await a.getByTestId('filter-word').filter({ hasText: 'darn' }).waitFor();
+
+  await a.getByRole('tab', { name: 'Reports' }).click();
+  const card = a.getByTestId('report').filter({ hasText: 'cheap followers' });
+  await card.waitFor();
+  await card.getByTestId('report-action').selectOption('ban');
+  await card.getByTestId('report-duration').selectOption('3600');
+  await card.getByLabel('Everywhere').check();
+  await card.getByTestId('report-reason').fill('spam, first warning');
+  await screenshot(a, '33-admin-report');
+  await card.getByTestId('report-resolve').click();
+  await card.waitFor({ state: 'detached' });
+  // Banned everywhere: the server closes Bob's socket (4003) and the app says so.
+  await b.getByTestId('chat-banner').getByText('banned').waitFor({ timeout: 15000 });
+  await screenshot(b, '34-chat-banned');
+
+  await a.getByRole('tab', { name: 'Bans and mutes' }).click();
+  const row = a.getByTestId('sanction').first();
+  await row.getByText('ban').waitFor();
+  await row.getByText(/left/).waitFor();
+  await screenshot(a, '35-admin-sanctions');
+  a.once('dialog', (d) => d.accept('lifted by the browser suite'));
+  await row.getByRole('button', { name: 'Lift' }).click();
+  await a.getByText('No active mutes or bans.').waitFor();
+});
+
 step('an ordinary user gets no access to /admin or its API', async (w) => {
   const b = w.b.page;
   expect((await nav(b, 'Admin').count()) === 0, 'no Admin link in the navigation');
@@ -500,6 +554,27 @@ step(
     await screenshot(b, '09-chat-closed-after-suspension');
   },
 );
+
+step('admin: rooms with slow mode, and the system page', async (w) => {
+  const a = w.a.page;
+  await a.goto('/admin');
+  await a.getByRole('tab', { name: 'Rooms' }).click();
+  await a.getByTestId('admin-room').filter({ hasText: 'beats' }).getByRole('button').click();
+  await a.getByTestId('admin-slow-mode').selectOption('10');
+  await a.getByRole('button', { name: 'Save room' }).click();
+  await a.getByText('Room saved.').waitFor();
+  await a.getByTestId('admin-room').filter({ hasText: 'beats' }).getByText('10 s').waitFor();
+  await screenshot(a, '31-admin-rooms');
+  // The room shows its slow mode to its members.
+  await a.goto(w.roomUrl);
+  await a.getByText('Slow mode 10s').waitFor();
+  await a.goto('/admin');
+  await a.getByRole('tab', { name: 'System' }).click();
+  const tile = a.getByTestId('stat-tile').filter({ hasText: 'Open connections' });
+  await a.waitForFunction(() => /\d/.test(document.querySelector('[data-testid="stat-tile"] strong')?.textContent ?? ''));
+  expect(/\d/.test(await tile.locator('strong').textContent()), 'open connections shown');
+  await screenshot(a, '32-admin-system');
+});
 
 step('settings: profile, sessions, then two-step sign-in with an authenticator code', async (w) => {
   const { context, page } = await newPage(w.browser);

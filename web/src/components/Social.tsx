@@ -6,6 +6,7 @@ import { Link, useNavigate } from 'react-router-dom';
 import { api, errorMessage } from '../api/client';
 import type { Playlist, PlaylistPage, TrackCounts, UserRef } from '../api/types';
 import { useAuth } from '../state/auth';
+import { rememberUsers } from '../state/names';
 import { useSocial } from '../state/social';
 import { UserAvatar } from './Art';
 import { Icon } from './Icon';
@@ -205,6 +206,7 @@ export function AddToPlaylist({ trackId }: { trackId: string }) {
 }
 
 export function UserList({ users, empty }: { users: UserRef[]; empty: string }) {
+  rememberUsers(users);
   if (!users.length) return <p className="muted">{empty}</p>;
   return (
     <ul className="user-list">

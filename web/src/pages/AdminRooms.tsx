@@ -195,19 +195,24 @@ export function AdminSystem() {
   }, []);
   const pick = (...names: string[]) => names.map((n) => metrics?.get(n)).find((v) => v !== undefined);
   const pickRate = (...names: string[]) => names.map((n) => rate.get(n)).find((v) => v !== undefined);
+  // What /metrics has today (src/api/http/metrics.cc); the other live stats of issue 8 (users
+  // online, WebSocket connections, messages/s, media queue, storage) are not exposed yet.
+  const cpu = pickRate('process_cpu_seconds_total');
   const tiles: [string, number | undefined, string][] = [
-    ['WebSocket connections', pick('veza_ws_connections', 'veza_websocket_connections', 'veza_chat_connections'), ''],
-    ['Messages per second', pickRate('veza_chat_messages_total', 'veza_chat_messages_sent_total'), '/s'],
-    ['HTTP requests per second', pickRate('veza_http_requests_total'), '/s'],
-    ['Media jobs queued', pick('veza_media_queue_depth', 'veza_media_jobs_queued'), ''],
-    ['Storage used', pick('veza_storage_bytes', 'veza_blob_bytes'), 'B'],
+    ['Open connections (HTTP + WebSocket)', pick('veza_http_connections_open'), ''],
+    ['Requests per second', pickRate('veza_http_requests_total'), '/s'],
+    ['Requests in flight', pick('veza_http_requests_in_flight'), ''],
+    ['CPU', cpu === undefined ? undefined : cpu * 100, '%'],
+    ['Memory (resident)', pick('process_resident_memory_bytes'), 'B'],
+    ['Open files', pick('process_open_fds'), ''],
   ];
   const fmt = (v: number | undefined, unit: string) => {
     if (v === undefined) return '–';
     if (unit === 'B') return v > 1e9 ? `${(v / 1e9).toFixed(2)} GB` : `${(v / 1e6).toFixed(1)} MB`;
+    if (unit === '%') return `${v.toFixed(1)} %`;
     return `${Math.round(v * 10) / 10}${unit}`;
   };
-  const names = metrics ? [...metrics.keys()].filter((k) => k.startsWith('veza_')).sort() : [];
+  const names = metrics ? [...metrics.keys()].filter((k) => k.startsWith('veza_') || k.startsWith('process_')).sort() : [];
   return (
     <div>
       {error && <p className="error-text" role="alert">{error}</p>}
@@ -220,7 +225,7 @@ export function AdminSystem() {
         ))}
       </div>
       <details className="details" open={false}>
-        <summary>All server metrics ({names.length}), refreshed every 5 s{prev ? ` · ${new Date(prev.at).toLocaleTimeString()}` : ''}</summary>
+        <summary>All server metrics ({names.length}, summed over labels), refreshed every 5 s{prev ? ` · ${new Date(prev.at).toLocaleTimeString()}` : ''}</summary>
         <table className="table">
           <tbody>
             {names.map((n) => (

@@ -9,6 +9,8 @@ import { useAuth } from '../state/auth';
 import * as Log from '../state/chatLog';
 import { newClientId, type ConnectionState, type ServerFrame } from '../state/chatSocket';
 import { useLive } from '../state/live';
+import { rememberUsers } from '../state/names';
+import { moderationAvailable } from './AdminModeration';
 import { usePlayer } from '../state/player';
 
 const PAGE = 50;
@@ -61,6 +63,7 @@ export function Chat() {
   const [typing, setTyping] = useState<Record<string, Record<string, number>>>({});
   const [dmNames, setDmNames] = useState<Record<string, string>>({});
   const [now, setNow] = useState(Date.now());
+  const [removed, setRemoved] = useState<Record<string, string>>({});
   const logsRef = useRef(logs);
   logsRef.current = logs;
   const roomIdRef = useRef(roomId);
@@ -122,6 +125,7 @@ export function Chat() {
     async (room: string) => {
       try {
         const m = await api<{ members: RoomMember[] }>(`/api/v1/chat/rooms/${room}/members`);
+        rememberUsers(m.members);
         setMembers((all) => ({ ...all, [room]: m.members }));
         setNames((n) => ({ ...n, ...Object.fromEntries(m.members.map((x) => [x.user_id, x.username])) }));
         socket?.sendLive({ type: 'presence', users: m.members.slice(0, 100).map((x) => x.user_id) });
@@ -226,6 +230,16 @@ export function Chat() {
         case 'closed': {
           const code = (frame as { code?: number }).code;
           if (code === 4001) setClosedReason('Your session ended. Sign in again to keep chatting.');
+          if (code === 4003) setClosedReason('You have been banned from chat by a moderator.');
+          break;
+        }
+        case 'banned': {
+          setClosedReason('You have been banned from chat by a moderator.');
+          break;
+        }
+        case 'removed': {
+          const f = frame as unknown as { room: string; reason?: string };
+          setRemoved((r) => ({ ...r, [f.room]: f.reason === 'ban' ? 'You were banned from this room by a moderator.' : 'You were removed from this room by a moderator.' }));
           break;
         }
       }
@@ -339,9 +353,9 @@ export function Chat() {
           </>
         )}
       </aside>
-      {closedReason && (
-        <div className="banner error" role="alert">
-          {closedReason}
+      {(closedReason || (roomId && removed[roomId])) && (
+        <div className="banner error" role="alert" data-testid="chat-banner">
+          {closedReason || removed[roomId!]}
         </div>
       )}
       {active ? (
@@ -364,7 +378,7 @@ export function Chat() {
             updateLog(m.room, (l) => Log.applyReaction(l, m.id, emoji, (mine?.count ?? 0) + (mine?.mine ? -1 : 1), !mine?.mine));
             socket?.send({ type: 'react', message: m.id, emoji });
           }}
-          disabled={!!closedReason}
+          disabled={!!closedReason || !!removed[active.id]}
         />
       ) : (
         <section className="room-empty">
@@ -514,6 +528,22 @@ function RoomView({
   const [editing, setEditing] = useState<string | null>(null);
   const [editText, setEditText] = useState('');
   const [picker, setPicker] = useState<string | null>(null);
+  const [canReport, setCanReport] = useState(false);
+  const [notice, setNotice] = useState('');
+  useEffect(() => {
+    void moderationAvailable().then(setCanReport);
+  }, []);
+  const report = async (m: ChatMessage) => {
+    const reason = prompt('Why should a moderator look at this message?', '');
+    if (!reason?.trim()) return;
+    try {
+      await api('/api/v1/moderation/reports', { method: 'POST', body: { message_id: m.id, reason: reason.trim() } });
+      setNotice('Thanks. A moderator will look at it.');
+    } catch (e) {
+      setNotice(`Not reported: ${errorMessage(e)}`);
+    }
+    window.setTimeout(() => setNotice(''), 4000);
+  };
   const scroller = useRef<HTMLDivElement>(null);
   const input = useRef<HTMLTextAreaElement>(null);
   const stick = useRef(true);
@@ -748,6 +778,11 @@ function RoomView({
                         <Icon name="edit" size={16} />
                       </button>
                     )}
+                    {!mine && canReport && (
+                      <button className="icon-btn" aria-label="Report message" onClick={() => void report(m)}>
+                        <Icon name="alert" size={16} />
+                      </button>
+                    )}
                     {(mine || canModerate) && (
                       <button className="icon-btn danger" aria-label="Delete message" onClick={() => confirm('Delete this message?') && onFrame({ type: 'delete', message: m.id })}>
                         <Icon name="trash" size={16} />
@@ -785,6 +820,11 @@ function RoomView({
           ))}
         </div>
         <div className="composer-area">
+          {notice && (
+            <p className="notice" role="status">
+              {notice}
+            </p>
+          )}
           <p className="typing" aria-live="polite" data-testid="typing">
             {typingText && (
               <>

@@ -7,6 +7,7 @@ import { Icon } from '../components/Icon';
 import { timeAgo } from '../components/Social';
 import { Empty, TrackCard } from '../components/TrackList';
 import { useAuth } from '../state/auth';
+import { rememberUsers } from '../state/names';
 
 export function useTrackPages(path: string | null, pageSize = 24) {
   const [tracks, setTracks] = useState<Track[]>([]);
@@ -45,6 +46,7 @@ function useFeed(enabled: boolean) {
     setLoading(true);
     try {
       const page = await api<FeedPage>(`/api/v1/feed?limit=12${from ? `&cursor=${encodeURIComponent(from)}` : ''}`);
+      rememberUsers(page.items.map((i) => i.actor));
       setItems((i) => (from ? [...i, ...page.items] : page.items));
       setCursor(page.next_cursor);
       setError('');

@@ -8,6 +8,7 @@ import { timeAgo } from '../components/Social';
 import { Empty } from '../components/TrackList';
 import { useAuth } from '../state/auth';
 import { useLive } from '../state/live';
+import { knownNames, rememberUsers } from '../state/names';
 import { describe, linkFor, mergeNotifications, type Known } from '../state/notifications';
 import { useTitle } from '../state/useTitle';
 
@@ -20,7 +21,7 @@ export function Notifications() {
   const [loaded, setLoaded] = useState(false);
   const [error, setError] = useState('');
   const [unreadOnly, setUnreadOnly] = useState(false);
-  const [known, setKnown] = useState<Known>({ users: {}, tracks: {}, rooms: {} });
+  const [known, setKnown] = useState<Known>(() => ({ users: knownNames(), tracks: {}, rooms: {} }));
 
   const load = async (from: string | null) => {
     try {
@@ -49,7 +50,10 @@ export function Notifications() {
   useEffect(() => {
     if (!user) return;
     api<FollowPage>(`/api/v1/users/${encodeURIComponent(user.username)}/followers?limit=100`)
-      .then((p) => setKnown((k) => ({ ...k, users: { ...k.users, ...Object.fromEntries(p.users.map((u) => [u.id, u.display_name || u.username])) } })))
+      .then((p) => {
+        rememberUsers(p.users);
+        setKnown((k) => ({ ...k, users: { ...k.users, ...knownNames() } }));
+      })
       .catch(() => undefined);
     api<{ rooms: { id: string; name: string }[] }>('/api/v1/chat/rooms')
       .then((r) => setKnown((k) => ({ ...k, rooms: Object.fromEntries(r.rooms.map((x) => [x.id, x.name])) })))

@@ -6,6 +6,7 @@ import type { Comment, CommentPage, Track, TrackCounts } from '../api/types';
 import { Art, UserAvatar } from '../components/Art';
 import { AddToPlaylist, formatCount, LikeRepost, ShareButton, timeAgo } from '../components/Social';
 import { markers, threads, withoutComment } from '../state/comments';
+import { rememberUsers } from '../state/names';
 import { Icon } from '../components/Icon';
 import { Empty, StateBadge } from '../components/TrackList';
 import { WaveformView } from '../components/Waveform';
@@ -41,6 +42,7 @@ export function TrackPage() {
         cursor = page.next_cursor;
         if (!cursor) break;
       }
+      rememberUsers(all.map((c) => c.author));
       setComments(all);
     })().catch(() => undefined);
   }, [id]);

@@ -152,8 +152,9 @@ export class ChatSocket {
     ws.onclose = (ev) => {
       if (this.ws !== ws) return;
       this.ws = null;
-      // 4001: the session ended (sign-out, revocation, suspension): do not come back.
-      if (this.stopped || ev.code === 4001) {
+      // 4001: the session ended (sign-out, revocation, suspension); 4003: banned from all
+      // chat (docs/moderation.md). Coming back would only be refused again.
+      if (this.stopped || ev.code === 4001 || ev.code === 4003) {
         this.setState('closed');
         this.listeners.forEach((l) => l({ type: 'closed', code: ev.code, reason: ev.reason }));
         return;

@@ -44,3 +44,13 @@ describe('notifications', () => {
     expect(merged[0].read_at).toBe(9);
   });
 });
+
+describe('names seen in this tab', () => {
+  it('remembers display names by id and keeps them in session storage', async () => {
+    const { rememberUsers, knownName } = await import('./names');
+    rememberUsers([{ id: 'u7', username: 'bob', display_name: '' }, { user_id: 'u8', username: 'carol', display_name: 'Carol C.' }]);
+    expect(knownName('u7')).toBe('bob');
+    expect(knownName('u8')).toBe('Carol C.');
+    expect(JSON.parse(sessionStorage.getItem('veza-names') ?? '{}').u7).toBe('bob');
+  });
+});
