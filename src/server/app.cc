@@ -16,8 +16,11 @@
 #include "base/log.h"
 #include "base/url.h"
 #include "backends/media_ffmpeg/ffmpeg_media_processor.h"
+#include "backends/moderation_http/http_content_classifier.h"
 #include "server/backends.h"
 #include "server/routes.h"
+#include "services/moderation/lexicon_classifier.h"
+#include "services/moderation/moderation_service.h"
 #include "services/tracks/media_jobs.h"
 #include "services/tracks/upload_service.h"
 #include "services/tracks/url_signing.h"
@@ -134,6 +137,16 @@ int Serve(const ServeOptions& options) {
   tracks::TrackService tracks(*backends.database, *backends.blobs, *backends.bus, backends.media.get(), clock,
                               options.tracks, std::move(stream_secret).value(), std::move(cdn).value());
   tracks::UploadService uploads(tracks, clock);
+  // Chat moderation: the local lexicon classifier unless an external model is configured.
+  std::unique_ptr<ContentClassifier> classifier;
+  if (options.moderation_classifier.url.empty()) {
+    classifier = std::make_unique<moderation::LexiconClassifier>(options.moderation_lexicon_threshold);
+  } else {
+    classifier = std::make_unique<HttpContentClassifier>(*backends.http, options.moderation_classifier);
+    log::Info("moderation classifier", {{"url", RedactUrl(options.moderation_classifier.url)},
+                                        {"fail_open", options.moderation_classifier.fail_open}});
+  }
+  moderation::ModerationService moderation(*backends.database, *backends.bus, clock, *classifier, options.moderation);
   chat::ChatService chat(*backends.database, *backends.bus, *backends.cache, clock, &notifications, &tracks);
   search::SearchService search(*backends.database);
   social::SocialService social(*backends.database, tracks, clock);
@@ -158,7 +171,7 @@ int Serve(const ServeOptions& options) {
     }
   });
   RegisterRoutes(router, {metrics, workers, backends, auth, admin, email, chat, tracks, uploads, oauth, avatars,
-                          search, notifications, roles, options.public_url, social});
+                          search, notifications, roles, options.public_url, social, &moderation});
   if (options.roles.count("http")) {
     // Abandoned uploads are swept at least once a minute (sooner with a short expiry).
     uploads.StartSweeper(std::min<std::chrono::milliseconds>(std::chrono::minutes(1), options.tracks.upload_expiry));

@@ -181,6 +181,42 @@ Result<CommandLine> ParseCommandLine(int argc, const char* const* argv, ParseExi
   app.add_option("--cdn-private-key-file", o.cdn_private_key_file, "PEM RSA private key matching --cdn-key-pair-id")
       ->envname("VEZA_CDN_PRIVATE_KEY_FILE")->check(CLI::ExistingFile);
 
+  // Chat moderation (docs/moderation.md).
+  auto& spam = o.moderation.spam;
+  double classifier_timeout = 2.0, repeat_window = 60, burst_window = 10, new_account_age = 600, word_refresh = 5;
+  std::string classifier_failure = "open";
+  app.add_option("--moderation-classifier-url", o.moderation_classifier.url,
+                 "External moderation model: http(s) URL each chat message is POSTed to (empty: the local lexicon)")
+      ->envname("VEZA_MODERATION_CLASSIFIER_URL");
+  app.add_option("--moderation-classifier-timeout", classifier_timeout, "Seconds to wait for the moderation model")
+      ->envname("VEZA_MODERATION_CLASSIFIER_TIMEOUT")->capture_default_str()->check(CLI::Range(0.01, 60.0));
+  app.add_option("--moderation-classifier-failure", classifier_failure,
+                 "When the moderation model fails: open (messages pass) or closed (messages are refused)")
+      ->envname("VEZA_MODERATION_CLASSIFIER_FAILURE")->capture_default_str()->check(CLI::IsMember({"open", "closed"}));
+  app.add_option("--moderation-lexicon-threshold", o.moderation_lexicon_threshold,
+                 "Score (0..1) at which the local lexicon classifier refuses a message")
+      ->envname("VEZA_MODERATION_LEXICON_THRESHOLD")->capture_default_str()->check(CLI::Range(0.0, 1.0));
+  app.add_option("--moderation-repeat-limit", spam.repeat_limit, "Identical messages a user may send within the repeat window")
+      ->envname("VEZA_MODERATION_REPEAT_LIMIT")->capture_default_str()->check(CLI::Range(1, 1000));
+  app.add_option("--moderation-repeat-window", repeat_window, "Seconds over which identical messages are counted")
+      ->envname("VEZA_MODERATION_REPEAT_WINDOW")->capture_default_str()->check(CLI::Range(1.0, 86400.0));
+  app.add_option("--moderation-burst-limit", spam.burst_limit, "Messages a user may send within the burst window (0: no limit)")
+      ->envname("VEZA_MODERATION_BURST_LIMIT")->capture_default_str()->check(CLI::Range(0, 10000));
+  app.add_option("--moderation-burst-window", burst_window, "Seconds over which a user's messages are counted")
+      ->envname("VEZA_MODERATION_BURST_WINDOW")->capture_default_str()->check(CLI::Range(1.0, 86400.0));
+  app.add_option("--moderation-max-links", spam.max_links, "Links allowed in one chat message")
+      ->envname("VEZA_MODERATION_MAX_LINKS")->capture_default_str()->check(CLI::Range(0, 1000));
+  app.add_option("--moderation-new-account-age", new_account_age, "Seconds an account counts as new (for links)")
+      ->envname("VEZA_MODERATION_NEW_ACCOUNT_AGE")->capture_default_str()->check(CLI::Range(0.0, 1e8));
+  app.add_option("--moderation-new-account-max-links", spam.new_account_max_links, "Links a new account may post in one message")
+      ->envname("VEZA_MODERATION_NEW_ACCOUNT_MAX_LINKS")->capture_default_str()->check(CLI::Range(0, 1000));
+  app.add_option("--moderation-caps-ratio", spam.caps_ratio, "Share of capital letters (0..1) above which a message is shouting")
+      ->envname("VEZA_MODERATION_CAPS_RATIO")->capture_default_str()->check(CLI::Range(0.0, 1.0));
+  app.add_option("--moderation-caps-min-letters", spam.caps_min_letters, "Letters a message needs before the caps rule applies")
+      ->envname("VEZA_MODERATION_CAPS_MIN_LETTERS")->capture_default_str()->check(CLI::Range(1, 100000));
+  app.add_option("--moderation-word-list-refresh", word_refresh, "Seconds a node keeps the word list before reading it again")
+      ->envname("VEZA_MODERATION_WORD_LIST_REFRESH")->capture_default_str()->check(CLI::Range(0.0, 3600.0));
+
   // Precedence: command line > environment > config file > defaults. CLI11 alone would rank
   // the config file above the environment, so set variables are turned into arguments placed
   // before the user's own (the last occurrence wins).
@@ -323,6 +359,17 @@ Result<CommandLine> ParseCommandLine(int argc, const char* const* argv, ParseExi
     o.previous_data_keys.push_back(*key);
   }
   if (!tls_cert.empty()) o.http.tls = http::TlsOptions{tls_cert, tls_key};
+  if (!o.moderation_classifier.url.empty() && o.moderation_classifier.url.rfind("http://", 0) != 0 &&
+      o.moderation_classifier.url.rfind("https://", 0) != 0) {
+    exit = {2, "--moderation-classifier-url must start with http:// or https://\n"};
+    return InvalidArgument(exit.text);
+  }
+  o.moderation_classifier.timeout = Seconds(classifier_timeout);
+  o.moderation_classifier.fail_open = classifier_failure == "open";
+  spam.repeat_window = std::chrono::seconds(static_cast<std::int64_t>(std::ceil(repeat_window)));
+  spam.burst_window = std::chrono::seconds(static_cast<std::int64_t>(std::ceil(burst_window)));
+  spam.new_account_age = std::chrono::seconds(static_cast<std::int64_t>(std::ceil(new_account_age)));
+  o.moderation.word_list_refresh = Seconds(word_refresh);
   unsigned cores = std::max(1u, std::thread::hardware_concurrency());
   if (o.io_threads == 0) o.io_threads = static_cast<int>(cores);
   if (o.worker_threads == 0) o.worker_threads = static_cast<int>(std::max(4u, 2 * cores));

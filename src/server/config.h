@@ -9,10 +9,12 @@
 
 #include "api/http/server.h"
 #include "backends/media_ffmpeg/ffmpeg_media_processor.h"
+#include "backends/moderation_http/http_content_classifier.h"
 #include "base/log.h"
 #include "base/result.h"
 #include "services/tracks/track_service.h"
 #include "services/auth/oauth_service.h"
+#include "services/moderation/moderation_service.h"
 
 namespace veza::server {
 
@@ -48,6 +50,11 @@ struct ServeOptions {
   int media_workers = 1;
   // Signed CloudFront URLs for derived files on a remote blob store: all three or none.
   std::string cdn_base_url, cdn_key_pair_id, cdn_private_key_file;
+  // Chat moderation (issue 6 item 5; docs/moderation.md): spam thresholds, and the content
+  // classifier (an empty URL: the local lexicon classifier).
+  moderation::ModerationOptions moderation;
+  HttpClassifierOptions moderation_classifier;
+  double moderation_lexicon_threshold = 0.9;
 };
 
 enum class Command { kServe, kMigrate, kVersion, kSetRole, kMediaWorker };

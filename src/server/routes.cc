@@ -7,6 +7,7 @@
 #include "api/http/search_routes.h"
 #include "api/http/email_routes.h"
 #include "api/http/notification_routes.h"
+#include "api/http/moderation_routes.h"
 #include "api/http/oauth_routes.h"
 #include "api/http/social_routes.h"
 #include "api/http/system_routes.h"
@@ -29,7 +30,7 @@ void RegisterRoutes(http::Router& router, RouteDeps deps) {
                       [&social = deps.social](const User& user) { return http::ProfileCountersJson(social, user.id); });
   http::AddAdminRoutes(router, deps.auth, deps.admin, deps.workers);
   http::AddEmailRoutes(router, deps.auth, deps.email, deps.workers);
-  http::AddChatRoutes(router, deps.auth, deps.chat, *b.bus, *b.cache, deps.workers);
+  http::AddChatRoutes(router, deps.auth, deps.chat, *b.bus, *b.cache, deps.workers, {}, deps.moderation);
   http::AddTrackRoutes(router, deps.auth, deps.admin, deps.tracks, deps.workers);
   http::AddUploadRoutes(router, deps.auth, deps.admin, deps.uploads, deps.tracks.options().max_upload_bytes,
                         deps.workers);
@@ -38,6 +39,7 @@ void RegisterRoutes(http::Router& router, RouteDeps deps) {
   http::AddSearchRoutes(router, deps.auth, deps.admin, deps.search, deps.tracks, deps.workers);
   http::AddNotificationRoutes(router, deps.auth, deps.notifications, deps.workers);
   http::AddSocialRoutes(router, deps.auth, deps.admin, deps.tracks, deps.social, deps.workers);
+  if (deps.moderation) http::AddModerationRoutes(router, deps.auth, deps.admin, *deps.moderation, deps.workers);
 }
 
 }  // namespace veza::server

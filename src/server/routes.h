@@ -16,6 +16,7 @@
 #include "services/search/search_service.h"
 #include "services/notifications/notification_service.h"
 #include "services/social/social_service.h"
+#include "services/moderation/moderation_service.h"
 #include "services/tracks/track_service.h"
 #include "services/tracks/upload_service.h"
 
@@ -38,6 +39,7 @@ struct RouteDeps {
   std::string roles;
   std::string public_url;  // the web app's base URL (cookies are accepted only from its origin)
   social::SocialService& social;
+  moderation::ModerationService* moderation = nullptr;  // chat moderation (docs/moderation.md)
 };
 
 void RegisterRoutes(http::Router& router, RouteDeps deps);

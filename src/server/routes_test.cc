@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "api/http/openapi.h"
+#include "services/moderation/lexicon_classifier.h"
 #include "veza_process.h"
 
 namespace veza::server {
@@ -29,10 +30,12 @@ TEST(Routes, EveryRouteIsInTheOpenApiDocumentAndBack) {
   chat::ChatService chat(*backends->database, *backends->bus, *backends->cache, clock, &notifications, &tracks);
   auth::OAuthService oauth(*backends->database, *backends->cache, *backends->http, clock, auth, {});
   auth::AvatarService avatars(*backends->database, *backends->blobs, *backends->images, clock);
+  moderation::LexiconClassifier classifier;
+  moderation::ModerationService moderation(*backends->database, *backends->bus, clock, classifier);
   search::SearchService search(*backends->database);
   social::SocialService social(*backends->database, tracks, clock);
   RegisterRoutes(router, {metrics, workers, backends.value(), auth, admin, email, chat, tracks, uploads, oauth, avatars,
-                          search, notifications, "http", "http://localhost:8080", social});
+                          search, notifications, "http", "http://localhost:8080", social, &moderation});
 
   auto documented = http::OpenApiOperations(http::OpenApiDocumentText());
   ASSERT_FALSE(documented.empty());

@@ -213,6 +213,33 @@ TEST_F(AuthorizationMatrixTest, EveryEndpointAnswersEachKindOfCallerAsItShould) 
                                  admin.access);
   std::string other_comment = Str(json::parse(made_other_comment.body).as_object(), "id");
 
+  // Moderation: a public room of the owner's with three of the owner's messages, a report on
+  // the second (by other), a mute of other, and a filter word.
+  const std::string mod_room = "0191d1f0-0000-7000-8000-00000000d001";
+  const std::string mod_message = "0191d1f0-0000-7000-8000-00000000d011";
+  const std::string mod_reported = "0191d1f0-0000-7000-8000-00000000d012";
+  const std::string mod_deleted = "0191d1f0-0000-7000-8000-00000000d013";
+  const std::string mod_report = "0191d1f0-0000-7000-8000-00000000d021";
+  const std::string mod_sanction = "0191d1f0-0000-7000-8000-00000000d031";
+  const std::string mod_word = "0191d1f0-0000-7000-8000-00000000d041";
+  const std::string mod_word_deleted = "0191d1f0-0000-7000-8000-00000000d042";
+  Sql("INSERT INTO chat_rooms (id, kind, name, owner_id, last_seq, created_at) VALUES ('" + mod_room +
+      "', 'public', 'matrix', '" + owner.id + "', 3, 0)");
+  int mod_seq = 0;
+  for (const std::string& m : {mod_message, mod_reported, mod_deleted}) {
+    ++mod_seq;
+    Sql("INSERT INTO chat_messages (id, room_id, seq, sender_id, client_id, body, created_at) VALUES ('" + m + "', '" +
+        mod_room + "', " + std::to_string(mod_seq) + ", '" + owner.id + "', 'c" + std::to_string(mod_seq) +
+        "', 'hello', 0)");
+  }
+  Sql("INSERT INTO moderation_reports (id, message_id, room_id, message_seq, message_body, message_created_at, "
+      "reporter_id, reported_user_id, reason, created_at) VALUES ('" + mod_report + "', '" + mod_reported + "', '" +
+      mod_room + "', 2, 'hello', 0, '" + other.id + "', '" + owner.id + "', 'rude', 0)");
+  Sql("INSERT INTO moderation_sanctions (id, kind, user_id, room_id, reason, created_by, created_at) VALUES ('" +
+      mod_sanction + "', 'mute', '" + other.id + "', '" + mod_room + "', 'matrix', '" + admin.id + "', 0)");
+  Sql("INSERT INTO moderation_words (id, word, action, created_by, created_at) VALUES ('" + mod_word +
+      "', 'matrix', 'mask', '" + admin.id + "', 0), ('" + mod_word_deleted + "', 'gone', 'mask', '" + admin.id + "', 0)");
+
   // Statuses: anonymous, other, owner, moderator, admin. "Own account" endpoints act on the
   // caller's own account, so every signed-in caller is its owner there.
   std::vector<Row> rows = {
@@ -480,6 +507,41 @@ TEST_F(AuthorizationMatrixTest, EveryEndpointAnswersEachKindOfCallerAsItShould) 
       {"DELETE /api/v1/playlists/{id}", "/api/v1/playlists/" + playlist, "", {401, 404, 204, 404, 404}},
       {"GET /api/v1/feed", "/api/v1/feed", "", {401, 200, 200, 200, 200}},
       {"GET /api/v1/discover", "/api/v1/discover", "", {200, 200, 200, 200, 200}},
+      // Moderation (docs/moderation.md). One-shot actions (resolve, lift, delete) succeed for the
+      // first moderator-or-above caller; the admin after it finds them done (409 or 404).
+      {"POST /api/v1/moderation/reports",
+       "/api/v1/moderation/reports",
+       R"({"message_id":")" + mod_message + R"(","reason":"matrix"})",
+       {401, 201, 400, 201, 201}},
+      {"GET /api/v1/moderation/reports", "/api/v1/moderation/reports", "", {401, 403, 403, 200, 200}},
+      {"GET /api/v1/moderation/reports/{id}", "/api/v1/moderation/reports/" + mod_report, "", {401, 403, 403, 200, 200}},
+      {"POST /api/v1/moderation/reports/{id}/resolve",
+       "/api/v1/moderation/reports/" + mod_report + "/resolve",
+       R"({"action":"dismiss","reason":"matrix"})",
+       {401, 403, 403, 200, 409}},
+      {"GET /api/v1/moderation/sanctions", "/api/v1/moderation/sanctions", "", {401, 403, 403, 200, 200}},
+      {"POST /api/v1/moderation/sanctions",
+       "/api/v1/moderation/sanctions",
+       R"({"action":"kick","user_id":")" + other.id + R"(","room_id":")" + mod_room + R"(","reason":"matrix"})",
+       {401, 403, 403, 204, 204}},
+      {"DELETE /api/v1/moderation/sanctions/{id}",
+       "/api/v1/moderation/sanctions/" + mod_sanction,
+       R"({"reason":"matrix"})",
+       {401, 403, 403, 200, 409}},
+      {"GET /api/v1/moderation/words", "/api/v1/moderation/words", "", {401, 403, 403, 200, 200}},
+      {"POST /api/v1/moderation/words",
+       "/api/v1/moderation/words",
+       R"({"word":"matrix{caller}","action":"mask"})",
+       {401, 403, 403, 201, 201}},
+      {"PATCH /api/v1/moderation/words/{id}",
+       "/api/v1/moderation/words/" + mod_word,
+       R"({"action":"block"})",
+       {401, 403, 403, 200, 200}},
+      {"DELETE /api/v1/moderation/words/{id}", "/api/v1/moderation/words/" + mod_word_deleted, "", {401, 403, 403, 204, 404}},
+      {"DELETE /api/v1/moderation/messages/{id}",
+       "/api/v1/moderation/messages/" + mod_deleted,
+       R"({"reason":"matrix"})",
+       {401, 403, 403, 204, 404}},
       // Ending sessions last: they end the callers' tokens.
       {"POST /api/v1/auth/logout", "/api/v1/auth/logout", "", {401, 204, 204, 204, 204}},
       {"POST /api/v1/auth/logout-all", "/api/v1/auth/logout-all", "", {401, 401, 401, 401, 401}},

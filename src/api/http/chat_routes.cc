@@ -160,6 +160,8 @@ class ChatSocket : public std::enable_shared_from_this<ChatSocket> {
 
   bool closed_ = false;
   bool slow_ = false;
+  bool evicted_ = false;  // banned everywhere (moderation): the writer closes with 4003
+  std::string user_id;    // whose socket: moderation evicts by user
   std::deque<std::string> queue_;
   asio::any_io_executor executor_;
   asio::steady_timer wake_;
@@ -172,6 +174,24 @@ class ChatSocket : public std::enable_shared_from_this<ChatSocket> {
 class ChatHub {
  public:
   explicit ChatHub(EventBus& bus) : bus_(bus) {}
+
+  // Bans and kicks published by the moderation service on any node (docs/moderation.md).
+  Status WatchModeration() {
+    VEZA_ASSIGN_OR_RETURN(moderation_sub_, bus_.Subscribe(moderation::kModerationSubject,
+                                                          [this](const Event& e) { OnModeration(e.payload); }));
+    return Ok();
+  }
+  void Register(const std::shared_ptr<ChatSocket>& socket) {
+    std::lock_guard lock(mu_);
+    users_[socket->user_id][socket.get()] = socket;
+  }
+  void Unregister(ChatSocket* socket) {
+    std::lock_guard lock(mu_);
+    auto it = users_.find(socket->user_id);
+    if (it == users_.end()) return;
+    it->second.erase(socket);
+    if (it->second.empty()) users_.erase(it);
+  }
 
   // frame_type names the frame each event of subject is wrapped in: {"type":..., <type>: event};
   // empty: the events are client frames already (room subjects).
@@ -207,6 +227,36 @@ class ChatHub {
   }
 
  private:
+  void OnModeration(const std::string& payload) {
+    boost::system::error_code ec;
+    json::value v = json::parse(payload, ec);
+    if (ec || !v.is_object()) return;
+    const json::object& o = v.as_object();
+    auto text = [&](const char* key) {
+      auto it = o.find(key);
+      return it != o.end() && it->value().is_string() ? std::string(it->value().as_string()) : std::string();
+    };
+    if (text("kind") != "evict") return;
+    std::string user = text("user"), room = text("room"), reason = text("reason");
+    std::lock_guard lock(mu_);
+    auto owned = users_.find(user);
+    if (owned == users_.end()) return;
+    for (auto& [ptr, weak] : owned->second) {
+      auto s = weak.lock();
+      if (!s) continue;
+      if (room.empty()) {  // a global ban: the socket closes
+        s->Deliver(json::serialize(json::object{{"type", "banned"}, {"scope", "global"}}));
+        asio::post(s->executor_, [s] {
+          s->evicted_ = true;
+          s->wake_.cancel();
+        });
+        continue;
+      }
+      if (auto it = subjects_.find(chat::RoomSubject(room)); it != subjects_.end()) it->second.sockets.erase(ptr);
+      s->Deliver(json::serialize(json::object{{"type", "removed"}, {"room", room}, {"reason", reason}}));
+    }
+  }
+
   void Fan(const std::string& subject, const std::string& prefix, const std::string& payload) {
     std::string frame = prefix.empty() ? payload : prefix + payload + "}";
     std::lock_guard lock(mu_);
@@ -224,6 +274,8 @@ class ChatHub {
   EventBus& bus_;
   std::mutex mu_;
   std::unordered_map<std::string, Listeners> subjects_;
+  std::unordered_map<std::string, std::unordered_map<ChatSocket*, std::weak_ptr<ChatSocket>>> users_;
+  std::unique_ptr<Subscription> moderation_sub_;
 };
 
 std::string ErrorFrame(const Error& e, std::string_view ref = {}) {
@@ -242,6 +294,7 @@ struct SessionDeps {
   asio::thread_pool& workers;
   ChatHub& hub;
   ChatSocketOptions options;
+  moderation::ModerationService* moderation = nullptr;
 };
 
 // Writes queued frames and, every heartbeat, pings and re-checks the session; ends when the
@@ -264,6 +317,12 @@ asio::awaitable<void> WriteLoop(WebSocket& ws, const std::shared_ptr<ChatSocket>
     if (socket->slow_ && !socket->closed_) {
       close_code = 4008;
       close_reason = "slow consumer";
+      socket->closed_ = true;
+      writer_closes = true;
+    }
+    if (socket->evicted_ && !socket->closed_) {
+      close_code = 4003;
+      close_reason = "banned";
       socket->closed_ = true;
       writer_closes = true;
     }
@@ -354,15 +413,21 @@ class ChatSession {
 
  private:
   asio::awaitable<std::string> Join(const ClientFrame& f) {
+    if (d_.moderation) {  // banned users do not get in
+      auto refusal =
+          co_await RunBlocking(d_.workers, [&] { return d_.moderation->ReviewJoin(owner_.user_id, f.room); });
+      if (!refusal.ok()) co_return ErrorFrame(refusal.error(), f.room);
+      if (*refusal) co_return moderation::RefusalFrame(**refusal, f.room);
+    }
     auto room = co_await RunBlocking(d_.workers, [&] { return d_.chat.Join(owner_.user_id, f.room); });
     if (!room.ok()) co_return ErrorFrame(room.error(), f.room);
     // Listen first, then read what was missed: a message in between comes twice at worst
     // (clients drop repeats by room and seq), never zero times.
-    if (!listening_.count(f.room)) {
-      if (auto st = d_.hub.Listen(chat::RoomSubject(f.room), "", socket_); !st.ok()) {
-        co_return ErrorFrame(st.error(), f.room);
-      }
-      listening_.insert(f.room);
+    // Listen again even when listed: a kick or ban removed this socket from the room's listeners.
+    if (auto st = d_.hub.Listen(chat::RoomSubject(f.room), "", socket_); !st.ok()) {
+      co_return ErrorFrame(st.error(), f.room);
+    }
+    if (listening_.insert(f.room).second) {
       auto announced = co_await RunBlocking(d_.workers, [&]() -> veza::Status {
         auto status = d_.chat.PresenceOf(owner_.user_id);
         d_.chat.AnnouncePresence(owner_.user_id, {f.room}, status.ok() ? *status : "online");
@@ -393,8 +458,16 @@ class ChatSession {
   }
 
   asio::awaitable<std::string> Send(const ClientFrame& f) {
+    std::string body = f.body;
+    if (d_.moderation) {  // bans, mutes, word filter, spam rules, classifier
+      auto review = co_await RunBlocking(
+          d_.workers, [&] { return d_.moderation->ReviewMessage(owner_.user_id, f.room, f.client_id, f.body); });
+      if (!review.ok()) co_return ErrorFrame(review.error(), f.client_id);
+      if (review->refusal) co_return moderation::RefusalFrame(*review->refusal, f.client_id);
+      body = std::move(review->text);  // masked words replaced
+    }
     auto m = co_await RunBlocking(
-        d_.workers, [&] { return d_.chat.Send(owner_.user_id, f.room, f.client_id, f.body, f.reply_to); });
+        d_.workers, [&] { return d_.chat.Send(owner_.user_id, f.room, f.client_id, body, f.reply_to); });
     if (!m.ok()) co_return ErrorFrame(m.error(), f.client_id);
     json::object reply;
     reply["type"] = "ack";
@@ -524,6 +597,8 @@ class ChatSession {
 asio::awaitable<void> RunChatSocket(WebSocket& ws, SessionDeps& d, chat::ChatService::TicketOwner owner) {
   auto executor = co_await asio::this_coro::executor;
   auto socket = std::make_shared<ChatSocket>(executor, d.options.max_queued_frames);
+  socket->user_id = owner.user_id;
+  d.hub.Register(socket);
   std::uint16_t close_code = 1000;
   std::string close_reason = "bye";
   bool writer_done = false;
@@ -581,6 +656,7 @@ asio::awaitable<void> RunChatSocket(WebSocket& ws, SessionDeps& d, chat::ChatSer
     }
     co_await session.Closing();
   }
+  d.hub.Unregister(socket.get());
   socket->closed_ = true;
   socket->wake_.cancel();
   while (!writer_done) co_await writer_exit.async_wait(asio::as_tuple(asio::use_awaitable));
@@ -590,8 +666,15 @@ asio::awaitable<void> RunChatSocket(WebSocket& ws, SessionDeps& d, chat::ChatSer
 }  // namespace
 
 void AddChatRoutes(Router& router, auth::AuthService& auth, chat::ChatService& chat, EventBus& bus, Cache& cache,
-                   asio::thread_pool& workers, ChatSocketOptions options) {
+                   asio::thread_pool& workers, ChatSocketOptions options,
+                   moderation::ModerationService* moderation) {
   auto hub = std::make_shared<ChatHub>(bus);
+  if (moderation) {
+    if (auto st = hub->WatchModeration(); !st.ok()) {
+      log::Error("moderation events not watched; bans close sockets at the next check only",
+                 {{"error", st.error().message}});
+    }
+  }
 
   router.Add(bhttp::verb::post, "/api/v1/chat/ticket", [&](RequestContext& ctx) -> asio::awaitable<Response> {
     auto who = co_await RunBlocking(workers, [&] { return Authenticate(auth, ctx); });
@@ -603,11 +686,11 @@ void AddChatRoutes(Router& router, auth::AuthService& auth, chat::ChatService& c
 
   router.Add(
       bhttp::verb::get, "/ws",
-      [&, hub, options](RequestContext& ctx) -> asio::awaitable<Response> {
+      [&, hub, options, moderation](RequestContext& ctx) -> asio::awaitable<Response> {
         std::string ticket(QueryValue(ctx.query, "ticket"));
         auto owner = co_await RunBlocking(workers, [&] { return chat.RedeemTicket(ticket); });
         if (!owner.ok()) co_return AuthProblem(owner.error(), ctx);
-        SessionDeps deps{auth, chat, cache, workers, *hub, options};
+        SessionDeps deps{auth, chat, cache, workers, *hub, options, moderation};
         // Named, not a temporary inside the co_await (GCC 12 would destroy its captures twice).
         const WebSocketSession session = [&deps, &owner](WebSocket& ws) { return RunChatSocket(ws, deps, *owner); };
         co_await ctx.websocket->Accept(session);
@@ -672,9 +755,14 @@ void AddChatRoutes(Router& router, auth::AuthService& auth, chat::ChatService& c
     co_return Json(bhttp::status::ok, RoomJson(*room), ctx.request);
   });
 
-  router.Add(bhttp::verb::post, "/api/v1/chat/rooms/{id}/join", [&](RequestContext& ctx) -> asio::awaitable<Response> {
+  router.Add(bhttp::verb::post, "/api/v1/chat/rooms/{id}/join", [&, moderation](RequestContext& ctx) -> asio::awaitable<Response> {
     auto who = co_await RunBlocking(workers, [&] { return Authenticate(auth, ctx); });
     if (!who.ok()) co_return AuthProblem(who.error(), ctx);
+    if (moderation) {  // banned users do not get in
+      auto refusal = co_await RunBlocking(workers, [&] { return moderation->ReviewJoin(who->user_id, ctx.Param("id")); });
+      if (!refusal.ok()) co_return Problem(refusal.error(), ctx);
+      if (*refusal) co_return Problem(Error{ErrorCode::kPermissionDenied, (*refusal)->message}, ctx);
+    }
     auto room = co_await RunBlocking(workers, [&] { return chat.Join(who->user_id, ctx.Param("id")); });
     if (!room.ok()) co_return Problem(room.error(), ctx);
     co_return Json(bhttp::status::ok, RoomJson(*room), ctx.request);

@@ -7,6 +7,7 @@
 #include "ports/event_bus.h"
 #include "services/auth/auth_service.h"
 #include "services/chat/chat_service.h"
+#include "services/moderation/moderation_service.h"
 
 namespace veza::http {
 
@@ -17,6 +18,7 @@ struct ChatSocketOptions {
 };
 
 void AddChatRoutes(Router& router, auth::AuthService& auth, chat::ChatService& chat, EventBus& bus, Cache& cache,
-                   boost::asio::thread_pool& workers, ChatSocketOptions options = {});
+                   boost::asio::thread_pool& workers, ChatSocketOptions options = {},
+                   moderation::ModerationService* moderation = nullptr);
 
 }  // namespace veza::http

@@ -760,16 +760,21 @@ Result<Message> ChatService::Delete(std::string_view user_id, std::string_view m
   if (m.deleted) return m;  // deleting twice is the same as once
   std::int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(clock_.Now().time_since_epoch()).count();
   VEZA_TRY(db_.Transaction([&](SqlSession& s) -> Status {
-    VEZA_TRY(s.Query("UPDATE chat_messages SET body = '', deleted_at = $1, pinned_at = NULL WHERE id = $2",
-                     {SqlInt(now), SqlText(message_id)}));
-    VEZA_TRY(s.Query("DELETE FROM chat_reactions WHERE message_id = $1", {SqlText(message_id)}));
+    VEZA_ASSIGN_OR_RETURN(m, TombstoneMessageIn(s, message_id, now));
     return Ok();
   }));
-  m.body.clear();
-  m.deleted = true;
-  m.pinned = false;
   Publish(m.room_id, MessageFrame("message_deleted", m));
   return m;
+}
+
+Result<Message> TombstoneMessageIn(SqlSession& s, std::string_view message_id, std::int64_t now_ms) {
+  VEZA_ASSIGN_OR_RETURN(auto r, s.Query(std::string("UPDATE chat_messages SET body = '', deleted_at = $1, pinned_at = NULL "
+                                                    "WHERE id = $2 AND deleted_at IS NULL RETURNING ") +
+                                            kMessageColumns,
+                                        {SqlInt(now_ms), SqlText(message_id)}));
+  if (r.rows.empty()) return NotFound("no such message, or it is deleted already");
+  VEZA_TRY(s.Query("DELETE FROM chat_reactions WHERE message_id = $1", {SqlText(message_id)}));
+  return MessageFromRow(r.rows[0]);
 }
 
 Result<ReactionResult> ChatService::React(std::string_view user_id, std::string_view message_id,

@@ -124,6 +124,11 @@ std::string MessageJson(const Message& m);
 // Every event on a room subject is a complete client frame: {"type":"message","message":...},
 // message_edited, message_deleted, reaction, pin.
 std::string MessageFrame(std::string_view type, const Message& m);
+
+// The one way a message is deleted (by its author, the room's staff or a site moderator): the body
+// is cleared, the pin and reactions go, the sequence number stays. Inside the caller's transaction;
+// NotFound when there is no such message or it is a tombstone already.
+Result<Message> TombstoneMessageIn(SqlSession& s, std::string_view message_id, std::int64_t now_ms);
 // The usernames an @mention names in a body (lower-cased, unique, at most kMaxMentions).
 std::vector<std::string> MentionedUsernames(std::string_view body);
 // The track ids a body refers to (`track:<id>`, `/tracks/<id>`), unique, at most kMaxEmbeds.
