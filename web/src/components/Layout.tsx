@@ -2,6 +2,7 @@ import { useEffect, useState } from 'react';
 import { NavLink, Outlet, useLocation, useNavigate } from 'react-router-dom';
 import { hasRole, useAuth } from '../state/auth';
 import { useLive } from '../state/live';
+import { analyticsAvailable } from '../state/analytics';
 import { UserAvatar } from './Art';
 import { Icon, type IconName } from './Icon';
 import { PlayerBar } from './PlayerBar';
@@ -49,6 +50,10 @@ function NavItem({ to, icon, label, badge = 0, wideOnly = false }: { to: string;
 export function Layout() {
   const { user, signOut } = useAuth();
   const { unread } = useLive();
+  const [stats, setStats] = useState(false);
+  useEffect(() => {
+    if (user) void analyticsAvailable().then(setStats);
+  }, [user]);
   const [theme, toggleTheme] = useTheme();
   const navigate = useNavigate();
   const location = useLocation();
@@ -77,6 +82,7 @@ export function Layout() {
           {user && <NavItem to="/chat" icon="chat" label="Chat" />}
           {user && <NavItem to="/library" icon="music" label="Library" />}
           {user && <NavItem to="/notifications" icon="bell" label="Notifications" badge={unread} />}
+          {user && stats && <NavItem to="/stats" icon="chart" label="Stats" wideOnly />}
           {user && <NavItem to={`/u/${user.username}`} icon="user" label="Profile" wideOnly />}
           {hasRole(user, 'moderator') && <NavItem to="/admin" icon="shield" label="Admin" />}
         </nav>

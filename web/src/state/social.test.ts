@@ -62,3 +62,21 @@ describe('search urls', () => {
     expect(u.searchParams.get('max_duration_ms')).toBe('120000');
   });
 });
+
+describe('creator stats helpers', async () => {
+  const { dayX, rangeFor, retentionCurve } = await import('./analytics');
+  it('turns days into chart x values and ranges into dates', () => {
+    expect(dayX([{ date: '2026-11-01' }, { date: '2026-11-02' }])).toEqual([Date.UTC(2026, 10, 1) / 1000, Date.UTC(2026, 10, 2) / 1000]);
+    expect(rangeFor(7, new Date('2026-11-26T10:00:00Z'))).toEqual({ from: '2026-11-20', to: '2026-11-26' });
+  });
+  it('draws retention as the share that reached each point', () => {
+    const r = retentionCurve([
+      { start_ms: 0, end_ms: 2000, stops: 1, reached: 4 },
+      { start_ms: 2000, end_ms: 4000, stops: 2, reached: 3 },
+      { start_ms: 4000, end_ms: 6000, stops: 1, reached: 1 },
+    ]);
+    expect(r.x).toEqual([0, 2, 4]);
+    expect(r.y).toEqual([100, 75, 25]);
+    expect(retentionCurve([]).y).toEqual([]);
+  });
+});
