@@ -4,6 +4,7 @@ import { useCallback, useEffect, useState, type FormEvent } from 'react';
 import { api, errorMessage } from '../api/client';
 import { Icon } from '../components/Icon';
 import { timeAgo } from '../components/Social';
+import { knownName } from '../state/names';
 
 interface ModMessage {
   id: string;
@@ -122,7 +123,12 @@ function ReportCard({ report, canGlobal, onResolved }: { report: Report; canGlob
   const [global, setGlobal] = useState(false);
   const [reason, setReason] = useState('');
   const [error, setError] = useState('');
-  const sender = (m: ModMessage) => m.sender_username ?? (m.sender === report.reported_user.id || m.sender_id === report.reported_user.id ? report.reported_user.username : 'someone');
+  const sender = (m: ModMessage) => {
+    const id = m.sender ?? m.sender_id;
+    if (id === report.reported_user.id) return report.reported_user.username;
+    if (id === report.reporter.id) return report.reporter.username;
+    return m.sender_username ?? knownName(id) ?? 'someone';
+  };
   const submit = async (e: FormEvent) => {
     e.preventDefault();
     try {
