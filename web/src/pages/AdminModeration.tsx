@@ -160,7 +160,7 @@ function ReportCard({ report, canGlobal, onResolved }: { report: Report; canGlob
       <ol className="report-context" aria-label="The message in context">
         {(report.context.length ? report.context : [report.message]).map((m) => (
           <li key={m.id} className={m.id === report.message.id ? 'ctx reported' : 'ctx'}>
-            <strong>{sender(m)}</strong> <span>{m.body}</span>
+            <strong>{sender(m)}</strong> {m.body ? <span>{m.body}</span> : <em className="muted">deleted message</em>}
           </li>
         ))}
         {!report.context.some((m) => m.id === report.message.id) && (
