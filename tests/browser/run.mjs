@@ -3,7 +3,7 @@
 // sign up, upload, play, chat with a second person, try the admin area, then check
 // accessibility. Screenshots of every main screen land in build/browser-artifacts/.
 //   node tests/browser/run.mjs            (VEZA_BINARY, VEZA_WEB_ROOT, VEZA_TEST_PORT_BASE)
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AxeBuilder, baseUrl, config, expect, totp, launchBrowser, log, makeAudio, newPage, runSteps, screenshot, step, Veza } from './harness.mjs';
@@ -698,6 +698,17 @@ step('phone-sized screens', async (w) => {
   await page.getByTestId('track-play').click();
   await page.waitForFunction(() => document.getElementById('veza-audio').currentTime > 0.3, null, { timeout: 20000 });
   await screenshot(page, '13-phone-track');
+  // Signed in, the bottom bar holds every section that fits and the bell's count.
+  await page.goto('/login');
+  await page.getByLabel('Username or email').fill(alice.username);
+  await page.getByLabel('Password').fill(alice.password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.waitForURL(`${baseUrl}/`);
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: /^Notifications/ }).waitFor();
+  await screenshot(page, '13-phone-home-signed-in');
+  await page.goto(w.roomUrl);
+  await page.getByTestId('composer').waitFor();
+  await screenshot(page, '13-phone-chat');
   await context.close();
   delete w.pages.phone;
 });
@@ -736,6 +747,7 @@ async function main() {
     await browser.close();
     if (failed) log('veza output (tail):\n' + veza.output.join('').slice(-4000));
     await veza.stop();
+    rmSync(work, { recursive: true, force: true });
   }
   log(failed ? `${failed} step(s) failed` : 'all steps passed');
   process.exit(failed ? 1 : 0);

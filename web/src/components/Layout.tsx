@@ -26,13 +26,13 @@ export function useTheme(): [Theme, () => void] {
   ];
 }
 
-function NavItem({ to, icon, label, badge = 0, wideOnly = false }: { to: string; icon: IconName; label: string; badge?: number; wideOnly?: boolean }) {
+function NavItem({ to, icon, label, short, badge = 0, wideOnly = false }: { to: string; icon: IconName; label: string; short?: string; badge?: number; wideOnly?: boolean }) {
   return (
     <NavLink
       to={to}
       end={to === '/'}
       className={({ isActive }) => `nav-item${isActive ? ' active' : ''}${wideOnly ? ' wide-only' : ''}`}
-      aria-label={badge ? `${label}, ${badge} unread` : undefined}
+      aria-label={badge ? `${label}, ${badge} unread` : short ? label : undefined}
     >
       <span className="nav-icon">
         <Icon name={icon} />
@@ -42,7 +42,12 @@ function NavItem({ to, icon, label, badge = 0, wideOnly = false }: { to: string;
           </span>
         )}
       </span>
-      <span>{label}</span>
+      <span className={short ? 'nav-label has-short' : 'nav-label'}>{label}</span>
+      {short && (
+        <span className="nav-label short" aria-hidden="true">
+          {short}
+        </span>
+      )}
     </NavLink>
   );
 }
@@ -81,7 +86,7 @@ export function Layout() {
           {user && <NavItem to="/upload" icon="upload" label="Upload" />}
           {user && <NavItem to="/chat" icon="chat" label="Chat" />}
           {user && <NavItem to="/library" icon="music" label="Library" />}
-          {user && <NavItem to="/notifications" icon="bell" label="Notifications" badge={unread} />}
+          {user && <NavItem to="/notifications" icon="bell" label="Notifications" short="Alerts" badge={unread} />}
           {user && stats && <NavItem to="/stats" icon="chart" label="Stats" wideOnly />}
           {user && <NavItem to={`/u/${user.username}`} icon="user" label="Profile" wideOnly />}
           {hasRole(user, 'moderator') && <NavItem to="/admin" icon="shield" label="Admin" />}
