@@ -1,4 +1,4 @@
-import type { ReactNode } from 'react';
+import { lazy, Suspense, type ReactNode } from 'react';
 import { BrowserRouter, Link, Navigate, Route, Routes, useLocation } from 'react-router-dom';
 import type { Role } from './api/types';
 import { Empty } from './components/TrackList';
@@ -8,12 +8,21 @@ import { ForgotPassword, ResetPassword, SecondFactor, SignIn, SignUp, VerifyEmai
 import { Chat } from './pages/Chat';
 import { Home } from './pages/Home';
 import { Library } from './pages/Library';
+import { Notifications } from './pages/Notifications';
+import { PlaylistPage } from './pages/PlaylistPage';
+import { Search } from './pages/Search';
+
 import { Profile } from './pages/Profile';
 import { Settings } from './pages/Settings';
 import { TrackPage } from './pages/TrackPage';
 import { Upload } from './pages/Upload';
 import { AuthProvider, hasRole, useAuth } from './state/auth';
+import { LiveProvider } from './state/live';
 import { PlayerProvider } from './state/player';
+import { SocialProvider } from './state/social';
+
+// The stats page carries the charting library: loaded only when opened.
+const Stats = lazy(() => import('./pages/Stats').then((m) => ({ default: m.Stats })));
 
 // Pages that need an account send visitors to sign in and back; pages that need a role show
 // "no access" (the API refuses them anyway: this only spares a useless screen).
@@ -55,6 +64,8 @@ export function App() {
   return (
     <BrowserRouter>
       <AuthProvider>
+        <LiveProvider>
+        <SocialProvider>
         <PlayerProvider>
           <Routes>
             <Route path="/login" element={<SignIn />} />
@@ -67,6 +78,10 @@ export function App() {
               <Route index element={<Home />} />
               <Route path="/tracks/:id" element={<TrackPage />} />
               <Route path="/u/:username" element={<Profile />} />
+              <Route path="/search" element={<Search />} />
+              <Route path="/playlists/:id" element={<PlaylistPage />} />
+              <Route path="/stats" element={<RequireAuth><Suspense fallback={<div className="page" aria-busy="true" />}><Stats /></Suspense></RequireAuth>} />
+              <Route path="/notifications" element={<RequireAuth><Notifications /></RequireAuth>} />
               <Route path="/upload" element={<RequireAuth><Upload /></RequireAuth>} />
               <Route path="/library" element={<RequireAuth><Library /></RequireAuth>} />
               <Route path="/chat" element={<RequireAuth><Chat /></RequireAuth>} />
@@ -77,6 +92,8 @@ export function App() {
             </Route>
           </Routes>
         </PlayerProvider>
+        </SocialProvider>
+        </LiveProvider>
       </AuthProvider>
     </BrowserRouter>
   );

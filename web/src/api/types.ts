@@ -27,6 +27,12 @@ export interface PublicProfile {
   links: string[];
   avatar: AvatarUrls | null;
   created_at: number;
+  // Counters from the social service (docs/social.md); absent on older servers.
+  followers?: number;
+  following?: number;
+  tracks?: number;
+  plays?: number;
+  likes?: number;
 }
 
 export interface SignedIn {
@@ -96,13 +102,31 @@ export interface Session {
 
 export interface Room {
   id: string;
-  kind: 'public' | 'private' | 'direct';
+  kind: 'public' | 'private' | 'dm' | 'direct';
   name: string;
   topic: string;
   slow_mode_seconds: number;
   last_seq: number;
   created_at: number;
   my_role?: string;
+  last_read_seq?: number;
+  unread_count?: number;
+}
+
+export interface Reaction {
+  emoji: string;
+  count: number;
+  mine: boolean;
+}
+
+export interface TrackEmbed {
+  type: 'track';
+  track_id: string;
+  title: string;
+  artist: string;
+  owner_username: string;
+  url: string;
+  has_cover: boolean;
 }
 
 export interface ChatMessage {
@@ -113,6 +137,20 @@ export interface ChatMessage {
   client_id: string;
   body: string;
   created_at: number;
+  reply_to?: string | null;
+  edited_at?: number | null;
+  deleted?: boolean;
+  pinned?: boolean;
+  reactions?: Reaction[];
+  embeds?: TrackEmbed[];
+  sender_username?: string;
+}
+
+export interface RoomMember {
+  user_id: string;
+  username: string;
+  display_name?: string;
+  role: string;
 }
 
 export interface AdminUser {
@@ -137,4 +175,103 @@ export interface AuditEntry {
 export interface OAuthProvider {
   name: string;
   display_name?: string;
+}
+
+export interface UserRef {
+  id: string;
+  username: string;
+  display_name: string;
+  since?: number;
+}
+
+export interface FollowPage {
+  users: UserRef[];
+  next_cursor: string | null;
+}
+
+export interface TrackCounts {
+  likes: number;
+  reposts: number;
+  comments: number;
+  liked?: boolean;
+  reposted?: boolean;
+}
+
+export interface Comment {
+  id: string;
+  track_id: string;
+  author: UserRef;
+  reply_to: string | null;
+  body: string;
+  at_ms: number;
+  created_at: number;
+  edited_at: number | null;
+}
+
+export interface CommentPage {
+  comments: Comment[];
+  next_cursor: string | null;
+}
+
+export interface Playlist {
+  id: string;
+  owner: UserRef;
+  title: string;
+  description: string;
+  visibility: 'public' | 'private';
+  collaborative: boolean;
+  track_count: number;
+  may_edit: boolean;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface PlaylistPage {
+  playlists: Playlist[];
+  next_cursor: string | null;
+}
+
+export interface PlaylistItem {
+  position: number;
+  added_by: string | null;
+  added_at: number;
+  track: Track;
+}
+
+export interface FeedItem {
+  id: string;
+  kind: 'track' | 'repost';
+  actor: UserRef;
+  at: number;
+  track: Track;
+}
+
+export interface FeedPage {
+  items: FeedItem[];
+  next_cursor: string | null;
+}
+
+export interface Notification {
+  id: string;
+  kind: string;
+  actor: string | null;
+  object_type: string;
+  object_id: string;
+  room: string | null;
+  text: string;
+  created_at: number;
+  read_at: number | null;
+}
+
+export interface NotificationPage {
+  notifications: Notification[];
+  next_cursor: string | null;
+  unread_count: number;
+}
+
+export interface SearchAll {
+  tracks: Track[];
+  users: UserRef[];
+  rooms: { id: string; name: string; topic: string }[];
+  playlists: { id: string; name: string; owner: string }[];
 }

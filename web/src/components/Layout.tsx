@@ -1,6 +1,8 @@
 import { useEffect, useState } from 'react';
 import { NavLink, Outlet, useLocation, useNavigate } from 'react-router-dom';
 import { hasRole, useAuth } from '../state/auth';
+import { useLive } from '../state/live';
+import { analyticsAvailable } from '../state/analytics';
 import { UserAvatar } from './Art';
 import { Icon, type IconName } from './Icon';
 import { PlayerBar } from './PlayerBar';
@@ -24,17 +26,39 @@ export function useTheme(): [Theme, () => void] {
   ];
 }
 
-function NavItem({ to, icon, label }: { to: string; icon: IconName; label: string }) {
+function NavItem({ to, icon, label, short, badge = 0, wideOnly = false }: { to: string; icon: IconName; label: string; short?: string; badge?: number; wideOnly?: boolean }) {
   return (
-    <NavLink to={to} end={to === '/'} className={({ isActive }) => (isActive ? 'nav-item active' : 'nav-item')}>
-      <Icon name={icon} />
-      <span>{label}</span>
+    <NavLink
+      to={to}
+      end={to === '/'}
+      className={({ isActive }) => `nav-item${isActive ? ' active' : ''}${wideOnly ? ' wide-only' : ''}`}
+      aria-label={badge ? `${label}, ${badge} unread` : short ? label : undefined}
+    >
+      <span className="nav-icon">
+        <Icon name={icon} />
+        {badge > 0 && (
+          <span className="nav-badge" data-testid={`${label.toLowerCase()}-badge`} aria-hidden="true">
+            {badge > 99 ? '99+' : badge}
+          </span>
+        )}
+      </span>
+      <span className={short ? 'nav-label has-short' : 'nav-label'}>{label}</span>
+      {short && (
+        <span className="nav-label short" aria-hidden="true">
+          {short}
+        </span>
+      )}
     </NavLink>
   );
 }
 
 export function Layout() {
   const { user, signOut } = useAuth();
+  const { unread } = useLive();
+  const [stats, setStats] = useState(false);
+  useEffect(() => {
+    if (user) void analyticsAvailable().then(setStats);
+  }, [user]);
   const [theme, toggleTheme] = useTheme();
   const navigate = useNavigate();
   const location = useLocation();
@@ -58,9 +82,13 @@ export function Layout() {
         </NavLink>
         <nav aria-label="Main">
           <NavItem to="/" icon="home" label="Discover" />
+          <NavItem to="/search" icon="search" label="Search" />
           {user && <NavItem to="/upload" icon="upload" label="Upload" />}
           {user && <NavItem to="/chat" icon="chat" label="Chat" />}
           {user && <NavItem to="/library" icon="music" label="Library" />}
+          {user && <NavItem to="/notifications" icon="bell" label="Notifications" short="Alerts" badge={unread} />}
+          {user && stats && <NavItem to="/stats" icon="chart" label="Stats" wideOnly />}
+          {user && <NavItem to={`/u/${user.username}`} icon="user" label="Profile" wideOnly />}
           {hasRole(user, 'moderator') && <NavItem to="/admin" icon="shield" label="Admin" />}
         </nav>
         <div className="sidebar-foot">

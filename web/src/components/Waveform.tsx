@@ -10,13 +10,15 @@ interface Props {
   duration: number;
   onSeek(fraction: number): void;
   height?: number;
+  // Drawn under the waveform (timestamped comments).
+  children?: React.ReactNode;
 }
 
 function cssVar(el: Element, name: string): string {
   return getComputedStyle(el).getPropertyValue(name).trim() || '#888';
 }
 
-export function WaveformView({ track, progress, duration, onSeek, height = 96 }: Props) {
+export function WaveformView({ track, progress, duration, onSeek, height = 96, children }: Props) {
   const canvasRef = useRef<HTMLCanvasElement>(null);
   const wrapRef = useRef<HTMLDivElement>(null);
   const [peaks, setPeaks] = useState<number[] | null>(null);
@@ -91,6 +93,7 @@ export function WaveformView({ track, progress, duration, onSeek, height = 96 }:
   };
 
   return (
+    <div className="waveform-wrap">
     <div
       ref={wrapRef}
       className="waveform"
@@ -115,6 +118,8 @@ export function WaveformView({ track, progress, duration, onSeek, height = 96 }:
           {formatTime(hover * duration)}
         </span>
       )}
+    </div>
+    {children}
     </div>
   );
 }

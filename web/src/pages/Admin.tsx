@@ -5,14 +5,27 @@ import type { AdminUser, AuditEntry, Role } from '../api/types';
 import { UserAvatar } from '../components/Art';
 import { Icon } from '../components/Icon';
 import { hasRole, useAuth } from '../state/auth';
+import { knownNames } from '../state/names';
+import { ModerationQueue, moderationAvailable, Sanctions, WordFilter } from './AdminModeration';
+import { AdminRooms, AdminSystem } from './AdminRooms';
 
 const ROLES: Role[] = ['user', 'moderator', 'admin', 'super_admin'];
 
 export function Admin() {
   useTitle('Admin');
   const { user } = useAuth();
-  const [tab, setTab] = useState<'users' | 'audit'>('users');
+  type Tab = 'users' | 'reports' | 'words' | 'sanctions' | 'audit' | 'rooms' | 'system';
+  const [tab, setTab] = useState<Tab>('users');
+  const [moderation, setModeration] = useState(false);
+  useEffect(() => {
+    void moderationAvailable().then(setModeration);
+  }, []);
   const isAdmin = hasRole(user, 'admin');
+  const tabButton = (t: Tab, label: string) => (
+    <button key={t} role="tab" aria-selected={tab === t} className={tab === t ? 'tab active' : 'tab'} onClick={() => setTab(t)}>
+      {label}
+    </button>
+  );
   return (
     <div className="page admin">
       <div className="page-head">
@@ -26,13 +39,36 @@ export function Admin() {
         <button role="tab" aria-selected={tab === 'users'} className={tab === 'users' ? 'tab active' : 'tab'} onClick={() => setTab('users')}>
           Users
         </button>
+        {moderation && tabButton('reports', 'Reports')}
+        {moderation && tabButton('words', 'Word filter')}
+        {moderation && tabButton('sanctions', 'Bans and mutes')}
+        {tabButton('rooms', 'Rooms')}
         {isAdmin && (
           <button role="tab" aria-selected={tab === 'audit'} className={tab === 'audit' ? 'tab active' : 'tab'} onClick={() => setTab('audit')}>
             Audit log
           </button>
         )}
+        {isAdmin && (
+          <button role="tab" aria-selected={tab === 'system'} className={tab === 'system' ? 'tab active' : 'tab'} onClick={() => setTab('system')}>
+            System
+          </button>
+        )}
       </div>
-      {tab === 'users' ? <Users canEdit={isAdmin} /> : <AuditLog />}
+      {tab === 'users' ? (
+        <Users canEdit={isAdmin} />
+      ) : tab === 'reports' ? (
+        <ModerationQueue canGlobal={isAdmin} />
+      ) : tab === 'words' ? (
+        <WordFilter />
+      ) : tab === 'sanctions' ? (
+        <Sanctions names={knownNames()} />
+      ) : tab === 'rooms' ? (
+        <AdminRooms />
+      ) : tab === 'system' ? (
+        <AdminSystem />
+      ) : (
+        <AuditLog />
+      )}
     </div>
   );
 }

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ChatMessage } from '../api/types';
 import * as Log from './chatLog';
+import { applyReaction, emptyLog, mergeMessages, mentionAtCaret, replaceMessage, splitMentions } from './chatLog';
 
 const m = (seq: number, client_id = `c${seq}`, sender = 'u1', created_at = seq * 1000): ChatMessage => ({
   id: `m${seq}`,
@@ -52,5 +53,46 @@ describe('chat log', () => {
   it('groups consecutive messages of one sender', () => {
     const msgs = [m(1, 'a', 'u1', 0), m(2, 'b', 'u1', 60_000), m(3, 'c', 'u2', 61_000), m(4, 'd', 'u2', 10 * 60_000)];
     expect(msgs.map((_, i) => Log.startsGroup(msgs, i))).toEqual([true, false, true, true]);
+  });
+});
+
+describe('chat extras', () => {
+  const msg = (seq: number, over: Partial<ChatMessage> = {}): ChatMessage => ({ id: `m${seq}`, room: 'r', seq, sender: 's', client_id: `c${seq}`, body: `b${seq}`, created_at: seq, ...over });
+  it('replaces an edited or deleted message by seq, keeping known reactions', () => {
+    let l = mergeMessages(emptyLog, [msg(1, { reactions: [{ emoji: '🔥', count: 2, mine: true }] })]);
+    l = replaceMessage(l, msg(1, { body: 'fixed', edited_at: 5, reactions: [] }));
+    expect(l.messages[0].body).toBe('fixed');
+    expect(l.messages[0].reactions).toHaveLength(1);
+    l = replaceMessage(l, msg(1, { body: '', deleted: true }));
+    expect(l.messages[0].reactions).toEqual([]);
+    expect(replaceMessage(l, msg(9))).toBe(l);
+  });
+  it('sets reaction counts from the server and drops emptied ones', () => {
+    let l = mergeMessages(emptyLog, [msg(1)]);
+    l = applyReaction(l, 'm1', '🔥', 1, undefined);
+    expect(l.messages[0].reactions).toEqual([{ emoji: '🔥', count: 1, mine: false }]);
+    l = applyReaction(l, 'm1', '🔥', 2, true);
+    expect(l.messages[0].reactions).toEqual([{ emoji: '🔥', count: 2, mine: true }]);
+    l = applyReaction(l, 'm1', '🔥', 2, undefined);
+    expect(l.messages[0].reactions?.[0].mine).toBe(true);
+    l = applyReaction(l, 'm1', '🔥', 0, false);
+    expect(l.messages[0].reactions).toEqual([]);
+  });
+  it('finds mentions, not e-mail addresses', () => {
+    expect(splitMentions('hi @bob and a@b.c')).toEqual([
+      { text: 'hi ', mention: false },
+      { text: '@bob', mention: true },
+      { text: ' and a@b.c', mention: false },
+    ]);
+    expect(splitMentions('@al!')).toEqual([
+      { text: '@al', mention: true },
+      { text: '!', mention: false },
+    ]);
+  });
+  it('knows the @word being typed at the caret', () => {
+    expect(mentionAtCaret('hey @bo', 7)).toEqual({ start: 4, query: 'bo' });
+    expect(mentionAtCaret('@', 1)).toEqual({ start: 0, query: '' });
+    expect(mentionAtCaret('mail a@b', 8)).toBeNull();
+    expect(mentionAtCaret('hey @bob there', 14)).toBeNull();
   });
 });

@@ -80,3 +80,51 @@ export function unread(lastSeq: number, seen: number | undefined): number {
   // A room never opened here counts from nothing, capped so an old busy room is not "999".
   return Math.min(99, Math.max(0, lastSeq - (seen ?? 0)));
 }
+
+// An edited, deleted, pinned or unpinned message replaces the one with its seq (live frames
+// carry no per-viewer reactions, so the ones already known are kept).
+export function replaceMessage(log: RoomLog, m: ChatMessage): RoomLog {
+  const i = log.messages.findIndex((x) => x.seq === m.seq);
+  if (i < 0) return log;
+  const old = log.messages[i];
+  const next = log.messages.slice();
+  next[i] = { ...old, ...m, reactions: m.deleted ? [] : m.reactions?.length ? m.reactions : old.reactions };
+  return { ...log, messages: next };
+}
+
+// A reaction toggled by someone: the server gives the new count, so repeats are harmless.
+export function applyReaction(log: RoomLog, messageId: string, emoji: string, count: number, mine: boolean | undefined): RoomLog {
+  const i = log.messages.findIndex((x) => x.id === messageId);
+  if (i < 0) return log;
+  const m = log.messages[i];
+  const list = (m.reactions ?? []).slice();
+  const j = list.findIndex((r) => r.emoji === emoji);
+  const was = j >= 0 ? list[j] : { emoji, count: 0, mine: false };
+  const updated = { emoji, count, mine: mine ?? was.mine };
+  if (j >= 0) list[j] = updated;
+  else list.push(updated);
+  const next = log.messages.slice();
+  next[i] = { ...m, reactions: list.filter((r) => r.count > 0) };
+  return { ...log, messages: next };
+}
+
+// `@name` tokens in a body, for highlighting and for autocomplete of the word being typed.
+export function splitMentions(body: string): { text: string; mention: boolean }[] {
+  const out: { text: string; mention: boolean }[] = [];
+  const re = /(^|[^\w@])@([A-Za-z0-9_.-]{1,32})/g;
+  let last = 0;
+  for (let m = re.exec(body); m; m = re.exec(body)) {
+    const start = m.index + m[1].length;
+    if (start > last) out.push({ text: body.slice(last, start), mention: false });
+    out.push({ text: `@${m[2]}`, mention: true });
+    last = start + 1 + m[2].length;
+  }
+  if (last < body.length) out.push({ text: body.slice(last), mention: false });
+  return out;
+}
+
+export function mentionAtCaret(text: string, caret: number): { start: number; query: string } | null {
+  const before = text.slice(0, caret);
+  const m = /(^|\s)@([A-Za-z0-9_.-]{0,32})$/.exec(before);
+  return m ? { start: caret - m[2].length - 1, query: m[2].toLowerCase() } : null;
+}

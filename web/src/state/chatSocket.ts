@@ -86,9 +86,18 @@ export class ChatSocket {
     this.send({ type: 'leave', room });
   }
 
-  sendMessage(room: string, body: string, clientId = newClientId()): string {
-    this.send({ type: 'send', room, client_id: clientId, body });
+  sendMessage(room: string, body: string, clientId = newClientId(), replyTo?: string | null): string {
+    this.send({ type: 'send', room, client_id: clientId, body, ...(replyTo ? { reply_to: replyTo } : {}) });
     return clientId;
+  }
+
+  joinedRooms(): string[] {
+    return [...this.rooms.keys()];
+  }
+
+  // Typing, presence and reactions are worth nothing later: they are not queued while offline.
+  sendLive(frame: Record<string, unknown>): void {
+    if (this.ws && this.ws.readyState === WebSocket.OPEN) this.ws.send(JSON.stringify(frame));
   }
 
   history(room: string, before: number, limit = 50): void {
@@ -143,8 +152,9 @@ export class ChatSocket {
     ws.onclose = (ev) => {
       if (this.ws !== ws) return;
       this.ws = null;
-      // 4001: the session ended (sign-out, revocation, suspension): do not come back.
-      if (this.stopped || ev.code === 4001) {
+      // 4001: the session ended (sign-out, revocation, suspension); 4003: banned from all
+      // chat (docs/moderation.md). Coming back would only be refused again.
+      if (this.stopped || ev.code === 4001 || ev.code === 4003) {
         this.setState('closed');
         this.listeners.forEach((l) => l({ type: 'closed', code: ev.code, reason: ev.reason }));
         return;

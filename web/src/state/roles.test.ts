@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ChatMessage, User } from '../api/types';
-import { senderLabel } from '../pages/Chat';
+import { senderLabel, typingLine } from '../pages/Chat';
 import { hasRole } from './auth';
 
 const user = (role: User['role']): User => ({ id: 'me', username: 'me', display_name: '', role }) as User;
@@ -19,5 +19,21 @@ describe('roles and names', () => {
     expect(senderLabel({ ...m, sender: 'me' }, user('user'))).toBe('me');
     expect(senderLabel({ ...m, sender_username: 'bob' }, user('user'))).toBe('bob');
     expect(senderLabel(m, null)).toBe('user-4eb4b6');
+  });
+});
+
+describe('chat names and typing', () => {
+  it('names senders from the member list', () => {
+    const msg = { sender: 'u2' } as ChatMessage;
+    expect(senderLabel(msg, user('user'), { u2: 'bob' })).toBe('bob');
+  });
+  it('says who is typing, without oneself or stale entries', () => {
+    const names = { a: 'alice', b: 'bob', c: 'carol' };
+    expect(typingLine({ a: 200 }, 100, names)).toBe('alice is typing…');
+    expect(typingLine({ a: 200, b: 50 }, 100, names)).toBe('alice is typing…');
+    expect(typingLine({ a: 200, me: 200 }, 100, names, 'me')).toBe('alice is typing…');
+    expect(typingLine({ a: 200, b: 200 }, 100, names)).toBe('alice and bob are typing…');
+    expect(typingLine({ a: 200, b: 200, c: 200 }, 100, names)).toBe('Several people are typing…');
+    expect(typingLine(undefined, 100, names)).toBe('');
   });
 });

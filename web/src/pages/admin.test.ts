@@ -1,0 +1,32 @@
+import { describe, expect, it } from 'vitest';
+import { expiryText } from './AdminModeration';
+import { parseMetrics } from './AdminRooms';
+
+describe('admin helpers', () => {
+  it('sums Prometheus series over their labels and skips comments', () => {
+    const m = parseMetrics(
+      [
+        '# HELP veza_http_requests_total HTTP requests.',
+        '# TYPE veza_http_requests_total counter',
+        'veza_http_requests_total{route="/a",method="GET",status="200"} 3',
+        'veza_http_requests_total{route="/b",method="GET",status="404"} 2',
+        'veza_http_connections_open 7',
+        'process_resident_memory_bytes 1.5e+07',
+        'broken line',
+      ].join('\n'),
+    );
+    expect(m.get('veza_http_requests_total')).toBe(5);
+    expect(m.get('veza_http_connections_open')).toBe(7);
+    expect(m.get('process_resident_memory_bytes')).toBe(15_000_000);
+    expect(m.has('broken')).toBe(false);
+  });
+  it('says when a mute or ban ends', () => {
+    const now = 1_764_126_000_000;
+    expect(expiryText({ expires_at: null, lifted_at: null, active: true }, now)).toBe('until lifted');
+    expect(expiryText({ expires_at: now + 30 * 60_000, lifted_at: null, active: true }, now)).toBe('30 min left');
+    expect(expiryText({ expires_at: now + 5 * 3600_000, lifted_at: null, active: true }, now)).toBe('5 h left');
+    expect(expiryText({ expires_at: now + 7 * 86400_000, lifted_at: null, active: true }, now)).toBe('7 days left');
+    expect(expiryText({ expires_at: now - 1, lifted_at: null, active: false }, now)).toBe('expired');
+    expect(expiryText({ expires_at: null, lifted_at: now - 120_000, active: false }, now)).toBe('lifted 2 min ago');
+  });
+});

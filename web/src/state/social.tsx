@@ -1,0 +1,94 @@
+// What the signed-in user follows, likes and reposted, so buttons everywhere show the right
+// state and change at once (optimistic), then settle on the server's answer or roll back.
+// The API has no "do I like this?" field on tracks or "do I follow?" on profiles yet, so the
+// first 100 follows and likes are read once per sign-in; reposts are known only from this tab.
+import { createContext, useCallback, useContext, useEffect, useMemo, useState, type ReactNode } from 'react';
+import { api } from '../api/client';
+import type { FollowPage, TrackCounts, TrackPage } from '../api/types';
+import { useAuth } from './auth';
+
+interface SocialState {
+  following: ReadonlySet<string>; // usernames
+  liked: ReadonlySet<string>; // track ids
+  reposted: ReadonlySet<string>; // track ids
+  follow(username: string, on: boolean): Promise<void>;
+  like(trackId: string, on: boolean): Promise<TrackCounts | null>;
+  repost(trackId: string, on: boolean): Promise<TrackCounts | null>;
+}
+
+const SocialContext = createContext<SocialState | null>(null);
+
+export function useSocial(): SocialState {
+  const s = useContext(SocialContext);
+  if (!s) throw new Error('useSocial outside SocialProvider');
+  return s;
+}
+
+export function toggled(set: ReadonlySet<string>, key: string, on: boolean): Set<string> {
+  const next = new Set(set);
+  if (on) next.add(key);
+  else next.delete(key);
+  return next;
+}
+
+export function SocialProvider({ children }: { children: ReactNode }) {
+  const { user } = useAuth();
+  const [following, setFollowing] = useState<ReadonlySet<string>>(new Set());
+  const [liked, setLiked] = useState<ReadonlySet<string>>(new Set());
+  const [reposted, setReposted] = useState<ReadonlySet<string>>(new Set());
+  const username = user?.username;
+
+  useEffect(() => {
+    setFollowing(new Set());
+    setLiked(new Set());
+    setReposted(new Set());
+    if (!username) return;
+    let live = true;
+    const me = encodeURIComponent(username);
+    api<FollowPage>(`/api/v1/users/${me}/following?limit=100`)
+      .then((p) => live && setFollowing(new Set(p.users.map((u) => u.username))))
+      .catch(() => undefined);
+    api<TrackPage>(`/api/v1/users/${me}/likes?limit=100`)
+      .then((p) => live && setLiked(new Set(p.tracks.map((t) => t.id))))
+      .catch(() => undefined);
+    return () => {
+      live = false;
+    };
+  }, [username]);
+
+  const follow = useCallback(async (who: string, on: boolean) => {
+    setFollowing((s) => toggled(s, who, on));
+    try {
+      await api(`/api/v1/users/${encodeURIComponent(who)}/follow`, { method: on ? 'PUT' : 'DELETE' });
+    } catch (e) {
+      setFollowing((s) => toggled(s, who, !on));
+      throw e;
+    }
+  }, []);
+
+  const counted = useCallback(
+    async (what: 'like' | 'repost', set: typeof setLiked, trackId: string, on: boolean) => {
+      set((s) => toggled(s, trackId, on));
+      try {
+        return await api<TrackCounts>(`/api/v1/tracks/${trackId}/${what}`, { method: on ? 'PUT' : 'DELETE' });
+      } catch (e) {
+        set((s) => toggled(s, trackId, !on));
+        throw e;
+      }
+    },
+    [],
+  );
+
+  const value = useMemo<SocialState>(
+    () => ({
+      following,
+      liked,
+      reposted,
+      follow,
+      like: (id, on) => counted('like', setLiked, id, on),
+      repost: (id, on) => counted('repost', setReposted, id, on),
+    }),
+    [following, liked, reposted, follow, counted],
+  );
+  return <SocialContext.Provider value={value}>{children}</SocialContext.Provider>;
+}
