@@ -7,7 +7,7 @@
 //   so the delivery latency of every copy is measured. One line per step:
 //     step offered=<sends/s> sent=<n> delivered=<msgs/s> p50_ms=<x> p99_ms=<x> errors=<n>
 // idle: opens --connections authenticated sockets (hello received, nothing joined), prints
-//   "ready <n>" and holds them (answering pings) until stdin closes.
+//   "ready <n> sockets ..." and holds them (answering pings) until it is killed.
 //
 // Several threads, one io_context each; --bind picks the loopback source address so several
 // processes can open more sockets than one address has ephemeral ports.
@@ -373,10 +373,7 @@ int main(int argc, char** argv) {
   std::fflush(stdout);
 
   if (o.mode == "idle") {
-    std::string line;
-    while (std::getline(std::cin, line)) {
-    }
-    std::_Exit(0);
+    for (;;) std::this_thread::sleep_for(std::chrono::hours(1));  // until killed
   }
 
   for (auto& w : workers) asio::post(w->io, [&w] { w->StartSending(); });
