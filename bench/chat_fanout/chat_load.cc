@@ -377,7 +377,21 @@ int main(int argc, char** argv) {
   }
 
   for (auto& w : workers) asio::post(w->io, [&w] { w->StartSending(); });
+  auto delivered_so_far = [&] {
+    std::uint64_t n = 0;
+    for (auto& w : workers) n += w->stats.delivered;
+    return n;
+  };
+  double best_delivered = 0;
+  int steps_without_gain = 0;
   for (double offered : o.rates) {
+    // Drain what the previous step left queued (up to 5 s), so each step starts empty.
+    for (auto& w : workers) w->rate = 0;
+    for (int k = 0; k < 50; ++k) {
+      std::uint64_t before = delivered_so_far();
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      if (delivered_so_far() == before) break;
+    }
     for (auto& w : workers) w->rate = offered / o.threads;
     std::this_thread::sleep_for(std::chrono::duration<double>(o.warm_seconds));
     for (auto& w : workers) w->stats.Reset();
@@ -410,6 +424,11 @@ int main(int argc, char** argv) {
       std::lock_guard lock(g_error_mu);
       std::fprintf(stderr, "chat_load: first error: %s\n", g_first_error.c_str());
     }
+    // Saturated: two steps in a row without 5 % more delivered; higher rates only queue more.
+    double rate_delivered = double(delivered) / secs;
+    steps_without_gain = rate_delivered > best_delivered * 1.05 ? 0 : steps_without_gain + 1;
+    best_delivered = std::max(best_delivered, rate_delivered);
+    if (steps_without_gain >= 2) break;
   }
   std::_Exit(0);
 }
