@@ -11,7 +11,6 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <charconv>
-#include <deque>
 #include <mutex>
 #include <unordered_map>
 #include <unordered_set>
@@ -132,24 +131,29 @@ std::string_view QueryValue(std::string_view query, std::string_view name) {
 
 // One connected socket: the frames waiting to be written, and the rooms it listens to.
 // Deliver may be called from any thread (bus handlers); the queue is touched on the socket's
-// executor only.
+// executor only. A room event is encoded once and its bytes are shared by every recipient's
+// queue (Frame), not copied per socket.
 class ChatSocket : public std::enable_shared_from_this<ChatSocket> {
  public:
+  using Frame = std::shared_ptr<const std::string>;
+
   ChatSocket(asio::any_io_executor executor, std::size_t max_queued)
       : executor_(std::move(executor)), wake_(executor_), max_queued_(max_queued) {
     wake_.expires_at(asio::steady_timer::time_point::max());
   }
 
-  void Deliver(std::string frame) {
+  void Deliver(std::string frame) { Deliver(std::make_shared<const std::string>(std::move(frame))); }
+  void Deliver(Frame frame) {
     asio::post(executor_, [self = shared_from_this(), frame = std::move(frame)]() mutable {
       self->Push(std::move(frame));
     });
   }
 
   // On the socket's executor.
-  void Push(std::string frame) {
+  void Push(std::string frame) { Push(std::make_shared<const std::string>(std::move(frame))); }
+  void Push(Frame frame) {
     if (closed_) return;
-    if (queue_.size() >= max_queued_) {
+    if (queue_.size() + writing_ >= max_queued_) {
       slow_ = true;  // slow-consumer policy: close rather than slow the room (docs/websocket.md)
       wake_.cancel();
       return;
@@ -163,7 +167,10 @@ class ChatSocket : public std::enable_shared_from_this<ChatSocket> {
   bool evicted_ = false;  // banned everywhere (moderation): the writer closes with 4003
   bool recheck_ = false;  // a session of the user ended somewhere: check ours now
   std::string user_id;    // whose socket: moderation evicts by user
-  std::deque<std::string> queue_;
+  // Waiting frames; the writer takes them all at once and writes them in order. A vector, not
+  // a deque: an idle socket holds no queue memory at all (a deque keeps a 512-byte block).
+  std::vector<Frame> queue_;
+  std::size_t writing_ = 0;  // frames taken by the writer and not written yet
   asio::any_io_executor executor_;
   asio::steady_timer wake_;
   std::size_t max_queued_;
@@ -278,7 +285,7 @@ class ChatHub {
   }
 
   void Fan(const std::string& subject, const std::string& prefix, const std::string& payload) {
-    std::string frame = prefix.empty() ? payload : prefix + payload + "}";
+    auto frame = std::make_shared<const std::string>(prefix.empty() ? payload : prefix + payload + "}");
     std::lock_guard lock(mu_);
     auto it = subjects_.find(subject);
     if (it == subjects_.end()) return;
@@ -328,12 +335,19 @@ asio::awaitable<void> WriteLoop(WebSocket& ws, const std::shared_ptr<ChatSocket>
   while (!socket->closed_) {
     // Once over the limit, the backlog is dropped: the client resumes with `after` anyway.
     while (!socket->queue_.empty() && !socket->closed_ && !socket->slow_) {
-      std::string frame = std::move(socket->queue_.front());
-      socket->queue_.pop_front();
-      if (!(co_await ws.Write(frame)).ok()) {
-        socket->closed_ = true;
-        break;
+      std::vector<ChatSocket::Frame> batch;
+      batch.swap(socket->queue_);
+      socket->writing_ = batch.size();
+      for (const auto& frame : batch) {
+        if (socket->closed_ || socket->slow_) break;
+        const std::string& text = *frame;
+        if (!(co_await ws.Write(text)).ok()) {
+          socket->closed_ = true;
+          break;
+        }
+        --socket->writing_;
       }
+      socket->writing_ = 0;
     }
     if (socket->slow_ && !socket->closed_) {
       close_code = 4008;
