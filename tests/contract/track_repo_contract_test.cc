@@ -142,8 +142,10 @@ TEST_P(TrackRepoContractTest, ClaimIsExclusiveUntilTheLeaseEndsAndReadyTracksAre
   auto second = repo_->ClaimForProcessing(t.id, 1600, 500);  // the first worker's lease ran out
   ASSERT_OK(second);
   EXPECT_EQ(second->attempts, 2);
-  ASSERT_OK(repo_->SetProgress(t.id, 40, 1700));
+  ASSERT_OK(repo_->SetProgress(t.id, 40, 1700, 2700));  // and the lease is renewed to 2700
   EXPECT_EQ(repo_->FindById(t.id)->progress, 40);
+  EXPECT_EQ(repo_->ClaimForProcessing(t.id, 2200, 500).error().code, ErrorCode::kConflict)
+      << "a live worker that reports progress keeps its track";
   MediaReport r;
   r.format = {"wav", "pcm_s16le", 44100, 2, 1000, 1411200, true};
   r.tags = {"Tag title", "Tag artist", "", "Genre", 1999, 7};

@@ -179,11 +179,10 @@ void DependencyOutage::S3Outage(bool check_earlier_job) {
 
 TEST_F(DependencyOutage, S3DownMeans503AndRecoveryWithoutRestart) { S3Outage(false); }
 
-// FINDING (issue 9, reported to the lead): the media job of an upload acknowledged just before
-// S3 goes away runs during the outage, spends its 3 attempts 2 s apart and ends "failed": an
-// acknowledged job is lost to a transient outage. Enable when jobs back off on kUnavailable
-// (run with --gtest_also_run_disabled_tests to reproduce).
-TEST_F(DependencyOutage, DISABLED_S3OutageDoesNotFailAJobAcknowledgedBeforeIt) { S3Outage(true); }
+// Found by this suite: the job of an upload acknowledged just before S3 went away spent its 3
+// attempts during the outage and failed. Now an outage gives the track back without spending an
+// attempt, and the runner's sweeper queues it again until the blob store answers.
+TEST_F(DependencyOutage, S3OutageDoesNotFailAJobAcknowledgedBeforeIt) { S3Outage(true); }
 
 void DependencyOutage::NatsOutage(bool check_job_acknowledged_during) {
   StartVeza();
@@ -218,11 +217,9 @@ void DependencyOutage::NatsOutage(bool check_job_acknowledged_during) {
 
 TEST_F(DependencyOutage, NatsDownIsReportedAndServiceRecoversWithoutRestart) { NatsOutage(false); }
 
-// FINDING (issue 9, reported to the lead): an upload made while NATS is down is acknowledged
-// (201) but its media job is never run once NATS is back (the track stays "uploaded"; only a
-// restart's startup sweep would pick it up). Enable when the job is not acknowledged before it
-// is queued, or when the queue is re-swept after the bus recovers.
-TEST_F(DependencyOutage, DISABLED_NatsOutageDoesNotLoseAJobAcknowledgedDuringIt) { NatsOutage(true); }
+// Found by this suite: an upload acknowledged while NATS was down never got its job. Now a
+// failed enqueue asks for a resweep, which the runner repeats until the bus takes the job.
+TEST_F(DependencyOutage, NatsOutageDoesNotLoseAJobAcknowledgedDuringIt) { NatsOutage(true); }
 
 }  // namespace
 }  // namespace veza

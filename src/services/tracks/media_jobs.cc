@@ -96,6 +96,7 @@ Status MediaJobRunner::Start() {
   VEZA_ASSIGN_OR_RETURN(int pending, tracks_.ResumePending());
   log::Info("media workers starting", {{"workers", options_.workers}, {"pending_tracks", pending}});
   for (int i = 0; i < options_.workers; ++i) threads_.emplace_back([this] { Work(); });
+  threads_.emplace_back([this] { Sweep(); });
   return Ok();
 }
 
@@ -118,8 +119,27 @@ void MediaJobRunner::Work() {
     }
     if (*job == nullptr) continue;
     Outcome outcome = Run((*job)->Payload(), (*job)->Attempt());
-    Status st = outcome == Outcome::kRetry ? (*job)->Retry(options_.retry_delay) : (*job)->Ack();
+    Status st = outcome == Outcome::kRetry             ? (*job)->Retry(options_.retry_delay)
+                : outcome == Outcome::kRetryAfterLease ? (*job)->Retry(options_.lease)
+                                                       : (*job)->Ack();
     if (!st.ok()) log::Warn("media job ack failed", {{"error", st.error().message}});
+  }
+}
+
+void MediaJobRunner::Sweep() {
+  auto next = std::chrono::steady_clock::now() + options_.resweep_interval;
+  while (!stopping_) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    if (std::chrono::steady_clock::now() < next) continue;
+    next = std::chrono::steady_clock::now() + options_.resweep_interval;
+    if (!tracks_.TakeResweepRequest()) continue;
+    auto queued = tracks_.ResumePending();
+    if (!queued.ok()) {
+      tracks_.RequestResweep();  // still down: try again next round
+      log::Debug("media resweep failed", {{"error", queued.error().message}});
+      continue;
+    }
+    log::Info("media jobs queued again", {{"tracks", *queued}});
   }
 }
 
@@ -136,6 +156,10 @@ MediaJobRunner::Outcome MediaJobRunner::Run(std::string_view track_id, int attem
   auto claimed = repo.ClaimForProcessing(track_id, NowMs(), options_.lease.count());
   if (!claimed.ok()) {
     ErrorCode code = claimed.error().code;
+    if (code == ErrorCode::kConflict) {
+      auto now = repo.FindById(track_id);
+      if (now.ok() && now->state == TrackState::kProcessing) return Outcome::kRetryAfterLease;
+    }
     if (code == ErrorCode::kNotFound || code == ErrorCode::kConflict) {
       log::Info("media job skipped", {{"track_id", track_id}, {"reason", claimed.error().message}});
       return Outcome::kDone;
@@ -169,6 +193,14 @@ MediaJobRunner::Outcome MediaJobRunner::Run(std::string_view track_id, int attem
     log::Info("media job dropped: track deleted", {{"track_id", track.id}});
     return Outcome::kDone;
   }
+  if (e.code == ErrorCode::kUnavailable || e.code == ErrorCode::kTimeout) {
+    log::Warn("media job waits for a dependency", {{"track_id", track.id}, {"error", e.message}});
+    if (Status back = repo.ReleaseLease(track.id, NowMs(), /*refund_attempt=*/true); !back.ok()) {
+      return Outcome::kRetry;  // the database is down too: the lease runs out, the sweep retries
+    }
+    tracks_.RequestResweep();
+    return Outcome::kDone;
+  }
   bool final_attempt = track.attempts >= options_.max_attempts || attempt >= options_.max_attempts;
   if (e.code == ErrorCode::kUnprocessable || final_attempt) {
     std::string reason =
@@ -197,14 +229,29 @@ Status MediaJobRunner::Process(const Track& track, const fs::path& dir) {
 
   TrackRepository& repo = tracks_.repository();
   int last_reported = 0;
+  std::int64_t last_renewed_ms = NowMs();
   MediaProgress progress = [&](int percent) {
-    // The database and the bus hear of every 5 %, not of every callback.
-    if (percent < last_reported + 5 && percent < 100) return;
-    last_reported = percent;
-    (void)repo.SetProgress(track.id, percent, NowMs());
-    Publish(track.id, "processing", percent);
+    // The database and the bus hear of every 5 %, not of every callback, and the lease is
+    // renewed at least three times per lease period.
+    std::int64_t now_ms = NowMs();
+    bool renew_due = now_ms - last_renewed_ms > options_.lease.count() / 3;
+    if (percent < last_reported + 5 && percent < 100 && !renew_due) return;
+    last_renewed_ms = now_ms;
+    if (percent >= last_reported + 5 || percent >= 100) {
+      last_reported = percent;
+      Publish(track.id, "processing", percent);
+    }
+    (void)repo.SetProgress(track.id, last_reported, now_ms, now_ms + options_.lease.count());
   };
-  VEZA_ASSIGN_OR_RETURN(MediaReport report, media_.Process(original, dir / "out", progress));
+  auto processed = media_.Process(original, dir / "out", progress);
+  if (!processed.ok()) {
+    Error e = processed.take_error();
+    // A worker that crashed or ran out of time failed on this file: that spends an attempt,
+    // unlike an outage of the blob store or the database (see Run).
+    if (e.code == ErrorCode::kUnavailable || e.code == ErrorCode::kTimeout) e.code = ErrorCode::kInternal;
+    return e;
+  }
+  MediaReport report = std::move(processed).value();
 
   std::string prefix = TrackService::BlobPrefix(track.id);
   for (const MediaOutput& output : report.outputs) {

@@ -8,8 +8,12 @@
 //   a ready, failed, deleted or leased track makes the job a no-op.
 // - kUnprocessable from the pipeline fails the track at once with its reason; other errors
 //   are retried, and the track fails after max_attempts.
-// - Start() queues every track still pending, the database being the truth (a job lost
-//   between the track's insert and its enqueue is repaired; duplicates are no-ops).
+// - A dependency's outage (kUnavailable, kTimeout: the blob store or database down) is not
+//   the file's fault: the job gives its track back without spending an attempt, and the
+//   sweeper queues it again after resweep_interval, for as long as the outage lasts.
+// - Start() queues every track still pending, the database being the truth (duplicates are
+//   no-ops); the sweeper does it again whenever an enqueue failed (the bus was down) or a job
+//   gave its track back.
 // - Temp files (the original's copy, the output dir) are removed whatever happens.
 #include <atomic>
 #include <chrono>
@@ -31,9 +35,11 @@ struct MediaJobOptions {
   int workers = 1;
   std::filesystem::path temp_dir = "./data/staging/media";
   int max_attempts = 3;
-  // How long a worker owns a claimed track; a crashed worker's track is taken over after it.
-  std::chrono::milliseconds lease{15 * 60 * 1000};
+  // How long a worker owns a claimed track without a sign of life; the worker renews it as it
+  // makes progress, and a crashed worker's track is taken over once it runs out.
+  std::chrono::milliseconds lease{60 * 1000};
   std::chrono::milliseconds retry_delay{2000};
+  std::chrono::milliseconds resweep_interval{5000};
 };
 
 class MediaJobRunner {
@@ -49,12 +55,15 @@ class MediaJobRunner {
   // Stops fetching and waits for the jobs in hand to finish.
   void Stop();
 
-  enum class Outcome { kDone, kRetry };
+  // kRetryAfterLease: another worker holds the track; ask again when its lease may have run
+  // out (it crashed), which is a no-op if that worker finished meanwhile.
+  enum class Outcome { kDone, kRetry, kRetryAfterLease };
   // One job: what a worker does with each delivery.
   Outcome Run(std::string_view track_id, int attempt);
 
  private:
   void Work();
+  void Sweep();
   Status Process(const Track& track, const std::filesystem::path& dir);
   void Publish(std::string_view id, std::string_view state, int progress,
                std::string_view reason = "");

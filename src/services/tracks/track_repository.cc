@@ -268,10 +268,11 @@ Result<Track> TrackRepository::ClaimForProcessing(std::string_view id, std::int6
   return FindById(id);
 }
 
-Status TrackRepository::SetProgress(std::string_view id, int percent, std::int64_t now_ms) {
+Status TrackRepository::SetProgress(std::string_view id, int percent, std::int64_t now_ms,
+                                   std::int64_t lease_until_ms) {
   VEZA_TRY(db_.Query(
-      "UPDATE tracks SET progress = $2, updated_at = $3 WHERE id = $1 AND state = 'processing'",
-      {SqlText(id), SqlInt(percent), SqlInt(now_ms)}));
+      "UPDATE tracks SET progress = $2, updated_at = $3, lease_until = $4 WHERE id = $1 AND state = 'processing'",
+      {SqlText(id), SqlInt(percent), SqlInt(now_ms), SqlInt(lease_until_ms)}));
   return Ok();
 }
 
@@ -331,9 +332,9 @@ Status TrackRepository::MarkFailed(std::string_view id, std::string_view reason,
   return Ok();
 }
 
-Status TrackRepository::ReleaseLease(std::string_view id, std::int64_t now_ms) {
-  VEZA_TRY(db_.Query("UPDATE tracks SET lease_until = 0, updated_at = $2 WHERE id = $1",
-                     {SqlText(id), SqlInt(now_ms)}));
+Status TrackRepository::ReleaseLease(std::string_view id, std::int64_t now_ms, bool refund_attempt) {
+  VEZA_TRY(db_.Query("UPDATE tracks SET lease_until = 0, attempts = attempts - $3, updated_at = $2 WHERE id = $1",
+                     {SqlText(id), SqlInt(now_ms), SqlInt(refund_attempt ? 1 : 0)}));
   return Ok();
 }
 

@@ -104,13 +104,16 @@ class TrackRepository {
   // Media jobs. Claim moves an uploaded track (or one whose previous worker's lease ran out) to
   // processing and counts the attempt; kConflict when the track is ready, failed or leased.
   Result<Track> ClaimForProcessing(std::string_view id, std::int64_t now_ms, std::int64_t lease_ms);
-  Status SetProgress(std::string_view id, int percent, std::int64_t now_ms);
+  // Also renews the worker's lease to lease_until_ms: a live worker keeps its track.
+  Status SetProgress(std::string_view id, int percent, std::int64_t now_ms, std::int64_t lease_until_ms);
   // Facts from the report; tags fill only the fields still empty (the title when it came from
   // the file name).
   Status MarkReady(std::string_view id, const MediaReport& report, std::int64_t now_ms);
   Status MarkFailed(std::string_view id, std::string_view reason, std::int64_t now_ms);
   // Gives the job back (the next attempt may claim it at once).
-  Status ReleaseLease(std::string_view id, std::int64_t now_ms);
+  // refund_attempt: the attempt failed for a dependency's outage, not for the file, and does
+  // not count towards max_attempts.
+  Status ReleaseLease(std::string_view id, std::int64_t now_ms, bool refund_attempt = false);
   // Ids of tracks still waiting for the pipeline (uploaded or processing), oldest first.
   Result<std::vector<std::string>> ListPending();
 

@@ -229,7 +229,7 @@ Result<Track> TrackService::CreateFromFile(std::string_view owner_id,
     (void)blobs_.Delete(n.original_key);
     return created.take_error();
   }
-  // The row is the truth: a failed enqueue is repaired by ResumePending at the next start.
+  // The row is the truth: a failed enqueue is repaired by the media runner's resweep.
   if (Status queued = Enqueue(n.id); !queued.ok()) {
     log::Warn("media job not queued", {{"track_id", n.id}, {"error", queued.error().message}});
   }
@@ -237,7 +237,9 @@ Result<Track> TrackService::CreateFromFile(std::string_view owner_id,
 }
 
 Status TrackService::Enqueue(std::string_view track_id) {
-  return bus_.Enqueue(kMediaQueue, track_id);
+  Status queued = bus_.Enqueue(kMediaQueue, track_id);
+  if (!queued.ok()) RequestResweep();
+  return queued;
 }
 
 Result<int> TrackService::ResumePending() {

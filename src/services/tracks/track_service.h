@@ -7,6 +7,7 @@
 // Visibility: public tracks are listed and readable by anyone; unlisted ones are readable by id
 // but never listed; private ones exist only for their owner (and moderators): to anyone else
 // they are 404, not 403, so their existence is not revealed.
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
@@ -105,10 +106,15 @@ class TrackService {
   // creates the track (uploaded) and queues the media job. The file is left for the caller.
   Result<Track> CreateFromFile(std::string_view owner_id, const std::filesystem::path& file,
                                const UploadDescription& description);
+  // Queues the media job; a failure (the bus is down) asks for a resweep (below).
   Status Enqueue(std::string_view track_id);
   // Queues every track still waiting (the database is the truth; duplicates are no-ops).
   // Returns how many.
   Result<int> ResumePending();
+  // Some track may wait with no job queued (an enqueue failed, or a job gave its track back
+  // during an outage): the media runner's sweeper calls ResumePending once the bus takes jobs.
+  void RequestResweep() { resweep_requested_ = true; }
+  bool TakeResweepRequest() { return resweep_requested_.exchange(false); }
 
   // rel: "original", "stream.m4a", "stream.opus", "waveform.json", "cover.jpg" or "hls/...".
   Result<Delivery> Deliver(const Track& track, std::string_view rel);
@@ -131,6 +137,7 @@ class TrackService {
   TrackOptions options_;
   TrackRepository repo_;
   StreamTokens tokens_;
+  std::atomic<bool> resweep_requested_{false};
   std::unique_ptr<CloudFrontSigner> cdn_;
 };
 
