@@ -39,6 +39,7 @@ test: build
 
 # Every bench/*/run (bench/README.md has the contract); the ratios go to docs/benchmarks.md.
 bench: build
+	@cmake --build $(BUILD_DIR) --target veza_chat_load
 	@BUILD_DIR=$(BUILD_DIR) scripts/bench-all
 
 # Every libFuzzer target in $(BUILD_DIR)/fuzz for FUZZ_SECONDS each (docs/security.md records

@@ -29,10 +29,12 @@ void RegisterRoutes(http::Router& router, RouteDeps deps) {
   http::AddSystemRoutes(router, deps.metrics, deps.workers, std::move(checks),
                         {VEZA_VERSION_STRING, deps.roles});
   http::AddAuthRoutes(router, deps.auth, deps.workers, deps.public_url,
-                      [&social = deps.social](const User& user) { return http::ProfileCountersJson(social, user.id); });
+                      [&social = deps.social](const User& user, std::string_view viewer_id) {
+                        return http::ProfileCountersJson(social, user.id, viewer_id);
+                      });
   http::AddAdminRoutes(router, deps.auth, deps.admin, deps.workers);
   http::AddEmailRoutes(router, deps.auth, deps.email, deps.workers);
-  http::AddChatRoutes(router, deps.auth, deps.chat, *b.bus, *b.cache, deps.workers, {}, deps.moderation);
+  http::AddChatRoutes(router, deps.auth, deps.chat, *b.bus, *b.cache, deps.workers, {}, deps.moderation, &deps.metrics);
   http::AddTrackRoutes(router, deps.auth, deps.admin, deps.tracks, deps.workers);
   http::AddUploadRoutes(router, deps.auth, deps.admin, deps.uploads, deps.tracks.options().max_upload_bytes,
                         deps.workers);

@@ -79,6 +79,7 @@ TEST_P(NotificationContractTest, NotifyStoresThenPublishesOnTheUsersSubject) {
   auto o = boost::json::parse(seen[0].payload).as_object();
   EXPECT_EQ(o.at("id").as_string(), n->id);
   EXPECT_EQ(o.at("actor").as_string(), alice);
+  EXPECT_EQ(o.at("actor_username").as_string(), "alice") << "clients name the actor without another request";
   EXPECT_EQ(o.at("text").as_string(), "hey @bob");
   EXPECT_TRUE(o.at("read_at").is_null());
   EXPECT_TRUE(o.at("room").is_null());
@@ -87,6 +88,7 @@ TEST_P(NotificationContractTest, NotifyStoresThenPublishesOnTheUsersSubject) {
   ASSERT_OK(page);
   ASSERT_EQ(page->notifications.size(), 1u);
   EXPECT_EQ(page->notifications[0].id, n->id);
+  EXPECT_EQ(page->notifications[0].actor_username, "alice");
   EXPECT_EQ(page->unread_count, 1);
   // Alice has none: a user's notifications are theirs only.
   EXPECT_EQ(notifications_->List(alice, "", 10, false)->notifications.size(), 0u);

@@ -108,6 +108,11 @@ TEST_F(SocialTest, FollowingIsIdempotentListedInPagesAndCountedOnTheProfile) {
   EXPECT_EQ(p.at("followers").as_int64(), 5);
   EXPECT_EQ(p.at("following").as_int64(), 1);
   EXPECT_EQ(p.at("tracks").as_int64(), 0);
+  EXPECT_FALSE(p.at("followed_by_me").as_bool()) << "anonymous";
+  // With a token, the caller's own follow state; a bad token is refused, not ignored.
+  EXPECT_TRUE(Object(Call("GET", "/api/v1/users/alice", bob.access)).at("followed_by_me").as_bool());
+  EXPECT_FALSE(Object(Call("GET", "/api/v1/users/alice", alice.access)).at("followed_by_me").as_bool());
+  ExpectProblem(Call("GET", "/api/v1/users/alice", "not.a.token"), 401);
 
   std::vector<std::string> followers = AllIds("/api/v1/users/alice/followers", "users");
   EXPECT_EQ(followers.size(), 5u);
@@ -165,6 +170,11 @@ TEST_F(SocialTest, LikesRepostsAndTheLikesListNeverShowPrivateTracksToOthers) {
   json::object stats = Object(Call("GET", "/api/v1/tracks/" + open + "/stats"));
   EXPECT_EQ(stats.at("likes").as_int64(), 2);
   EXPECT_EQ(stats.at("reposts").as_int64(), 1);
+  EXPECT_FALSE(stats.at("liked").as_bool()) << "an anonymous caller likes nothing";
+  // The caller's own state comes with the counts, so a client can draw its buttons.
+  json::object bobs = Object(Call("GET", "/api/v1/tracks/" + open + "/stats", bob.access));
+  EXPECT_TRUE(bobs.at("liked").as_bool());
+  EXPECT_EQ(bobs.at("plays").as_int64(), 0);
 
   // Made private later: gone from every list and count for others at once.
   EXPECT_EQ(Send("PATCH", "/api/v1/tracks/" + open, R"({"visibility":"private"})", alice.access).status, 200);

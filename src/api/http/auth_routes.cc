@@ -320,19 +320,26 @@ void AddAuthRoutes(Router& router, auth::AuthService& auth, asio::thread_pool& w
 
   router.Add(bhttp::verb::get, "/api/v1/users/{username}", [&, profile_extras](RequestContext& ctx) -> asio::awaitable<Response> {
     std::string username(ctx.Param("username"));
+    const bool signed_in = ctx.request.find(bhttp::field::authorization) != ctx.request.end();
     auto profile = co_await RunBlocking(workers, [&]() -> Result<json::object> {
+      std::string viewer_id;
+      if (signed_in) {  // optional, but a bad token is refused rather than ignored
+        VEZA_ASSIGN_OR_RETURN(auth::Principal who, Authenticate(auth, ctx));
+        viewer_id = who.user_id;
+      }
       VEZA_ASSIGN_OR_RETURN(auth::Account account, auth.PublicProfile(username));
       json::object o = PublicJson(account);
       if (profile_extras) {
-        VEZA_ASSIGN_OR_RETURN(json::object extra, profile_extras(account.user));
+        VEZA_ASSIGN_OR_RETURN(json::object extra, profile_extras(account.user, viewer_id));
         for (auto& kv : extra) o[kv.key()] = kv.value();
       }
       return o;
     });
-    if (!profile.ok()) co_return Problem(profile.error(), ctx);
+    if (!profile.ok()) co_return AuthProblem(profile.error(), ctx);
     auto res = Json(bhttp::status::ok, profile.value(), ctx.request);
-    // Revalidated on every use, so a suspension or deletion hides the profile at once.
-    res.set(bhttp::field::cache_control, "no-cache");
+    // Revalidated on every use, so a suspension or deletion hides the profile at once; a signed-in
+    // caller's copy names their own follow state and stays theirs.
+    res.set(bhttp::field::cache_control, signed_in ? "private, no-cache" : "no-cache");
     co_return res;
   });
 

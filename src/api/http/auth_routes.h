@@ -11,8 +11,9 @@
 
 namespace veza::http {
 
-// Fields other services add to the public profile (the social counters). Blocking.
-using ProfileExtras = std::function<Result<boost::json::object>(const User& user)>;
+// Fields other services add to the public profile (the social counters, and whether the caller
+// follows the user: viewer_id is empty for anonymous callers). Blocking.
+using ProfileExtras = std::function<Result<boost::json::object>(const User& user, std::string_view viewer_id)>;
 
 // public_url: the web app's origin, the only Origin cookie-authenticated calls may come from.
 void AddAuthRoutes(Router& router, auth::AuthService& auth, boost::asio::thread_pool& workers,

@@ -212,6 +212,13 @@ class ChatHub {
     std::lock_guard lock(mu_);
     users_[socket->user_id][socket.get()] = socket;
   }
+  // This node's open chat sockets and the distinct users behind them (for /metrics).
+  std::pair<std::size_t, std::size_t> Counts() {
+    std::lock_guard lock(mu_);
+    std::size_t sockets = 0;
+    for (const auto& [user, owned] : users_) sockets += owned.size();
+    return {sockets, users_.size()};
+  }
   void Unregister(ChatSocket* socket) {
     std::lock_guard lock(mu_);
     auto it = users_.find(socket->user_id);
@@ -704,8 +711,14 @@ asio::awaitable<void> RunChatSocket(WebSocket& ws, SessionDeps& d, chat::ChatSer
 
 void AddChatRoutes(Router& router, auth::AuthService& auth, chat::ChatService& chat, EventBus& bus, Cache& cache,
                    asio::thread_pool& workers, ChatSocketOptions options,
-                   moderation::ModerationService* moderation) {
+                   moderation::ModerationService* moderation, Metrics* metrics) {
   auto hub = std::make_shared<ChatHub>(bus);
+  if (metrics) {
+    metrics->AddGauge("veza_chat_sockets", "Open chat WebSockets on this node.",
+                      [hub] { return static_cast<double>(hub->Counts().first); });
+    metrics->AddGauge("veza_chat_users_online", "Distinct users with an open chat WebSocket on this node.",
+                      [hub] { return static_cast<double>(hub->Counts().second); });
+  }
   if (auto st = hub->WatchSessions(); !st.ok()) {
     log::Error("session events not watched; ended sessions close sockets at the next heartbeat",
                {{"error", st.error().message}});

@@ -4,6 +4,7 @@
 
 #include "api/http/router.h"
 #include "ports/cache.h"
+#include "api/http/metrics.h"
 #include "ports/event_bus.h"
 #include "services/auth/auth_service.h"
 #include "services/chat/chat_service.h"
@@ -19,6 +20,6 @@ struct ChatSocketOptions {
 
 void AddChatRoutes(Router& router, auth::AuthService& auth, chat::ChatService& chat, EventBus& bus, Cache& cache,
                    boost::asio::thread_pool& workers, ChatSocketOptions options = {},
-                   moderation::ModerationService* moderation = nullptr);
+                   moderation::ModerationService* moderation = nullptr, Metrics* metrics = nullptr);
 
 }  // namespace veza::http

@@ -50,7 +50,8 @@ json::object UserJson(const social::UserRef& u) {
 }
 
 json::object CountsJson(const social::TrackCounts& c) {
-  return {{"likes", c.likes}, {"reposts", c.reposts}, {"comments", c.comments}};
+  return {{"likes", c.likes},   {"reposts", c.reposts},   {"comments", c.comments},
+          {"plays", c.plays},   {"liked", c.liked},       {"reposted", c.reposted}};
 }
 
 json::object CommentJson(const social::Comment& c) {
@@ -161,13 +162,14 @@ struct Endpoints {
 
 }  // namespace
 
-Result<json::object> ProfileCountersJson(SocialService& social, std::string_view user_id) {
+Result<json::object> ProfileCountersJson(SocialService& social, std::string_view user_id, std::string_view viewer_id) {
   VEZA_ASSIGN_OR_RETURN(social::ProfileCounts c, social.Counts(user_id));
-  return json::object{{"followers", c.followers},
-                      {"following", c.following},
-                      {"tracks", c.tracks},
-                      {"plays", c.plays},
-                      {"likes", c.likes}};
+  bool followed = false;
+  if (!viewer_id.empty() && viewer_id != user_id) {
+    VEZA_ASSIGN_OR_RETURN(followed, social.IsFollowing(viewer_id, user_id));
+  }
+  return json::object{{"followers", c.followers}, {"following", c.following}, {"tracks", c.tracks},
+                      {"plays", c.plays},         {"likes", c.likes},         {"followed_by_me", followed}};
 }
 
 void AddSocialRoutes(Router& router, auth::AuthService& auth, auth::AdminService& admin,

@@ -17,7 +17,8 @@ void AddSocialRoutes(Router& router, auth::AuthService& auth, auth::AdminService
                      boost::asio::thread_pool& workers);
 
 // The counters a public profile shows (followers, following, tracks, plays, likes). Blocking.
-Result<boost::json::object> ProfileCountersJson(social::SocialService& social,
-                                                std::string_view user_id);
+// viewer_id: the caller (empty: anonymous), told whether they follow the user (followed_by_me).
+Result<boost::json::object> ProfileCountersJson(social::SocialService& social, std::string_view user_id,
+                                                std::string_view viewer_id);
 
 }  // namespace veza::http

@@ -13,7 +13,8 @@ namespace {
 namespace json = boost::json;
 
 const char* const kColumns =
-    "id, user_id, kind, COALESCE(actor_id, ''), object_type, object_id, room_id, text, created_at, read_at";
+    "id, user_id, kind, COALESCE(actor_id, ''), object_type, object_id, room_id, text, created_at, read_at, "
+    "COALESCE((SELECT username FROM users WHERE users.id = notifications.actor_id), '')";
 
 Notification FromRow(const Row& row) {
   Notification n;
@@ -27,6 +28,7 @@ Notification FromRow(const Row& row) {
   n.text = row.Text(7);
   n.created_at = row.Int(8);
   if (!row.IsNull(9)) n.read_at = row.Int(9);
+  n.actor_username = row.Text(10);
   return n;
 }
 
@@ -71,6 +73,7 @@ std::string NotificationJson(const Notification& n) {
   o["id"] = n.id;
   o["kind"] = n.kind;
   o["actor"] = n.actor_id.empty() ? json::value(nullptr) : json::value(n.actor_id);
+  o["actor_username"] = n.actor_username.empty() ? json::value(nullptr) : json::value(n.actor_username);
   o["object_type"] = n.object_type;
   o["object_id"] = n.object_id;
   o["room"] = n.room_id ? json::value(*n.room_id) : json::value(nullptr);
@@ -102,6 +105,10 @@ Result<Notification> NotificationService::Notify(const NewNotification& in) {
   VEZA_TRY(db_.Transaction([&](SqlSession& s) -> Status {
     VEZA_ASSIGN_OR_RETURN(auto user, s.Query("SELECT 1 FROM users WHERE id = $1", {SqlText(n.user_id)}));
     if (user.rows.empty()) return NotFound("no such user");
+    if (!n.actor_id.empty()) {
+      VEZA_ASSIGN_OR_RETURN(auto actor, s.Query("SELECT username FROM users WHERE id = $1", {SqlText(n.actor_id)}));
+      if (!actor.rows.empty()) n.actor_username = actor.rows[0].Text(0);
+    }
     VEZA_TRY(s.Query("INSERT INTO notifications (id, user_id, kind, actor_id, object_type, object_id, room_id, text, "
                      "created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
                      {SqlText(n.id), SqlText(n.user_id), SqlText(n.kind),

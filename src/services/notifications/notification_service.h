@@ -44,6 +44,7 @@ struct Notification {
   std::string user_id;
   std::string kind;
   std::string actor_id;
+  std::string actor_username;  // the actor's username now; empty for the system or a gone account
   std::string object_type;
   std::string object_id;
   std::optional<std::string> room_id;

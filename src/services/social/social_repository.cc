@@ -262,15 +262,18 @@ Result<ProfileCounts> SocialRepository::CountsForProfile(std::string_view user_i
   return ProfileCounts{row.Int(0), row.Int(1), row.Int(2), row.Int(3), row.Int(4)};
 }
 
-Result<TrackCounts> SocialRepository::CountsForTrack(std::string_view track_id) {
+Result<TrackCounts> SocialRepository::CountsForTrack(std::string_view track_id, std::string_view viewer_id) {
   VEZA_ASSIGN_OR_RETURN(
       QueryResult r,
       db_.Query("SELECT (SELECT COUNT(*) FROM track_likes WHERE track_id = $1), "
                 "(SELECT COUNT(*) FROM track_reposts WHERE track_id = $1), "
-                "(SELECT COUNT(*) FROM track_comments WHERE track_id = $1)",
-                {SqlText(track_id)}));
+                "(SELECT COUNT(*) FROM track_comments WHERE track_id = $1), "
+                "(SELECT COUNT(*) FROM track_plays WHERE track_id = $1), "
+                "(SELECT COUNT(*) FROM track_likes WHERE track_id = $1 AND user_id = $2), "
+                "(SELECT COUNT(*) FROM track_reposts WHERE track_id = $1 AND user_id = $2)",
+                {SqlText(track_id), SqlText(viewer_id)}));
   const Row& row = r.rows.at(0);
-  return TrackCounts{row.Int(0), row.Int(1), row.Int(2)};
+  return TrackCounts{row.Int(0), row.Int(1), row.Int(2), row.Int(3), row.Int(4) > 0, row.Int(5) > 0};
 }
 
 Result<Comment> SocialRepository::AddComment(const Comment& c) {

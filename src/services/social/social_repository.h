@@ -53,6 +53,9 @@ struct TrackCounts {
   std::int64_t likes = 0;
   std::int64_t reposts = 0;
   std::int64_t comments = 0;
+  std::int64_t plays = 0;
+  bool liked = false;     // by the viewer (false for anonymous viewers)
+  bool reposted = false;  // by the viewer
 };
 
 struct Comment {
@@ -160,7 +163,8 @@ class SocialRepository {
                                 std::string_view cursor, int limit);
 
   Result<ProfileCounts> CountsForProfile(std::string_view user_id);
-  Result<TrackCounts> CountsForTrack(std::string_view track_id);
+  // viewer_id: whose liked/reposted flags to fill (empty: nobody's).
+  Result<TrackCounts> CountsForTrack(std::string_view track_id, std::string_view viewer_id);
 
   Result<Comment> AddComment(const Comment& c);
   Result<Comment> FindComment(std::string_view id);

@@ -131,7 +131,7 @@ Result<TrackCounts> SocialService::SetLike(const Viewer& viewer, std::string_vie
   } else {
     VEZA_TRY(repo_.Unlike(viewer.user_id, track.id));
   }
-  return repo_.CountsForTrack(track.id);
+  return repo_.CountsForTrack(track.id, viewer.user_id);
 }
 
 Result<TrackCounts> SocialService::SetRepost(const Viewer& viewer, std::string_view track_id, bool on) {
@@ -152,12 +152,12 @@ Result<TrackCounts> SocialService::SetRepost(const Viewer& viewer, std::string_v
   } else {
     VEZA_TRY(repo_.Unrepost(viewer.user_id, track.id));
   }
-  return repo_.CountsForTrack(track.id);
+  return repo_.CountsForTrack(track.id, viewer.user_id);
 }
 
 Result<TrackCounts> SocialService::TrackStats(const Viewer& viewer, std::string_view track_id) {
   VEZA_ASSIGN_OR_RETURN(Track track, tracks_.Get(viewer, track_id));
-  return repo_.CountsForTrack(track.id);
+  return repo_.CountsForTrack(track.id, viewer.user_id);
 }
 
 Result<std::pair<std::vector<Track>, std::string>> SocialService::Likes(const Viewer& viewer,

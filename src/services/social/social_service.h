@@ -80,6 +80,9 @@ class SocialService {
 
   Result<UserRef> FindUser(std::string_view username) { return repo_.FindUser(username); }
   Result<ProfileCounts> Counts(std::string_view user_id) { return repo_.CountsForProfile(user_id); }
+  Result<bool> IsFollowing(std::string_view follower_id, std::string_view followee_id) {
+    return repo_.IsFollowing(follower_id, followee_id);
+  }
 
   // Idempotent: following twice is the same as once. Returns the target.
   Result<UserRef> Follow(const tracks::Viewer& viewer, std::string_view username);

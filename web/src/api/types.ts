@@ -33,6 +33,7 @@ export interface PublicProfile {
   tracks?: number;
   plays?: number;
   likes?: number;
+  followed_by_me?: boolean; // the caller's own follow state (false when signed out)
 }
 
 export interface SignedIn {
@@ -193,7 +194,8 @@ export interface TrackCounts {
   likes: number;
   reposts: number;
   comments: number;
-  liked?: boolean;
+  plays?: number;
+  liked?: boolean; // the caller's own state (false when signed out)
   reposted?: boolean;
 }
 
@@ -255,6 +257,7 @@ export interface Notification {
   id: string;
   kind: string;
   actor: string | null;
+  actor_username?: string | null; // the actor's username now; null for the system
   object_type: string;
   object_id: string;
   room: string | null;

@@ -72,12 +72,15 @@ export function FollowButton({ username, onChange }: { username: string; onChang
 export function LikeRepost({ trackId, counts, setCounts, canRepost = true }: { trackId: string; counts: TrackCounts | null; setCounts(c: TrackCounts): void; canRepost?: boolean }) {
   const social = useSocial();
   const signedIn = useRequireSignIn();
-  const liked = social.liked.has(trackId);
-  const reposted = social.reposted.has(trackId);
+  // The server says whether the caller likes or reposted the track (counts.liked/reposted);
+  // the shared sets only cover what this tab did before the counts arrived.
+  const liked = counts?.liked ?? social.liked.has(trackId);
+  const reposted = counts?.reposted ?? social.reposted.has(trackId);
   const act = async (what: 'like' | 'repost', on: boolean) => {
     if (!signedIn() || !counts) return;
     const key = what === 'like' ? 'likes' : 'reposts';
-    setCounts({ ...counts, [key]: Math.max(0, counts[key] + (on ? 1 : -1)) });
+    const flag = what === 'like' ? 'liked' : 'reposted';
+    setCounts({ ...counts, [key]: Math.max(0, counts[key] + (on ? 1 : -1)), [flag]: on });
     try {
       const c = await (what === 'like' ? social.like(trackId, on) : social.repost(trackId, on));
       if (c) setCounts(c);
@@ -87,11 +90,11 @@ export function LikeRepost({ trackId, counts, setCounts, canRepost = true }: { t
   };
   return (
     <>
-      <button className={liked ? 'pill on' : 'pill'} aria-pressed={liked} onClick={() => act('like', !liked)} data-testid="like" aria-label={liked ? 'Unlike' : 'Like'}>
+      <button className={liked ? 'pill on' : 'pill'} aria-pressed={liked} disabled={!counts} onClick={() => act('like', !liked)} data-testid="like" aria-label={liked ? 'Unlike' : 'Like'}>
         <Icon name="heart" size={16} solid={liked} /> <span>{counts ? formatCount(counts.likes) : '–'}</span>
       </button>
       {canRepost && (
-        <button className={reposted ? 'pill on' : 'pill'} aria-pressed={reposted} onClick={() => act('repost', !reposted)} data-testid="repost" aria-label={reposted ? 'Undo repost' : 'Repost'}>
+        <button className={reposted ? 'pill on' : 'pill'} aria-pressed={reposted} disabled={!counts} onClick={() => act('repost', !reposted)} data-testid="repost" aria-label={reposted ? 'Undo repost' : 'Repost'}>
           <Icon name="repeat" size={16} /> <span>{counts ? formatCount(counts.reposts) : '–'}</span>
         </button>
       )}

@@ -8,6 +8,7 @@ import { Icon } from '../components/Icon';
 import { FollowButton, formatCount, ShareButton, UserList } from '../components/Social';
 import { Empty, TrackCard } from '../components/TrackList';
 import { useAuth } from '../state/auth';
+import { useSocial } from '../state/social';
 import { useTrackPages } from './Home';
 
 const TABS = [
@@ -22,6 +23,7 @@ type Tab = (typeof TABS)[number][0];
 export function Profile() {
   const { username = '' } = useParams();
   const { user } = useAuth();
+  const { noteFollowing } = useSocial();
   const navigate = useNavigate();
   const [params, setParams] = useSearchParams();
   const tab: Tab = (TABS.find(([t]) => t === params.get('tab'))?.[0] ?? 'tracks') as Tab;
@@ -34,9 +36,12 @@ export function Profile() {
     setProfile(null);
     setError('');
     api<PublicProfile>(`/api/v1/users/${u}`)
-      .then(setProfile)
+      .then((p) => {
+        setProfile(p);
+        if (p.followed_by_me !== undefined) noteFollowing(username, p.followed_by_me);
+      })
       .catch((e) => setError(errorMessage(e)));
-  }, [u]);
+  }, [u, username, noteFollowing]);
   if (error) return <div className="page"><Empty icon="user" title="No such profile" level={1}><p className="muted">{error}</p></Empty></div>;
   const mine = user?.username === username;
   const counters: [string, number | undefined, Tab | null][] = [

@@ -26,12 +26,20 @@ export function TrackPage() {
   const [focused, setFocused] = useState<string | null>(null);
   useTitle(track?.title);
 
+  // Again once the session is restored: the counts carry the caller's own like/repost state.
   useEffect(() => {
     setCounts(null);
-    setComments([]);
+    let live = true;
     api<TrackCounts>(`/api/v1/tracks/${id}/stats`)
-      .then(setCounts)
+      .then((c) => live && setCounts(c))
       .catch(() => undefined);
+    return () => {
+      live = false;
+    };
+  }, [id, user?.id]);
+
+  useEffect(() => {
+    setComments([]);
     // Comments by playback time, all pages up to a sensible bound for one screen.
     (async () => {
       let cursor: string | null = null;

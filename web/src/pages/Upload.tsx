@@ -1,5 +1,6 @@
 import { useCallback, useEffect, useRef, useState, type DragEvent, type FormEvent } from 'react';
 import { useTitle } from '../state/useTitle';
+import { flushSync } from 'react-dom';
 import { Link } from 'react-router-dom';
 import * as tus from 'tus-js-client';
 import { api, authHeader, errorMessage } from '../api/client';
@@ -61,7 +62,9 @@ export function Upload() {
           if (id) trackId = id;
         },
         onProgress(sent) {
-          patch(item.key, { sent, phase: 'uploading' });
+          // Drawn at once: a fast upload's last progress would otherwise be batched with its
+          // success and the bar would never be seen moving.
+          flushSync(() => patch(item.key, { sent, phase: 'uploading' }));
         },
         onError(err) {
           const detail = (err as tus.DetailedError).originalResponse?.getBody?.();

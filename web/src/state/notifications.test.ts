@@ -29,6 +29,7 @@ describe('notifications', () => {
     const known = { users: { u1: 'Alice' }, tracks: { t1: 'Night Drive' }, rooms: { r1: 'beats' } };
     expect(describeN(n('1'), known)).toMatchObject({ who: 'Alice', what: 'liked “Night Drive”' });
     expect(describeN(n('1', { actor: 'u9', kind: 'follow', object_type: 'user' }), known)).toMatchObject({ who: 'Someone', what: 'started following you' });
+    expect(describeN(n('1', { actor: 'u9', actor_username: 'zoe', kind: 'follow', object_type: 'user' }), known)).toMatchObject({ who: 'zoe' });
     expect(describeN(n('1', { kind: 'mention', object_type: 'message', room: 'r1' }), known).what).toBe('mentioned you in #beats');
     expect(describeN(n('1', { kind: 'brand_new_kind', actor: null }), known)).toMatchObject({ who: 'Veza', what: 'brand_new_kind' });
   });

@@ -1,6 +1,6 @@
-// How a notification reads and where it leads. Notifications carry the actor's id only
-// (docs/websocket.md), so names come from what the client already knows (followers, room
-// members); tracks are named by their title when it is known.
+// How a notification reads and where it leads. Notifications name their actor
+// (actor_username, docs/websocket.md); a display name the client already knows wins; tracks are
+// named by their title when it is known.
 import type { Notification } from '../api/types';
 
 export interface Known {
@@ -10,7 +10,7 @@ export interface Known {
 }
 
 export function describe(n: Notification, known: Known): { who: string; what: string; icon: string } {
-  const who = (n.actor && known.users[n.actor]) || (n.actor ? 'Someone' : 'Veza');
+  const who = (n.actor && known.users[n.actor]) || n.actor_username || (n.actor ? 'Someone' : 'Veza');
   const track = known.tracks[n.object_id] ? `“${known.tracks[n.object_id]}”` : 'your track';
   const room = n.room && known.rooms[n.room] ? `#${known.rooms[n.room]}` : 'a room';
   switch (n.kind) {

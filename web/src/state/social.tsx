@@ -1,7 +1,8 @@
 // What the signed-in user follows, likes and reposted, so buttons everywhere show the right
 // state and change at once (optimistic), then settle on the server's answer or roll back.
-// The API has no "do I like this?" field on tracks or "do I follow?" on profiles yet, so the
-// first 100 follows and likes are read once per sign-in; reposts are known only from this tab.
+// The server's own answers win when a page has them (a track's counts carry liked/reposted, a
+// profile carries followed_by_me: noteFollowing); the first 100 follows and likes read once per
+// sign-in cover lists and cards.
 import { createContext, useCallback, useContext, useEffect, useMemo, useState, type ReactNode } from 'react';
 import { api } from '../api/client';
 import type { FollowPage, TrackCounts, TrackPage } from '../api/types';
@@ -12,6 +13,7 @@ interface SocialState {
   liked: ReadonlySet<string>; // track ids
   reposted: ReadonlySet<string>; // track ids
   follow(username: string, on: boolean): Promise<void>;
+  noteFollowing(username: string, on: boolean): void;
   like(trackId: string, on: boolean): Promise<TrackCounts | null>;
   repost(trackId: string, on: boolean): Promise<TrackCounts | null>;
 }
@@ -66,6 +68,11 @@ export function SocialProvider({ children }: { children: ReactNode }) {
     }
   }, []);
 
+  const noteFollowing = useCallback(
+    (who: string, on: boolean) => setFollowing((s) => (s.has(who) === on ? s : toggled(s, who, on))),
+    [],
+  );
+
   const counted = useCallback(
     async (what: 'like' | 'repost', set: typeof setLiked, trackId: string, on: boolean) => {
       set((s) => toggled(s, trackId, on));
@@ -85,10 +92,11 @@ export function SocialProvider({ children }: { children: ReactNode }) {
       liked,
       reposted,
       follow,
+      noteFollowing,
       like: (id, on) => counted('like', setLiked, id, on),
       repost: (id, on) => counted('repost', setReposted, id, on),
     }),
-    [following, liked, reposted, follow, counted],
+    [following, liked, reposted, follow, noteFollowing, counted],
   );
   return <SocialContext.Provider value={value}>{children}</SocialContext.Provider>;
 }
