@@ -20,21 +20,6 @@ namespace json = boost::json;
 
 namespace {
 
-Result<int> Limit(const std::map<std::string, std::string>& params) {
-  auto it = params.find("limit");
-  if (it == params.end() || it->second.empty()) return 0;
-  int n = 0;
-  auto [end, ec] = std::from_chars(it->second.data(), it->second.data() + it->second.size(), n);
-  if (ec != std::errc() || end != it->second.data() + it->second.size() || n < 1 || n > 100) {
-    return InvalidArgument("limit must be an integer from 1 to 100");
-  }
-  return n;
-}
-
-std::string Param(const std::map<std::string, std::string>& params, const std::string& name) {
-  auto it = params.find(name);
-  return it == params.end() ? std::string() : it->second;
-}
 
 json::object AdminUserJson(const User& u) {
   return {{"id", u.id},
@@ -114,9 +99,9 @@ void AddAdminRoutes(Router& router, auth::AuthService& auth, auth::AdminService&
              with_role(Role::kModerator, [&](RequestContext& ctx, auth::Principal) -> asio::awaitable<Response> {
                auto params = QueryParams(ctx.query, {"query", "cursor", "limit"});
                if (!params.ok()) co_return Problem(params.error(), ctx);
-               auto limit = Limit(*params);
+               auto limit = QueryLimit(*params);
                if (!limit.ok()) co_return Problem(limit.error(), ctx);
-               auth::UserListQuery q{Param(*params, "query"), Param(*params, "cursor"), *limit};
+               auth::UserListQuery q{QueryParam(*params, "query"), QueryParam(*params, "cursor"), *limit};
                auto page = co_await RunBlocking(workers, [&] { return admin.ListUsers(q); });
                if (!page.ok()) co_return Problem(page.error(), ctx);
                json::array users;
@@ -140,9 +125,9 @@ void AddAdminRoutes(Router& router, auth::AuthService& auth, auth::AdminService&
              with_role(Role::kAdmin, [&](RequestContext& ctx, auth::Principal) -> asio::awaitable<Response> {
                auto params = QueryParams(ctx.query, {"cursor", "limit"});
                if (!params.ok()) co_return Problem(params.error(), ctx);
-               auto limit = Limit(*params);
+               auto limit = QueryLimit(*params);
                if (!limit.ok()) co_return Problem(limit.error(), ctx);
-               std::string cursor = Param(*params, "cursor");
+               std::string cursor = QueryParam(*params, "cursor");
                auto page = co_await RunBlocking(workers, [&] { return admin.ListAuditLog(cursor, *limit); });
                if (!page.ok()) co_return Problem(page.error(), ctx);
                json::array entries;

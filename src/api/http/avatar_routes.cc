@@ -104,19 +104,20 @@ void AddAvatarRoutes(Router& router, auth::AuthService& auth, auth::AvatarServic
         // must be revalidated, so a new avatar shows at once.
         auto v = params->find("v");
         bool pinned = v != params->end() && v->second == image->hash;
-        std::string cache = pinned ? "public, max-age=31536000, immutable" : "public, no-cache";
-        if (ctx.request[bhttp::field::if_none_match] == etag) {
-          auto res = Text(bhttp::status::not_modified, "", "image/jpeg", ctx.request);
-          res.set(bhttp::field::etag, etag);
-          res.set(bhttp::field::cache_control, cache);
-          co_return res;
-        }
-        auto res = Text(bhttp::status::ok, std::move(image->jpeg), "image/jpeg", ctx.request);
-        res.set(bhttp::field::etag, etag);
-        res.set(bhttp::field::cache_control, cache);
-        res.set("X-Content-Type-Options", "nosniff");
-        co_return res;
+        co_return JpegResponse(ctx, std::move(image->jpeg), etag, pinned, "public");
       });
+}
+
+Response JpegResponse(const RequestContext& ctx, std::string jpeg, const std::string& etag, bool pinned,
+                      std::string_view scope) {
+  std::string cache = std::string(scope) + (pinned ? ", max-age=31536000, immutable" : ", no-cache");
+  bool fresh = ctx.request[bhttp::field::if_none_match] == etag;
+  auto res = fresh ? Text(bhttp::status::not_modified, "", "image/jpeg", ctx.request)
+                   : Text(bhttp::status::ok, std::move(jpeg), "image/jpeg", ctx.request);
+  res.set(bhttp::field::etag, etag);
+  res.set(bhttp::field::cache_control, cache);
+  if (!fresh) res.set("X-Content-Type-Options", "nosniff");
+  return res;
 }
 
 }  // namespace veza::http

@@ -19,4 +19,10 @@ void AddAvatarRoutes(Router& router, auth::AuthService& auth, auth::AvatarServic
 // hash, so they are cacheable for ever.
 boost::json::value AvatarJson(std::string_view username, std::string_view hash);
 
+// A stored JPEG (avatar or cover) answered with its ETag: 304 when the client has it; cached for
+// ever when the URL names the image's hash (pinned), revalidated otherwise. scope: "public", or
+// "private" for an image only some may see.
+Response JpegResponse(const RequestContext& ctx, std::string jpeg, const std::string& etag, bool pinned,
+                      std::string_view scope);
+
 }  // namespace veza::http

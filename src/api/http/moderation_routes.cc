@@ -115,21 +115,6 @@ Result<moderation::Action> ParseAction(const json::object& o, bool direct) {
   return a;
 }
 
-Result<int> Limit(const std::map<std::string, std::string>& params) {
-  auto it = params.find("limit");
-  if (it == params.end() || it->second.empty()) return 0;
-  int n = 0;
-  auto [end, ec] = std::from_chars(it->second.data(), it->second.data() + it->second.size(), n);
-  if (ec != std::errc() || end != it->second.data() + it->second.size() || n < 1 || n > 100) {
-    return InvalidArgument("limit must be an integer from 1 to 100");
-  }
-  return n;
-}
-
-std::string Param(const std::map<std::string, std::string>& params, const std::string& name) {
-  auto it = params.find(name);
-  return it == params.end() ? std::string() : it->second;
-}
 
 StringResponse Private(StringResponse res) {
   res.set(bhttp::field::cache_control, "private, no-store");
@@ -198,11 +183,11 @@ void AddModerationRoutes(Router& router, auth::AuthService& auth, auth::AdminSer
              moderator([&](RequestContext& ctx, auth::Principal) -> asio::awaitable<Response> {
                auto params = QueryParams(ctx.query, {"status", "cursor", "limit"});
                if (!params.ok()) co_return Problem(params.error(), ctx);
-               auto limit = Limit(*params);
+               auto limit = QueryLimit(*params);
                if (!limit.ok()) co_return Problem(limit.error(), ctx);
-               std::string status = params->count("status") ? Param(*params, "status") : "open";
+               std::string status = params->count("status") ? QueryParam(*params, "status") : "open";
                if (status == "all") status.clear();
-               std::string cursor = Param(*params, "cursor");
+               std::string cursor = QueryParam(*params, "cursor");
                auto page = co_await RunBlocking(workers, [&] { return moderation.ListReports(status, cursor, *limit); });
                if (!page.ok()) co_return Problem(page.error(), ctx);
                json::array reports;
@@ -243,18 +228,18 @@ void AddModerationRoutes(Router& router, auth::AuthService& auth, auth::AdminSer
              moderator([&](RequestContext& ctx, auth::Principal) -> asio::awaitable<Response> {
                auto params = QueryParams(ctx.query, {"kind", "active", "user_id", "cursor", "limit"});
                if (!params.ok()) co_return Problem(params.error(), ctx);
-               auto limit = Limit(*params);
+               auto limit = QueryLimit(*params);
                if (!limit.ok()) co_return Problem(limit.error(), ctx);
                std::optional<moderation::SanctionKind> kind;
-               std::string kind_name = Param(*params, "kind");
+               std::string kind_name = QueryParam(*params, "kind");
                if (kind_name == "mute") kind = moderation::SanctionKind::kMute;
                else if (kind_name == "ban") kind = moderation::SanctionKind::kBan;
                else if (!kind_name.empty()) co_return Problem(InvalidArgument("kind must be mute or ban"), ctx);
-               std::string active = params->count("active") ? Param(*params, "active") : "true";
+               std::string active = params->count("active") ? QueryParam(*params, "active") : "true";
                if (active != "true" && active != "false") {
                  co_return Problem(InvalidArgument("active must be true or false"), ctx);
                }
-               std::string user = Param(*params, "user_id"), cursor = Param(*params, "cursor");
+               std::string user = QueryParam(*params, "user_id"), cursor = QueryParam(*params, "cursor");
                auto page = co_await RunBlocking(workers, [&] {
                  return moderation.ListSanctions(kind, active == "true", user, cursor, *limit);
                });

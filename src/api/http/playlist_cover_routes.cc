@@ -4,6 +4,7 @@
 #include <charconv>
 #include <span>
 
+#include "api/http/avatar_routes.h"
 #include "api/http/query_params.h"
 #include "api/http/track_routes.h"
 #include "base/blocking.h"
@@ -98,19 +99,7 @@ void AddPlaylistCoverRoutes(Router& router, auth::AuthService& auth, auth::Admin
     // changes content.
     auto v = params->find("v");
     bool pinned = v != params->end() && v->second == image->hash;
-    std::string scope = image->is_public ? "public" : "private";
-    std::string cache = pinned ? scope + ", max-age=31536000, immutable" : scope + ", no-cache";
-    if (ctx.request[bhttp::field::if_none_match] == etag) {
-      auto res = Text(bhttp::status::not_modified, "", "image/jpeg", ctx.request);
-      res.set(bhttp::field::etag, etag);
-      res.set(bhttp::field::cache_control, cache);
-      co_return res;
-    }
-    auto res = Text(bhttp::status::ok, std::move(image->jpeg), "image/jpeg", ctx.request);
-    res.set(bhttp::field::etag, etag);
-    res.set(bhttp::field::cache_control, cache);
-    res.set("X-Content-Type-Options", "nosniff");
-    co_return res;
+    co_return JpegResponse(ctx, std::move(image->jpeg), etag, pinned, image->is_public ? "public" : "private");
   });
 }
 

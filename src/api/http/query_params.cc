@@ -1,5 +1,7 @@
 #include "api/http/query_params.h"
 
+#include <charconv>
+
 namespace veza::http {
 namespace {
 
@@ -49,6 +51,22 @@ Result<std::map<std::string, std::string>> QueryParams(
       return InvalidArgument("query parameter '" + name + "' given twice");
   }
   return out;
+}
+
+std::string QueryParam(const std::map<std::string, std::string>& params, const std::string& name) {
+  auto it = params.find(name);
+  return it == params.end() ? std::string() : it->second;
+}
+
+Result<int> QueryLimit(const std::map<std::string, std::string>& params) {
+  auto it = params.find("limit");
+  if (it == params.end() || it->second.empty()) return 0;
+  int n = 0;
+  auto [end, ec] = std::from_chars(it->second.data(), it->second.data() + it->second.size(), n);
+  if (ec != std::errc() || end != it->second.data() + it->second.size() || n < 1 || n > 100) {
+    return InvalidArgument("limit must be an integer from 1 to 100");
+  }
+  return n;
 }
 
 }  // namespace veza::http

@@ -16,4 +16,9 @@ Result<std::string> PercentDecode(std::string_view s);
 Result<std::map<std::string, std::string>> QueryParams(
     std::string_view query, std::initializer_list<std::string_view> allowed);
 
+// The value of name, or "" when absent.
+std::string QueryParam(const std::map<std::string, std::string>& params, const std::string& name);
+// "limit": 1..100, or 0 when absent or empty (the caller's default); 400 otherwise.
+Result<int> QueryLimit(const std::map<std::string, std::string>& params);
+
 }  // namespace veza::http
