@@ -51,6 +51,14 @@ std::string RunCommand(const std::string& cmd) {
 
 class TracksTest : public test::ApiTest {
  protected:
+  // No media role: these tests put ready tracks in place themselves (MakeReady), and a real job
+  // racing them would rewrite the files and the state under the test.
+  std::vector<std::string> ExtraServeArgs() const override {
+    std::vector<std::string> args{"--roles", "http,ws"};
+    for (auto& a : MoreServeArgs()) args.push_back(a);
+    return args;
+  }
+  virtual std::vector<std::string> MoreServeArgs() const { return {}; }
   using Headers = std::vector<std::pair<std::string, std::string>>;
 
   HttpResponse Call(const std::string& method, const std::string& target,
@@ -460,7 +468,7 @@ TEST_F(TracksTest, BadInputIsAProblemOnEveryEndpoint) {
 // Small limits, to prove them without gigabytes.
 class TracksQuotaTest : public TracksTest {
  protected:
-  std::vector<std::string> ExtraServeArgs() const override {
+  std::vector<std::string> MoreServeArgs() const override {
     return {"--storage-quota", "10000", "--max-upload", "6000"};
   }
 };
@@ -479,7 +487,7 @@ TEST_F(TracksQuotaTest, UploadsPastTheFileLimitOrTheQuotaAre413) {
 // files with a CDN configured redirect to CloudFront-signed URLs.
 class TracksS3Test : public TracksTest {
  protected:
-  std::vector<std::string> ExtraServeArgs() const override {
+  std::vector<std::string> MoreServeArgs() const override {
     std::string key = (dir_.path() / "cdn.pem").string();
     if (!std::filesystem::exists(key)) {
       int rc = std::system(("openssl genrsa -out " + key + " 2048 2>/dev/null").c_str());

@@ -143,6 +143,12 @@ Status TrackService::Delete(const Viewer& viewer, std::string_view id) {
   // Files first: should this fail half-way, the row is still there and DELETE can be retried.
   VEZA_TRY(DeleteBlobs(track.id));
   VEZA_TRY(repo_.Delete(track.id));
+  // A media job running meanwhile may have stored files after the first pass; once the row is
+  // gone it stores nothing more that it does not remove itself (its final update finds no
+  // track), so a second pass leaves no orphans.
+  if (Status again = DeleteBlobs(track.id); !again.ok()) {
+    log::Warn("track files left behind", {{"track_id", track.id}, {"error", again.error().message}});
+  }
   log::Info("track deleted", {{"track_id", track.id}, {"by", viewer.user_id}});
   (void)bus_.Publish("tracks." + track.id + ".state",
                      R"({"id":")" + track.id + R"(","state":"deleted"})");

@@ -26,7 +26,8 @@ export function Notifications() {
   const load = async (from: string | null) => {
     try {
       const p = await api<NotificationPage>(`/api/v1/notifications?limit=30${unreadOnly ? '&unread_only=true' : ''}${from ? `&cursor=${from}` : ''}`);
-      setList((l) => (from ? mergeNotifications(l, p.notifications) : p.notifications));
+      // A first page replaces the list but keeps live ones that came while it was on its way.
+      setList((l) => mergeNotifications(from ? l : live.recent.filter((n) => !unreadOnly || !n.read_at), p.notifications));
       setCursor(p.next_cursor);
       live.setUnread(p.unread_count);
       setError('');
