@@ -15,6 +15,7 @@
 
 #include "api/http/auth_routes.h"
 #include "api/http/authorization.h"
+#include "api/http/multipart.h"
 #include "api/http/static_files.h"
 #include "base/blocking.h"
 #include "base/ids.h"
@@ -118,30 +119,8 @@ Result<tracks::TrackEdit> ParseEdit(const RequestContext& ctx) {
   return e;
 }
 
-// --- multipart/form-data (RFC 7578) over a buffered body -------------------------------------
-
-std::string_view ParamOf(std::string_view header, std::string_view param) {
-  // name="value" or name=value inside a header value; quotes are not unescaped (browsers
-  // percent-encode or drop the odd characters in file names).
-  std::size_t pos = 0;
-  while ((pos = header.find(param, pos)) != std::string_view::npos) {
-    bool boundary_before = pos == 0 || header[pos - 1] == ' ' || header[pos - 1] == ';';
-    std::size_t eq = pos + param.size();
-    if (boundary_before && eq < header.size() && header[eq] == '=') {
-      std::string_view rest = header.substr(eq + 1);
-      if (!rest.empty() && rest.front() == '"') {
-        auto close = rest.find('"', 1);
-        return close == std::string_view::npos ? std::string_view() : rest.substr(1, close - 1);
-      }
-      return rest.substr(0, rest.find(';'));
-    }
-    pos = eq;
-  }
-  return {};
-}
-
-// A multipart/form-data body (RFC 7578) read as it arrives: text fields into memory (4 KiB
-// each at most), the one `file` part straight into a staging file, within `max_file` bytes.
+// A multipart/form-data upload read as it arrives: text fields into memory, the one `file`
+// part straight into a staging file, within `max_file` bytes.
 struct StreamedForm {
   std::vector<std::pair<std::string, std::string>> fields;
   bool has_file = false;
@@ -153,21 +132,15 @@ asio::awaitable<Result<StreamedForm>> ReadMultipart(RequestContext& ctx,
                                                     const std::filesystem::path& staged,
                                                     std::int64_t max_file,
                                                     asio::thread_pool& workers) {
-  std::string_view content_type = ctx.request[bhttp::field::content_type];
-  std::string_view media = content_type.substr(0, content_type.find(';'));
-  if (!boost::beast::iequals(media, "multipart/form-data")) {
-    co_return Error{ErrorCode::kUnsupportedMediaType,
-                    "send the file as multipart/form-data (or use tus at /api/v1/uploads)"};
+  auto parser = MultipartParser::ForContentType(ctx.request[bhttp::field::content_type]);
+  if (!parser.ok()) {
+    if (parser.error().code == ErrorCode::kUnsupportedMediaType) {
+      co_return Error{ErrorCode::kUnsupportedMediaType,
+                      "send the file as multipart/form-data (or use tus at /api/v1/uploads)"};
+    }
+    co_return parser.take_error();
   }
-  std::string_view boundary = ParamOf(content_type, "boundary");
-  if (boundary.empty() || boundary.size() > 70)
-    co_return InvalidArgument("multipart boundary missing or too long");
-  const std::string first = "--" + std::string(boundary),
-                    delimiter = "\r\n--" + std::string(boundary);
-
   StreamedForm form;
-  enum class State { kPreamble, kHeaders, kField, kFile, kDone } state = State::kPreamble;
-  std::string buffer, field_value, field_name;
   std::string piece(64 * 1024, '\0');
   int fd = -1;
   bool eof = false;
@@ -190,121 +163,45 @@ asio::awaitable<Result<StreamedForm>> ReadMultipart(RequestContext& ctx,
     });
   };
   Status failed = Ok();
-  while (state != State::kDone && failed.ok()) {
-    bool progressed = false;
-    if (state == State::kPreamble) {
-      if (auto at = buffer.find(first);
-          at != std::string::npos && buffer.size() >= at + first.size() + 2) {
-        if (buffer.compare(at + first.size(), 2, "\r\n") != 0) {
-          failed = InvalidArgument("malformed multipart body");
+  bool done = false;
+  while (failed.ok() && !done) {
+    Result<MultipartParser::Step> step = parser->Next(eof);
+    if (!step.ok()) {
+      failed = step.take_error();
+      break;
+    }
+    switch (*step) {
+      case MultipartParser::Step::kDone:
+        done = true;
+        break;
+      case MultipartParser::Step::kFileStart:
+        fd = ::open(staged.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+        if (fd < 0) failed = Internal("cannot stage the upload");
+        break;
+      case MultipartParser::Step::kFileData:
+        failed = co_await write_file(parser->file_data());
+        break;
+      case MultipartParser::Step::kFileEnd:
+        close_file();
+        break;
+      case MultipartParser::Step::kNeedMore: {
+        auto n = co_await ctx.body->ReadSome(std::span<char>(piece.data(), piece.size()));
+        if (!n.ok()) {
+          failed = n.take_error();
           break;
         }
-        buffer.erase(0, at + first.size() + 2);
-        state = State::kHeaders;
-        progressed = true;
-      } else if (buffer.size() > 4096) {
-        failed = InvalidArgument("malformed multipart body");
+        if (*n == 0) eof = true;
+        parser->Append(std::string_view(piece.data(), *n));
         break;
       }
-    } else if (state == State::kHeaders) {
-      auto end = buffer.find("\r\n\r\n");
-      if (end == std::string::npos) {
-        if (buffer.size() > 8192) failed = InvalidArgument("multipart part headers too long");
-      } else {
-        std::string_view headers(buffer.data(), end);
-        std::string name, filename, type;
-        while (!headers.empty()) {
-          std::string_view line = headers.substr(0, headers.find("\r\n"));
-          headers.remove_prefix(std::min(headers.size(), line.size() + 2));
-          auto colon = line.find(':');
-          if (colon == std::string_view::npos) {
-            failed = InvalidArgument("malformed multipart part header");
-            break;
-          }
-          std::string_view key = line.substr(0, colon), value = line.substr(colon + 1);
-          while (!value.empty() && value.front() == ' ') value.remove_prefix(1);
-          if (boost::beast::iequals(key, "content-disposition")) {
-            name = ParamOf(value, "name");
-            filename = ParamOf(value, "filename");
-          } else if (boost::beast::iequals(key, "content-type")) {
-            type = value;
-          }
-        }
-        if (!failed.ok()) break;
-        buffer.erase(0, end + 4);
-        if (name == "file") {
-          if (form.has_file) {
-            failed = InvalidArgument("one file per request");
-            break;
-          }
-          form.has_file = true;
-          form.filename = filename.substr(0, 255);
-          form.content_type = type.substr(0, 100);
-          fd = ::open(staged.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-          if (fd < 0) {
-            failed = Internal("cannot stage the upload");
-            break;
-          }
-          state = State::kFile;
-        } else {
-          if (form.fields.size() >= 10) {
-            failed = InvalidArgument("too many multipart parts");
-            break;
-          }
-          field_name = name;
-          field_value.clear();
-          state = State::kField;
-        }
-        progressed = true;
-      }
-    } else {  // a part's data, up to the next delimiter
-      auto at = buffer.find(delimiter);
-      std::size_t usable = at != std::string::npos            ? at
-                           : buffer.size() > delimiter.size() ? buffer.size() - delimiter.size()
-                                                              : 0;
-      std::string_view data(buffer.data(), usable);
-      if (state == State::kFile) {
-        if (!data.empty()) failed = co_await write_file(data);
-      } else {
-        field_value.append(data);
-        if (field_value.size() > 4096)
-          failed = InvalidArgument("form field '" + field_name.substr(0, 40) + "' is too long");
-      }
-      if (!failed.ok()) break;
-      buffer.erase(0, usable);
-      if (at != std::string::npos && buffer.size() >= delimiter.size() + 2) {
-        if (state == State::kField) form.fields.emplace_back(field_name, field_value);
-        if (state == State::kFile) close_file();
-        std::string_view after(buffer.data() + delimiter.size(), 2);
-        if (after == "--") {
-          state = State::kDone;
-        } else if (after == "\r\n") {
-          state = State::kHeaders;
-        } else {
-          failed = InvalidArgument("malformed multipart body");
-          break;
-        }
-        buffer.erase(0, delimiter.size() + 2);
-        progressed = true;
-      } else if (usable > 0) {
-        progressed = true;
-      }
     }
-    if (!failed.ok() || state == State::kDone || progressed) continue;
-    if (eof) {
-      failed = InvalidArgument("multipart body ends inside a part");
-      break;
-    }
-    auto n = co_await ctx.body->ReadSome(std::span<char>(piece.data(), piece.size()));
-    if (!n.ok()) {
-      failed = n.take_error();
-      break;
-    }
-    if (*n == 0) eof = true;
-    buffer.append(piece.data(), *n);
   }
   close_file();
   if (!failed.ok()) co_return failed.take_error();
+  form.fields = parser->fields();
+  form.has_file = parser->has_file();
+  form.filename = parser->filename();
+  form.content_type = parser->file_content_type();
   co_return form;
 }
 
