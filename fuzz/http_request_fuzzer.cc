@@ -104,9 +104,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string_view bytes(reinterpret_cast<const char*>(data), size);
   bhttp::request_parser<bhttp::string_body> whole;
   bool whole_ok = Parse(bytes, 0, whole);
-  if (size < 4096) {
+  if (size < 16 * 1024) {
+    // Beast takes only whole lines, so a header fed in pieces is rescanned per piece: small
+    // pieces for short inputs, larger ones for long inputs keep that from dominating the run.
     bhttp::request_parser<bhttp::string_body> pieces;
-    bool pieces_ok = Parse(bytes, 7, pieces);
+    bool pieces_ok = Parse(bytes, size < 1024 ? 7 : 97, pieces);
     if (whole_ok != pieces_ok) __builtin_trap();
     if (whole_ok && (whole.get().target() != pieces.get().target() || whole.get().body() != pieces.get().body()))
       __builtin_trap();
