@@ -6,6 +6,9 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/json/parse.hpp>
 #include <fstream>
+#include <mutex>
+#include <map>
+#include <atomic>
 #include <thread>
 
 #include "http_client.h"
@@ -278,6 +281,93 @@ TEST_F(BackendOutage, ReadyzFollowsPostgresAndRedisWithoutRestart) {
   EXPECT_FALSE(boost::json::parse(Get(veza.port(), "/readyz").body).at("checks").at("cache").at("ok").as_bool());
   StartRedis();
   EXPECT_TRUE(WaitForStatus(veza.port(), "/readyz", 200, 15s)) << Get(veza.port(), "/readyz").body;
+  EXPECT_EQ(veza.Stop(SIGTERM), 0);
+}
+
+// Clients keep calling while PostgreSQL, then Redis, is stopped and started again: every answer
+// is a success or a 503 problem+json (never a 500, a hang or a dropped connection), the server
+// keeps answering /healthz, and what was acknowledged before or between outages is still there.
+TEST_F(BackendOutage, ApiAnswers503ProblemsUnderLoadAndLosesNothingAcknowledged) {
+  TempDir work;
+  std::string pg_url = "postgres://postgres@127.0.0.1:" + std::to_string(pg_port_) + "/postgres";
+  std::string redis_url = "redis://127.0.0.1:" + std::to_string(redis_port_);
+  VezaProcess veza(VEZA_BINARY, ServeArgs({"--database", pg_url, "--cache", redis_url, "--roles", "http,ws"}), {},
+                   work.path());
+  ASSERT_TRUE(veza.Start()) << veza.Log();
+  ASSERT_TRUE(WaitForStatus(veza.port(), "/readyz", 200, 5s));
+  const std::string password = "violet kettle 93 drums";
+  auto post = [&](const std::string& target, const std::string& body) {
+    return Http("127.0.0.1", veza.port(), {"POST", target, body, {{"Content-Type", "application/json"}}});
+  };
+  auto register_user = [&](const std::string& name) {
+    return post("/api/v1/auth/register",
+                R"({"username":")" + name + R"(","email":")" + name + R"(@example.com","password":")" + password + R"("})");
+  };
+  ASSERT_EQ(register_user("before").status, 201);
+
+  // Load: registrations and logins from two threads; each accepted registration is remembered.
+  std::atomic<bool> stop{false};
+  std::mutex mu;
+  std::vector<std::string> acknowledged;
+  std::map<int, int> statuses;
+  std::vector<std::string> bad;  // answers that are neither a success nor a 503 problem
+  std::vector<std::thread> load;
+  for (int t = 0; t < 2; ++t) {
+    load.emplace_back([&, t] {
+      for (int i = 0; !stop; ++i) {
+        std::string name = "load" + std::to_string(t) + "x" + std::to_string(i);
+        auto reg = register_user(name);
+        auto login = post("/api/v1/auth/login", R"({"login":"before","password":")" + password + R"("})");
+        std::lock_guard lock(mu);
+        for (const auto* r : {&reg, &login}) {
+          ++statuses[r->status];
+          bool ok = r->status == 200 || r->status == 201;
+          bool problem503 = r->status == 503 && r->Header("content-type") == "application/problem+json";
+          if (!ok && !problem503) bad.push_back(std::to_string(r->status) + " " + r->error + " " + r->body.substr(0, 200));
+        }
+        if (reg.status == 201) acknowledged.push_back(name);
+      }
+    });
+  }
+  auto statuses_now = [&] {
+    std::lock_guard lock(mu);
+    return statuses;
+  };
+  auto wait_for = [&](int status, std::chrono::seconds within) {
+    int seen = statuses_now()[status];
+    auto until = std::chrono::steady_clock::now() + within;
+    while (std::chrono::steady_clock::now() < until) {
+      if (statuses_now()[status] > seen) return true;
+      std::this_thread::sleep_for(100ms);
+    }
+    return false;
+  };
+
+  ASSERT_TRUE(wait_for(201, 10s));
+  StopPostgres();
+  EXPECT_TRUE(wait_for(503, 15s)) << "no 503 while PostgreSQL was down";
+  EXPECT_EQ(Get(veza.port(), "/healthz").status, 200);
+  StartPostgres();
+  EXPECT_TRUE(WaitForStatus(veza.port(), "/readyz", 200, 15s));
+  EXPECT_TRUE(wait_for(201, 15s)) << "registrations did not come back after PostgreSQL did";
+
+  StopRedis();
+  ASSERT_TRUE(WaitForStatus(veza.port(), "/readyz", 503, 10s));
+  std::this_thread::sleep_for(1s);  // the load runs against a missing cache for a while
+  EXPECT_EQ(Get(veza.port(), "/healthz").status, 200);
+  StartRedis();
+  EXPECT_TRUE(WaitForStatus(veza.port(), "/readyz", 200, 15s));
+  EXPECT_TRUE(wait_for(200, 15s)) << "logins did not come back after Redis did";
+  stop = true;
+  for (auto& t : load) t.join();
+
+  EXPECT_TRUE(bad.empty()) << bad.size() << " bad answers, first: " << bad.front();
+  // Every registration that was answered 201 can sign in: nothing acknowledged was lost.
+  ASSERT_FALSE(acknowledged.empty());
+  for (const std::string& name : acknowledged) {
+    auto login = post("/api/v1/auth/login", R"({"login":")" + name + R"(","password":")" + password + R"("})");
+    EXPECT_EQ(login.status, 200) << name << ": " << login.body;
+  }
   EXPECT_EQ(veza.Stop(SIGTERM), 0);
 }
 
