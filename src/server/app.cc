@@ -212,12 +212,15 @@ int Serve(const ServeOptions& options) {
     }
   }
 
+  // Every node listens: health, readiness and metrics are how operators and load balancers see
+  // it, whatever its roles; the routes behind the listener follow the roles (RegisterRoutes).
   std::unique_ptr<http::HttpServer> server;
-  if (options.roles.count("http")) {
+  {
+    const bool serves_web = options.roles.count("http") && static_files.Enabled();
     http::HttpServerOptions http_options = options.http;
     http_options.io_threads = options.io_threads;
     server = std::make_unique<http::HttpServer>(ioc, http_options, router, metrics,
-                                                static_files.Enabled() ? &static_files : nullptr);
+                                                serves_web ? &static_files : nullptr);
     auto bound = server->Listen();
     if (!bound.ok()) {
       log::Error("startup failed", {{"error", bound.error().message}});
@@ -228,14 +231,12 @@ int Serve(const ServeOptions& options) {
                               {"port", ep.port()},
                               {"tls", options.http.tls.has_value()}});
     }
-    if (!static_files.Enabled()) {
+    if (options.roles.count("http") && !static_files.Enabled()) {
       log::Info("web app not built; serving the API only", {{"web_root", options.web_root}});
     }
     server->Start();
   }
-  for (const char* role : {"ws", "grpc"}) {
-    if (options.roles.count(role)) log::Info("role enabled", {{"role", role}, {"state", "no services yet"}});
-  }
+  if (options.roles.count("grpc")) log::Info("role enabled", {{"role", "grpc"}, {"state", "no services yet"}});
 
   asio::signal_set signals(ioc, SIGINT, SIGTERM, SIGHUP);
   std::function<void(const boost::system::error_code&, int)> on_signal =

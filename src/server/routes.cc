@@ -1,5 +1,7 @@
 #include "server/routes.h"
 
+#include <algorithm>
+
 #include "api/http/admin_routes.h"
 #include "api/http/analytics_routes.h"
 #include "api/http/auth_routes.h"
@@ -28,6 +30,10 @@ void RegisterRoutes(http::Router& router, RouteDeps deps) {
   };
   http::AddSystemRoutes(router, deps.metrics, deps.workers, std::move(checks),
                         {VEZA_VERSION_STRING, deps.roles});
+  // Every node answers the system routes above (health, readiness, metrics, version); the
+  // `http` role adds the REST API, the `ws` role the chat WebSocket (docs/operations.md).
+  const bool api = HasRole(deps.roles, "http"), chat_socket = HasRole(deps.roles, "ws");
+  router.AdmitOnly([api, chat_socket](std::string_view pattern) { return pattern == "/ws" ? chat_socket : api; });
   http::AddAuthRoutes(router, deps.auth, deps.workers, deps.public_url,
                       [&social = deps.social](const User& user, std::string_view viewer_id) {
                         return http::ProfileCountersJson(social, user.id, viewer_id);
@@ -46,6 +52,16 @@ void RegisterRoutes(http::Router& router, RouteDeps deps) {
   http::AddAnalyticsRoutes(router, deps.auth, deps.admin, deps.tracks, deps.analytics, deps.workers);
   http::AddPlaylistCoverRoutes(router, deps.auth, deps.admin, deps.playlist_covers, deps.workers);
   if (deps.moderation) http::AddModerationRoutes(router, deps.auth, deps.admin, *deps.moderation, deps.workers);
+  router.AdmitOnly(nullptr);
+}
+
+bool HasRole(std::string_view roles, std::string_view role) {
+  while (!roles.empty()) {
+    std::string_view item = roles.substr(0, roles.find(','));
+    if (item == role) return true;
+    roles.remove_prefix(std::min(roles.size(), item.size() + 1));
+  }
+  return false;
 }
 
 }  // namespace veza::server

@@ -38,7 +38,7 @@ struct RouteDeps {
   auth::AvatarService& avatars;
   search::SearchService& search;
   notifications::NotificationService& notifications;
-  std::string roles;
+  std::string roles;  // comma-separated --roles: which routes this node serves
   std::string public_url;  // the web app's base URL (cookies are accepted only from its origin)
   social::SocialService& social;
   analytics::AnalyticsService& analytics;
@@ -47,5 +47,8 @@ struct RouteDeps {
 };
 
 void RegisterRoutes(http::Router& router, RouteDeps deps);
+
+// True when the comma-separated role list (as RouteDeps::roles) names `role`.
+bool HasRole(std::string_view roles, std::string_view role);
 
 }  // namespace veza::server

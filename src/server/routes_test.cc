@@ -37,7 +37,7 @@ TEST(Routes, EveryRouteIsInTheOpenApiDocumentAndBack) {
   analytics::AnalyticsService analytics(*backends->database, *backends->bus, clock, {});
   social::PlaylistCoverService covers(*backends->database, *backends->blobs, *backends->images, social);
   RegisterRoutes(router, {metrics, workers, backends.value(), auth, admin, email, chat, tracks, uploads, oauth, avatars,
-                          search, notifications, "http", "http://localhost:8080", social, analytics, covers, &moderation});
+                          search, notifications, "http,ws", "http://localhost:8080", social, analytics, covers, &moderation});
 
   auto documented = http::OpenApiOperations(http::OpenApiDocumentText());
   ASSERT_FALSE(documented.empty());
@@ -51,6 +51,14 @@ TEST(Routes, EveryRouteIsInTheOpenApiDocumentAndBack) {
         << op << " is documented but not served";
   }
   workers.join();
+}
+
+TEST(Routes, HasRoleReadsTheCommaSeparatedList) {
+  EXPECT_TRUE(HasRole("http,ws,media", "ws"));
+  EXPECT_TRUE(HasRole("media", "media"));
+  EXPECT_FALSE(HasRole("http,media", "ws"));
+  EXPECT_FALSE(HasRole("https", "http"));
+  EXPECT_FALSE(HasRole("", "http"));
 }
 
 TEST(OpenApiOperations, ReadsPathsAndMethodsOnly) {

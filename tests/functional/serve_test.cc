@@ -192,6 +192,29 @@ TEST(Serve, RolesFlagIsAccepted) {
   EXPECT_EQ(version.at("roles").as_string(), "http,media");
 }
 
+// --roles decide the routes: `http` the REST API, `ws` the chat socket; every node keeps the
+// system routes so it can be watched and balanced.
+TEST(Serve, RolesSplitTheRoutes) {
+  struct Case {
+    std::string roles;
+    int api, ws;  // GET /api/v1/tracks, GET /ws without an upgrade (400: the route is there)
+  };
+  for (const Case& c : {Case{"http,ws", 200, 400}, Case{"http", 200, 404}, Case{"ws", 404, 400},
+                        Case{"media", 404, 404}}) {
+    TempDir dir;
+    VezaProcess veza(VEZA_BINARY, ServeArgs({"--roles", c.roles}), {}, dir.path());
+    ASSERT_TRUE(veza.Start()) << c.roles << ": " << veza.Log();
+    EXPECT_EQ(Get(veza.port(), "/api/v1/tracks").status, c.api) << c.roles;
+    EXPECT_EQ(Get(veza.port(), "/ws").status, c.ws) << c.roles;
+    EXPECT_EQ(Get(veza.port(), "/healthz").status, 200) << c.roles;
+    EXPECT_EQ(Get(veza.port(), "/readyz").status, 200) << c.roles;
+    EXPECT_EQ(Get(veza.port(), "/metrics").status, 200) << c.roles;
+    auto version = boost::json::parse(Get(veza.port(), "/api/v1/version").body);
+    EXPECT_EQ(version.at("roles").as_string(), c.roles);
+    EXPECT_EQ(veza.Stop(SIGTERM), 0) << c.roles;
+  }
+}
+
 TEST(Migrate, AppliesOnceAndRecordsVersions) {
   TempDir dir;
   VezaProcess first(VEZA_BINARY, {"migrate"}, {}, dir.path());

@@ -45,6 +45,12 @@ Result<MultipartParser::Step> MultipartParser::Next(bool eof) {
   return step;
 }
 
+// A slow client sending a byte at a time must not make each read rescan what is buffered: the
+// next search starts where a match could still begin.
+void MultipartParser::RememberScan(std::size_t pattern_size) {
+  scanned_ = buffer_.size() >= pattern_size ? buffer_.size() - pattern_size + 1 : 0;
+}
+
 Result<MultipartParser::Step> MultipartParser::NextPart() {
   while (true) {
     switch (state_) {
@@ -54,25 +60,33 @@ Result<MultipartParser::Step> MultipartParser::NextPart() {
       case State::kPreamble: {
         // The limits are on positions, not on how much is buffered, so the outcome does not
         // depend on how the body was cut into reads.
-        auto at = buffer_.find(first_);
+        auto at = buffer_.find(first_, scanned_);
         if (at == std::string::npos ? buffer_.size() >= limits_.max_preamble_bytes + first_.size()
                                     : at > limits_.max_preamble_bytes) {
           return InvalidArgument("malformed multipart body");
         }
-        if (at == std::string::npos || buffer_.size() < at + first_.size() + 2) return Step::kNeedMore;
+        if (at == std::string::npos) {
+          RememberScan(first_.size());
+          return Step::kNeedMore;
+        }
+        if (buffer_.size() < at + first_.size() + 2) return Step::kNeedMore;
         if (buffer_.compare(at + first_.size(), 2, "\r\n") != 0) return InvalidArgument("malformed multipart body");
         buffer_.erase(0, at + first_.size() + 2);
+        scanned_ = 0;
         state_ = State::kHeaders;
         break;
       }
 
       case State::kHeaders: {
-        auto end = buffer_.find("\r\n\r\n");
+        auto end = buffer_.find("\r\n\r\n", scanned_);
         if (end == std::string::npos ? buffer_.size() >= limits_.max_part_header_bytes + 4
                                      : end > limits_.max_part_header_bytes) {
           return InvalidArgument("multipart part headers too long");
         }
-        if (end == std::string::npos) return Step::kNeedMore;
+        if (end == std::string::npos) {
+          RememberScan(4);
+          return Step::kNeedMore;
+        }
         std::string_view headers(buffer_.data(), end);
         std::string name, filename, type;
         while (!headers.empty()) {
@@ -90,6 +104,7 @@ Result<MultipartParser::Step> MultipartParser::NextPart() {
           }
         }
         buffer_.erase(0, end + 4);
+        scanned_ = 0;
         if (name == "file") {
           if (has_file_) return InvalidArgument("one file per request");
           has_file_ = true;

@@ -59,6 +59,7 @@ class MultipartParser {
  private:
   MultipartParser(std::string_view boundary, MultipartLimits limits);
   Result<Step> NextPart();
+  void RememberScan(std::size_t pattern_size);
 
   enum class State { kPreamble, kHeaders, kField, kFile, kDone };
   State state_ = State::kPreamble;
@@ -67,6 +68,7 @@ class MultipartParser {
   std::string delimiter_;  // "\r\n--boundary"
   std::string buffer_;
   std::size_t consumed_ = 0;  // bytes of buffer_ already handed out (file data), erased lazily
+  std::size_t scanned_ = 0;   // preamble/headers: where the next search for their end starts
   std::string_view file_data_;
   std::vector<std::pair<std::string, std::string>> fields_;
   std::string field_name_, field_value_;

@@ -72,6 +72,7 @@ Router::~Router() = default;
 
 void Router::Add(bhttp::verb method, std::string_view pattern, Handler handler, RouteOptions options) {
   if (pattern.empty() || pattern[0] != '/') throw std::invalid_argument("route must start with /");
+  if (admit_ && !admit_(pattern)) return;
   Node* node = root_.get();
   auto segments = SplitPattern(pattern);
   std::vector<Endpoint>* endpoints = nullptr;

@@ -3,6 +3,7 @@
 // ("/api/v1/users/{username}"), plus an optional trailing "{name...}" that takes the rest.
 // Literal segments win over parameters. HEAD falls back to the GET route.
 // Find does not allocate unless the path is known with other methods only (405).
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -20,7 +21,11 @@ class Router {
   Router& operator=(const Router&) = delete;
 
   // Throws std::invalid_argument for a malformed or duplicate pattern (a programming error).
+  // A pattern the admission rule refuses is not added.
   void Add(bhttp::verb method, std::string_view pattern, Handler handler, RouteOptions options = {});
+  // Until the next call, Add keeps only the routes whose pattern `admit` accepts (a node's
+  // --roles decide which routes it serves); nullptr admits everything again.
+  void AdmitOnly(std::function<bool(std::string_view pattern)> admit) { admit_ = std::move(admit); }
 
   struct Match {
     const Handler* handler = nullptr;
@@ -43,6 +48,7 @@ class Router {
             Allowed& allowed) const;
   std::unique_ptr<Node> root_;
   std::vector<std::string> routes_;
+  std::function<bool(std::string_view)> admit_;
 };
 
 }  // namespace veza::http
