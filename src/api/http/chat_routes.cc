@@ -129,36 +129,55 @@ std::string_view QueryValue(std::string_view query, std::string_view name) {
 
 // ---- WebSocket ------------------------------------------------------------------------------
 
-// One connected socket: the frames waiting to be written, and the rooms it listens to.
-// Deliver may be called from any thread (bus handlers); the queue is touched on the socket's
-// executor only. A room event is encoded once and its bytes are shared by every recipient's
-// queue (Frame), not copied per socket.
+// One connected socket: its writer's state and the rooms it listens to. Deliver may be called
+// from any thread (bus handlers); everything else runs on the socket's executor. Frames are
+// encoded for the wire once (WebSocket::EncodeText) and their bytes shared by every recipient;
+// they wait in the WebSocket's own queue, which writes several of them per system call.
 class ChatSocket : public std::enable_shared_from_this<ChatSocket> {
  public:
-  using Frame = std::shared_ptr<const std::string>;
+  using Frame = WebSocket::Frame;
 
-  ChatSocket(asio::any_io_executor executor, std::size_t max_queued)
-      : executor_(std::move(executor)), wake_(executor_), max_queued_(max_queued) {
+  ChatSocket(asio::any_io_executor executor, WebSocket& ws, std::size_t max_queued)
+      : executor_(std::move(executor)), wake_(executor_), ws_(&ws), max_queued_(max_queued) {
     wake_.expires_at(asio::steady_timer::time_point::max());
   }
 
-  void Deliver(std::string frame) { Deliver(std::make_shared<const std::string>(std::move(frame))); }
+  void Deliver(std::string text) { Deliver(WebSocket::EncodeText(text)); }
   void Deliver(Frame frame) {
     asio::post(executor_, [self = shared_from_this(), frame = std::move(frame)]() mutable {
       self->Push(std::move(frame));
     });
   }
 
-  // On the socket's executor.
-  void Push(std::string frame) { Push(std::make_shared<const std::string>(std::move(frame))); }
+  // On the socket's executor: queue and write now.
+  void Push(std::string text) { Push(WebSocket::EncodeText(text)); }
   void Push(Frame frame) {
-    if (closed_) return;
-    if (queue_.size() + writing_ >= max_queued_) {
+    Enqueue(std::move(frame));
+    FlushNow();
+  }
+  // Queues without writing: a fan-out queues a message on every recipient first and writes
+  // later (FlushNow), so a socket's frames of several messages go out in one write.
+  void Enqueue(Frame frame) {
+    if (closed_ || !ws_) return;
+    if (ws_->Queued() >= max_queued_) {
       slow_ = true;  // slow-consumer policy: close rather than slow the room (docs/websocket.md)
-      wake_.cancel();
+      WakeWriter();
       return;
     }
-    queue_.push_back(std::move(frame));
+    ws_->Enqueue(std::move(frame));
+  }
+  // Writes what the socket takes without waiting; the writer coroutine waits for the rest.
+  void FlushNow() {
+    if (closed_ || !ws_ || slow_) return;
+    if (!ws_->TryFlush()) WakeWriter();
+  }
+  void WakeWriter() {
+    if (writer_waiting_) wake_.cancel();
+  }
+  // The session is over: the WebSocket is about to go away.
+  void Detach() {
+    closed_ = true;
+    ws_ = nullptr;
     wake_.cancel();
   }
 
@@ -166,13 +185,11 @@ class ChatSocket : public std::enable_shared_from_this<ChatSocket> {
   bool slow_ = false;
   bool evicted_ = false;  // banned everywhere (moderation): the writer closes with 4003
   bool recheck_ = false;  // a session of the user ended somewhere: check ours now
+  bool writer_waiting_ = false;
   std::string user_id;    // whose socket: moderation evicts by user
-  // Waiting frames; the writer takes them all at once and writes them in order. A vector, not
-  // a deque: an idle socket holds no queue memory at all (a deque keeps a 512-byte block).
-  std::vector<Frame> queue_;
-  std::size_t writing_ = 0;  // frames taken by the writer and not written yet
   asio::any_io_executor executor_;
   asio::steady_timer wake_;
+  WebSocket* ws_;
   std::size_t max_queued_;
 };
 
@@ -194,7 +211,7 @@ class ChatHub {
         if (auto s = weak.lock()) {
           asio::post(s->executor_, [s] {
             s->recheck_ = true;
-            s->wake_.cancel();
+            s->WakeWriter();
           });
         }
       }
@@ -282,7 +299,7 @@ class ChatHub {
         s->Deliver(json::serialize(json::object{{"type", "banned"}, {"scope", "global"}}));
         asio::post(s->executor_, [s] {
           s->evicted_ = true;
-          s->wake_.cancel();
+          s->WakeWriter();
         });
         continue;
       }
@@ -291,13 +308,36 @@ class ChatHub {
     }
   }
 
+  // One post per executor (with one IO thread: one post per message, whatever the room's
+  // size), not one per recipient; the writes come in a second post, so that under load a
+  // socket's frames of several messages queued meanwhile leave in one write.
   void Fan(const std::string& subject, const std::string& prefix, const std::string& payload) {
-    auto frame = std::make_shared<const std::string>(prefix.empty() ? payload : prefix + payload + "}");
-    std::lock_guard lock(mu_);
-    auto it = subjects_.find(subject);
-    if (it == subjects_.end()) return;
-    for (auto& [ptr, weak] : it->second.sockets) {
-      if (auto s = weak.lock()) s->Deliver(frame);
+    WebSocket::Frame frame = WebSocket::EncodeText(prefix.empty() ? payload : prefix + payload + "}");
+    struct Group {
+      asio::any_io_executor executor;
+      std::vector<std::shared_ptr<ChatSocket>> sockets;
+    };
+    std::vector<Group> groups;
+    {
+      std::lock_guard lock(mu_);
+      auto it = subjects_.find(subject);
+      if (it == subjects_.end()) return;
+      for (auto& [ptr, weak] : it->second.sockets) {
+        auto s = weak.lock();
+        if (!s) continue;
+        // Sockets of one executor are usually all of them: compare with the last group only.
+        if (groups.empty() || groups.back().executor != s->executor_) groups.push_back({s->executor_, {}});
+        groups.back().sockets.push_back(std::move(s));
+      }
+    }
+    for (auto& group : groups) {
+      asio::post(group.executor, [frame, sockets = std::move(group.sockets)]() mutable {
+        for (const auto& s : sockets) s->Enqueue(frame);
+        auto executor = sockets.front()->executor_;
+        asio::post(executor, [sockets = std::move(sockets)] {
+          for (const auto& s : sockets) s->FlushNow();
+        });
+      });
     }
   }
 
@@ -340,23 +380,16 @@ asio::awaitable<void> WriteLoop(WebSocket& ws, const std::shared_ptr<ChatSocket>
   auto next_beat = std::chrono::steady_clock::now() + d.options.heartbeat;
   bool writer_closes = false;
   while (!socket->closed_) {
-    // Once over the limit, the backlog is dropped: the client resumes with `after` anyway.
-    while (!socket->queue_.empty() && !socket->closed_ && !socket->slow_) {
-      std::vector<ChatSocket::Frame> batch;
-      batch.swap(socket->queue_);
-      socket->writing_ = batch.size();
-      for (const auto& frame : batch) {
-        if (socket->closed_ || socket->slow_) break;
-        const std::string& text = *frame;
-        if (!(co_await ws.Write(text)).ok()) {
-          socket->closed_ = true;
-          break;
-        }
-        --socket->writing_;
+    // Once over the limit, the backlog is not written: the client resumes with `after` anyway.
+    if (ws.Queued() > 0 && !socket->slow_) {
+      if (!(co_await ws.Flush()).ok()) {
+        socket->closed_ = true;
+        break;
       }
-      socket->writing_ = 0;
+      continue;
     }
     if (socket->slow_ && !socket->closed_) {
+      ws.DropQueued();
       close_code = 4008;
       close_reason = "slow consumer";
       socket->closed_ = true;
@@ -391,7 +424,9 @@ asio::awaitable<void> WriteLoop(WebSocket& ws, const std::shared_ptr<ChatSocket>
       }
     }
     socket->wake_.expires_at(next_beat);
-    co_await socket->wake_.async_wait(asio::as_tuple(asio::use_awaitable));  // woken by Push or the beat
+    socket->writer_waiting_ = true;
+    co_await socket->wake_.async_wait(asio::as_tuple(asio::use_awaitable));  // woken by a full socket or the beat
+    socket->writer_waiting_ = false;
   }
   // The reader is waiting for the client's next frame, which may never come: close from here.
   // Beast lets a close run while a read is pending; that read then ends with the peer's reply.
@@ -640,7 +675,7 @@ class ChatSession {
 
 asio::awaitable<void> RunChatSocket(WebSocket& ws, SessionDeps& d, chat::ChatService::TicketOwner owner) {
   auto executor = co_await asio::this_coro::executor;
-  auto socket = std::make_shared<ChatSocket>(executor, d.options.max_queued_frames);
+  auto socket = std::make_shared<ChatSocket>(executor, ws, d.options.max_queued_frames);
   socket->user_id = owner.user_id;
   d.hub.Register(socket);
   std::uint16_t close_code = 1000;
@@ -701,8 +736,7 @@ asio::awaitable<void> RunChatSocket(WebSocket& ws, SessionDeps& d, chat::ChatSer
     co_await session.Closing();
   }
   d.hub.Unregister(socket.get());
-  socket->closed_ = true;
-  socket->wake_.cancel();
+  socket->Detach();
   while (!writer_done) co_await writer_exit.async_wait(asio::as_tuple(asio::use_awaitable));
   co_await ws.Close(close_code, close_reason);
 }

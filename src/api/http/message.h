@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <functional>
 #include <initializer_list>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -49,20 +50,39 @@ class BodyReader {
   virtual std::uint64_t BytesRead() const = 0;
 };
 
-// A WebSocket connection after the upgrade (RFC 6455; Beast does framing, fragmentation,
-// ping/pong, close codes). Used from the connection's executor only. One Read and one Write or
-// Ping may be in progress at a time.
+// A WebSocket connection after the upgrade (RFC 6455: Beast answers the handshake, the HTTP
+// core does the framing itself, websocket_frame.h). Used from the connection's executor only.
+// One Read at a time; writes are queued in order and may come from several coroutines.
 class WebSocket {
  public:
+  // A text message framed once for the wire; the same bytes can be queued on any number of
+  // sockets (a room's fan-out) without a copy per recipient.
+  using Frame = std::shared_ptr<const std::string>;
+  static Frame EncodeText(std::string_view text);
+
   virtual ~WebSocket() = default;
-  // One whole message. Errors: kUnavailable when the peer closed or went away, kPayloadTooLarge
-  // for a message over the route's limit (the socket is closed with 1009), kTimeout when
-  // nothing (not even a pong) came for the idle timeout.
+  // One whole message. Errors: kUnavailable when the peer closed or went away, or broke the
+  // protocol (closed with 1002, or 1007 for text that is not UTF-8); kPayloadTooLarge for a
+  // message over the route's limit (the caller closes with 1009); kTimeout when nothing (not
+  // even a pong) came for the idle timeout. Pings are answered with pongs here.
   virtual boost::asio::awaitable<Result<std::string>> Read() = 0;
   virtual bool LastReadWasBinary() const = 0;
   virtual boost::asio::awaitable<Status> Write(std::string_view text) = 0;  // one text message
   virtual boost::asio::awaitable<Status> Ping() = 0;
-  // Sends a close frame (RFC 6455 code, reason up to 123 bytes) and waits for the peer's.
+
+  // Queues a frame without writing it.
+  virtual void Enqueue(Frame frame) = 0;
+  // Writes what is queued as far as the socket takes it now, several frames per system call,
+  // without waiting; true when nothing is left queued. Never writes while Flush is writing.
+  virtual bool TryFlush() = 0;
+  // Writes everything queued, waiting for the socket when it is full.
+  virtual boost::asio::awaitable<Status> Flush() = 0;
+  virtual std::size_t Queued() const = 0;
+  // Forgets the queued frames not started yet (a frame partly written is finished first).
+  virtual void DropQueued() = 0;
+
+  // Sends a close frame (RFC 6455 code, reason up to 123 bytes) and waits for the peer's (a
+  // Read in progress gets it instead).
   virtual boost::asio::awaitable<void> Close(std::uint16_t code, std::string_view reason) = 0;
 };
 

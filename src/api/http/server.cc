@@ -15,10 +15,12 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/websocket.hpp>
 #include <boost/beast/ssl.hpp>
+#include <boost/container/static_vector.hpp>
 #include <boost/intrusive/list.hpp>
 #include <mutex>
 #include <random>
 
+#include "api/http/websocket_frame.h"
 #include "base/log.h"
 
 namespace veza::http {
@@ -193,100 +195,303 @@ class StreamingBody final : public BodyReader {
   std::uint64_t read_ = 0;
 };
 
-// A WebSocket over the connection's own stream (by reference): Beast does the protocol; the
-// idle timeout is the connection's deadline, pushed forward by every frame read, pongs included.
+// A WebSocket over the connection's own stream (by reference). Beast answers the handshake;
+// the framing is ours (websocket_frame.h) so that frames encoded once can be shared by many
+// sockets, several queued frames go out in one gathered write, and a write is tried at once
+// without waiting. The idle timeout is the connection's deadline, pushed forward by every frame
+// read, pongs included. An idle socket holds no read buffer: on plain TCP it waits for
+// readability with a zero-byte wait and only then reads.
 template <class Stream>
 class WebSocketImpl final : public WebSocket {
  public:
-  WebSocketImpl(Stream& stream, Connection& conn, const RouteOptions& route)
-      : ws_(stream), conn_(conn), idle_(route.idle_timeout), max_message_(route.max_message_bytes) {
-    // The size limit is enforced in Read, frame by frame, and answered by the session's own
-    // close (1009): Beast's built-in fail path tore the connection down under a session that
-    // still had a writer coroutine on it.
-    ws_.read_message_max(0);
-    ws_.auto_fragment(false);
-    ws_.set_option(websocket::stream_base::decorator(
-        [](websocket::response_type& res) { res.set(bhttp::field::server, "veza"); }));
-    ws_.control_callback([this](websocket::frame_type, beast::string_view) { conn_.ExpiresAfter(idle_); });
-  }
-  ~WebSocketImpl() override { ws_.control_callback(); }
+  static constexpr bool kPlainTcp = std::is_same_v<Stream, tcp::socket>;
 
-  asio::awaitable<beast::error_code> AcceptUpgrade(const Request& req) {
+  WebSocketImpl(Stream& stream, Connection& conn, const RouteOptions& route)
+      : stream_(stream), conn_(conn), idle_(route.idle_timeout), parser_(route.max_message_bytes),
+        flushed_(stream.get_executor(), asio::steady_timer::time_point::max()) {}
+
+  // bytes_after_request: what the client sent after the upgrade request (its first frames).
+  asio::awaitable<beast::error_code> AcceptUpgrade(const Request& req, std::string_view bytes_after_request) {
     conn_.ExpiresAfter(idle_);
-    auto [ec] = co_await ws_.async_accept(req, kTuple);
+    websocket::stream<Stream&> handshake(stream_);
+    handshake.set_option(websocket::stream_base::decorator(
+        [](websocket::response_type& res) { res.set(bhttp::field::server, "veza"); }));
+    auto [ec] = co_await handshake.async_accept(req, kTuple);
+    in_.assign(bytes_after_request);
     co_return ec;
   }
 
   asio::awaitable<Result<std::string>> Read() override {
-    std::string message;
-    do {
-      conn_.ExpiresAfter(idle_);
-      // The first piece of a message gets a small buffer: an idle socket waits in this read,
-      // and 16 KiB (zero-filled, so resident) per idle socket was half of its memory
-      // (bench/ws_idle). Longer messages continue in 16 KiB pieces.
-      std::size_t piece = message.empty() ? 512 : 16 * 1024;
-      std::size_t room = std::min<std::size_t>(piece, max_message_ + 1 - message.size());
-      std::size_t old_size = message.size();
-      message.resize(old_size + room);
-      auto [ec, n] = co_await ws_.async_read_some(asio::buffer(message.data() + old_size, room), kTuple);
-      message.resize(old_size + n);
-      if (ec == asio::error::operation_aborted) {
-        co_return Timeout("no frame for " + std::to_string(idle_.count()) + " ms");
-      }
-      if (ec) co_return Unavailable(ec == websocket::error::closed ? "closed by the peer" : ec.message());
-      if (message.size() > max_message_) {
-        co_return Error{ErrorCode::kPayloadTooLarge, "message larger than " + std::to_string(max_message_) + " bytes"};
-      }
-    } while (!ws_.is_message_done());
-    binary_ = ws_.got_binary();
-    co_return message;
+    reading_ = true;
+    auto result = co_await ReadMessage();
+    reading_ = false;
+    co_return result;
   }
   bool LastReadWasBinary() const override { return binary_; }
 
   asio::awaitable<Status> Write(std::string_view text) override {
-    ws_.text(true);
-    auto [ec, n] = co_await ws_.async_write(asio::buffer(text), kTuple);
-    if (ec) co_return Unavailable("write failed: " + ec.message());
-    co_return Ok();
+    Enqueue(EncodeText(text));
+    co_return co_await Flush();
   }
 
   asio::awaitable<Status> Ping() override {
-    auto [ec] = co_await ws_.async_ping({}, kTuple);
-    if (ec) co_return Unavailable("ping failed: " + ec.message());
+    static const Frame ping = std::make_shared<const std::string>(ws::EncodeFrame(ws::Opcode::kPing, {}));
+    Enqueue(ping);
+    co_return co_await Flush();
+  }
+
+  void Enqueue(Frame frame) override {
+    if (close_queued_ || write_failed_) return;  // nothing may follow a close frame
+    out_.push_back(std::move(frame));
+  }
+
+  bool TryFlush() override {
+    if (write_failed_) return true;
+    if (writing_) return Queued() == 0;
+    if constexpr (kPlainTcp) {
+      while (Queued() > 0) {
+        Gather buffers;
+        GatherQueued(buffers);
+        beast::error_code ec;
+        std::size_t n = stream_.write_some(buffers, ec);  // the socket is non-blocking
+        if (ec == asio::error::would_block || ec == asio::error::try_again) return false;
+        if (ec) {
+          Failed();
+          return true;
+        }
+        Advance(n);
+      }
+    }
+    return Queued() == 0;
+  }
+
+  asio::awaitable<Status> Flush() override {
+    while (writing_) {
+      auto [ignored] = co_await flushed_.async_wait(kTuple);  // another coroutine's Flush finishes
+      (void)ignored;
+    }
+    if (TryFlush() && !write_failed_) co_return Ok();
+    if (write_failed_) co_return Unavailable("write failed");
+    writing_ = true;
+    while (Queued() > 0) {
+      Gather buffers;
+      GatherQueued(buffers);
+      auto [ec, n] = co_await stream_.async_write_some(buffers, kTuple);
+      if (ec) {
+        Failed();
+        break;
+      }
+      Advance(n);
+    }
+    writing_ = false;
+    flushed_.cancel();
+    if (write_failed_) co_return Unavailable("write failed");
     co_return Ok();
   }
 
+  std::size_t Queued() const override { return out_.size() - out_head_; }
+
+  void DropQueued() override {
+    if (writing_) return;  // the frames in flight are being read by the kernel right now
+    std::size_t keep = out_offset_ > 0 ? out_head_ + 1 : out_head_;
+    out_.resize(std::max(keep, out_head_));
+    Advance(0);
+  }
+
   asio::awaitable<void> Close(std::uint16_t code, std::string_view reason) override {
-    if (!ws_.is_open()) co_return;
-    websocket::close_reason cr(static_cast<websocket::close_code>(code), beast::string_view(reason.data(), std::min<std::size_t>(reason.size(), 123)));
-    conn_.ExpiresAfter(std::chrono::seconds(5));
-    auto [ec] = co_await ws_.async_close(cr, kTuple);
-    // Beast's close completes when the peer's close frame is read; drain until then.
-    while (!ec) {
-      beast::flat_buffer drain;
-      auto [rec, n] = co_await ws_.async_read(drain, kTuple);
-      ec = rec;
+    if (!close_queued_ && !write_failed_) {
+      Enqueue(std::make_shared<const std::string>(ws::EncodeClose(code, reason)));
+      close_queued_ = true;
+      conn_.ExpiresAfter(std::chrono::seconds(5));
+      auto sent = co_await Flush();
+      if (!sent.ok()) co_return;
     }
+    // The peer answers with its close frame; a Read in progress gets it, else read it here.
+    if (peer_closed_ || reading_ || write_failed_) co_return;
+    conn_.ExpiresAfter(std::chrono::seconds(5));
+    reading_ = true;
+    for (;;) {
+      auto r = co_await ReadMessage();
+      if (!r.ok()) break;
+    }
+    reading_ = false;
   }
 
  private:
-  websocket::stream<Stream&> ws_;
+  using Gather = boost::container::static_vector<asio::const_buffer, 64>;
+
+  void GatherQueued(Gather& buffers) const {
+    for (std::size_t i = out_head_; i < out_.size() && buffers.size() < buffers.capacity(); ++i) {
+      const std::string& f = *out_[i];
+      std::size_t skip = i == out_head_ ? out_offset_ : 0;
+      buffers.emplace_back(f.data() + skip, f.size() - skip);
+    }
+  }
+
+  void Advance(std::size_t n) {
+    while (n > 0 && out_head_ < out_.size()) {
+      std::size_t left = out_[out_head_]->size() - out_offset_;
+      if (n < left) {
+        out_offset_ += n;
+        return;
+      }
+      n -= left;
+      out_[out_head_].reset();
+      ++out_head_;
+      out_offset_ = 0;
+    }
+    if (out_head_ == out_.size()) {
+      out_.clear();
+      out_head_ = 0;
+      if (out_.capacity() > 64) out_.shrink_to_fit();  // a burst's queue is not kept while idle
+    }
+  }
+
+  void Failed() {
+    write_failed_ = true;
+    out_.clear();
+    out_head_ = 0;
+    out_offset_ = 0;
+  }
+
+  // Answers a ping or the peer's close; the reader never waits for a write in progress (the
+  // writer's loop picks the frame up) unless the socket is full.
+  asio::awaitable<void> SendControl(Frame frame, bool is_close) {
+    Enqueue(std::move(frame));
+    if (is_close) close_queued_ = true;
+    if (!writing_ && !TryFlush()) {
+      auto st = co_await Flush();
+      (void)st;
+    }
+  }
+
+  asio::awaitable<Result<std::string>> ReadMessage() {
+    for (;;) {
+      std::size_t consumed = 0;
+      std::string_view pending(in_.data() + in_pos_, in_.size() - in_pos_);
+      auto kind = parser_.Parse(pending, consumed);
+      in_pos_ += consumed;
+      switch (kind) {
+        case ws::FrameParser::Kind::kText:
+        case ws::FrameParser::Kind::kBinary: {
+          binary_ = kind == ws::FrameParser::Kind::kBinary;
+          std::string message = std::move(parser_.message());
+          parser_.message() = std::string();
+          co_return message;
+        }
+        case ws::FrameParser::Kind::kPing: {
+          if (!close_queued_) conn_.ExpiresAfter(idle_);
+          auto pong = std::make_shared<const std::string>(ws::EncodeFrame(ws::Opcode::kPong, parser_.control()));
+          co_await SendControl(std::move(pong), false);
+          continue;
+        }
+        case ws::FrameParser::Kind::kPong:
+          if (!close_queued_) conn_.ExpiresAfter(idle_);
+          continue;
+        case ws::FrameParser::Kind::kClose: {
+          peer_closed_ = true;
+          if (!close_queued_) {
+            const std::uint16_t code = parser_.close_code() == 1005 ? ws::kCloseNormal : parser_.close_code();
+            auto reply = std::make_shared<const std::string>(ws::EncodeClose(code, {}));
+            co_await SendControl(std::move(reply), true);
+          }
+          co_return Unavailable("closed by the peer");
+        }
+        case ws::FrameParser::Kind::kFail: {
+          if (parser_.close_code() == ws::kCloseTooBig) {
+            co_return Error{ErrorCode::kPayloadTooLarge, "message larger than the route's limit"};
+          }
+          std::string why = parser_.error();
+          co_await Close(parser_.close_code(), why);
+          co_return Unavailable("protocol error: " + why);
+        }
+        case ws::FrameParser::Kind::kNeedMore:
+          if (consumed > 0) continue;  // a fragment was taken in; the message goes on
+          break;
+      }
+      if (peer_closed_ || write_failed_) co_return Unavailable("closed");
+      if (!close_queued_) conn_.ExpiresAfter(idle_);
+      beast::error_code ec = co_await ReadMore(pending.empty() ? 0 : parser_.WantBytes(pending));
+      if (ec == asio::error::operation_aborted) {
+        co_return Timeout("no frame for " + std::to_string(idle_.count()) + " ms");
+      }
+      if (ec) co_return Unavailable(ec == asio::error::eof ? "the peer went away" : ec.message());
+    }
+  }
+
+  // Reads at least one more byte into in_; want: the bytes the parser needs in all (0: unknown).
+  asio::awaitable<beast::error_code> ReadMore(std::size_t want) {
+    if (in_pos_ == in_.size()) {
+      // Nothing pending: give the buffer back while the socket idles.
+      std::string().swap(in_);
+      in_pos_ = 0;
+      if constexpr (kPlainTcp) {
+        auto [ec] = co_await stream_.async_wait(tcp::socket::wait_read, kTuple);
+        if (ec) co_return ec;
+      }
+    } else if (in_pos_ > 0) {
+      in_.erase(0, in_pos_);
+      in_pos_ = 0;
+    }
+    const std::size_t have = in_.size();
+    const std::size_t room = std::max<std::size_t>(want > have ? want - have : 0, kReadPiece);
+    in_.resize(have + room);
+    for (;;) {
+      beast::error_code ec;
+      std::size_t n = 0;
+      if constexpr (kPlainTcp) {
+        n = stream_.read_some(asio::buffer(in_.data() + have, room), ec);
+        if (ec == asio::error::would_block || ec == asio::error::try_again) {
+          auto [wec] = co_await stream_.async_wait(tcp::socket::wait_read, kTuple);
+          if (wec) ec = wec;
+          else continue;
+        }
+      } else {
+        auto [rec, got] = co_await stream_.async_read_some(asio::buffer(in_.data() + have, room), kTuple);
+        ec = rec;
+        n = got;
+      }
+      in_.resize(have + n);
+      co_return ec;
+    }
+  }
+
+  static constexpr std::size_t kReadPiece = 2048;
+
+  Stream& stream_;
   Connection& conn_;
   std::chrono::milliseconds idle_;
-  std::size_t max_message_;
+  ws::FrameParser parser_;
+  std::string in_;  // bytes read and not parsed yet, from in_pos_
+  std::size_t in_pos_ = 0;
+  std::vector<Frame> out_;  // frames to write, from out_head_ (its first out_offset_ bytes written)
+  std::size_t out_head_ = 0;
+  std::size_t out_offset_ = 0;
+  asio::steady_timer flushed_;  // cancelled when a Flush ends, for a Flush waiting on it
+  bool writing_ = false;
+  bool reading_ = false;
+  bool write_failed_ = false;
+  bool close_queued_ = false;
+  bool peer_closed_ = false;
   bool binary_ = false;
 };
 
 template <class Stream>
 class WebSocketUpgradeImpl final : public WebSocketUpgrade {
  public:
-  WebSocketUpgradeImpl(Stream& stream, Connection& conn, const Request& req, const RouteOptions& route)
-      : stream_(stream), conn_(conn), req_(req), route_(route) {}
+  WebSocketUpgradeImpl(Stream& stream, Connection& conn, const Request& req, const RouteOptions& route,
+                       beast::flat_buffer& buffer)
+      : stream_(stream), conn_(conn), req_(req), route_(route), buffer_(buffer) {}
 
   asio::awaitable<void> Accept(const WebSocketSession& session) override {
     accepted_ = true;
     WebSocketImpl<Stream> ws(stream_, conn_, route_);
-    if (co_await ws.AcceptUpgrade(req_)) co_return;
+    std::string_view after(static_cast<const char*>(buffer_.data().data()), buffer_.size());
+    auto ec = co_await ws.AcceptUpgrade(req_, after);
+    // The HTTP read buffer is not needed again on this connection: an idle socket keeps none.
+    buffer_.consume(buffer_.size());
+    buffer_.shrink_to_fit();
+    if (ec) co_return;
     bool threw = false;
     try {
       co_await session(ws);
@@ -303,6 +508,7 @@ class WebSocketUpgradeImpl final : public WebSocketUpgrade {
   Connection& conn_;
   const Request& req_;
   const RouteOptions& route_;
+  beast::flat_buffer& buffer_;
   bool accepted_ = false;
 };
 
@@ -728,7 +934,7 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
       std::string_view route;
       std::optional<WebSocketUpgradeImpl<Stream>> upgrade;
       bool websocket_route = match.handler && match.options->websocket;
-      if (websocket_route && websocket::is_upgrade(req)) upgrade.emplace(stream, conn, req, *match.options);
+      if (websocket_route && websocket::is_upgrade(req)) upgrade.emplace(stream, conn, req, *match.options, buffer);
       Response res;
       if (websocket_route && !upgrade) {
         route = match.pattern;

@@ -3,7 +3,9 @@
 
 #include <gtest/gtest.h>
 
+#include <boost/asio/read.hpp>
 #include <boost/asio/ssl.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -714,6 +716,161 @@ TEST_F(HttpServerTest, WebSocketIdlePeerIsClosedAfterTheIdleTimeout) {
   boost::system::error_code ec;
   c.Read(ec);  // nothing sent: the server gives up after 400 ms
   EXPECT_TRUE(ec == websocket::error::closed || ec == asio::error::eof || ec == asio::error::connection_reset) << ec.message();
+}
+
+
+// A client that writes frames by hand: what a well-behaved library never sends (unmasked
+// frames, bad UTF-8, reserved bits), and exact interleavings (a ping between fragments).
+struct RawWsClient {
+  asio::io_context ioc;
+  asio::ip::tcp::socket socket{ioc};
+
+  // Sends the upgrade request followed by first_frames in the same write; true on 101.
+  bool Connect(unsigned short port, const std::string& first_frames = {}) {
+    boost::system::error_code ec;
+    socket.connect({asio::ip::make_address("127.0.0.1"), port}, ec);
+    if (ec) return false;
+    std::string request =
+        "GET /ws?ticket=good HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+        "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n" + first_frames;
+    asio::write(socket, asio::buffer(request), ec);
+    std::string head;
+    char c;
+    while (head.find("\r\n\r\n") == std::string::npos && asio::read(socket, asio::buffer(&c, 1), ec) == 1) head += c;
+    return head.rfind("HTTP/1.1 101", 0) == 0;
+  }
+  static std::string Frame(std::uint8_t first_byte, std::string_view payload, bool masked = true) {
+    std::string out(1, static_cast<char>(first_byte));
+    const std::uint8_t mask_bit = masked ? 0x80 : 0;
+    if (payload.size() < 126) {
+      out += static_cast<char>(mask_bit | payload.size());
+    } else {
+      out += static_cast<char>(mask_bit | 126);
+      out += static_cast<char>(payload.size() >> 8);
+      out += static_cast<char>(payload.size() & 0xFF);
+    }
+    const char key[4] = {0x0f, 0x5a, 0x3c, 0x71};
+    if (masked) out.append(key, 4);
+    for (std::size_t i = 0; i < payload.size(); ++i) out += masked ? static_cast<char>(payload[i] ^ key[i & 3]) : payload[i];
+    return out;
+  }
+  void Send(const std::string& bytes) { asio::write(socket, asio::buffer(bytes)); }
+  struct Received {
+    int opcode = -1;  // -1: the connection ended
+    std::string payload;
+    std::uint16_t CloseCode() const {
+      return payload.size() >= 2 ? static_cast<std::uint16_t>((static_cast<unsigned char>(payload[0]) << 8) |
+                                                              static_cast<unsigned char>(payload[1]))
+                                 : 0;
+    }
+  };
+  // The next server frame (servers never mask).
+  Received Next() {
+    Received r;
+    boost::system::error_code ec;
+    unsigned char h[2];
+    if (asio::read(socket, asio::buffer(h), ec) != 2) return r;
+    EXPECT_EQ(h[1] & 0x80, 0) << "a server frame was masked";
+    EXPECT_TRUE(h[0] & 0x80) << "the server fragmented a frame";
+    std::size_t len = h[1] & 0x7F;
+    if (len == 126) {
+      unsigned char e[2];
+      asio::read(socket, asio::buffer(e), ec);
+      len = (std::size_t{e[0]} << 8) | e[1];
+    }
+    r.payload.resize(len);
+    if (len > 0 && asio::read(socket, asio::buffer(r.payload), ec) != len) return r;
+    r.opcode = h[0] & 0x0F;
+    return r;
+  }
+};
+
+TEST_F(HttpServerTest, WebSocketReassemblesFragmentsAndAnswersAPingBetweenThem) {
+  StartServer();
+  RawWsClient c;
+  // The first frames travel with the upgrade request: the server must not lose them.
+  ASSERT_TRUE(c.Connect(port_, RawWsClient::Frame(0x01, "hel")));
+  c.Send(RawWsClient::Frame(0x89, "are you there") + RawWsClient::Frame(0x00, "lo ") +
+         RawWsClient::Frame(0x80, "w\xc3\xb6rld"));
+  auto pong = c.Next();
+  EXPECT_EQ(pong.opcode, 0xA);
+  EXPECT_EQ(pong.payload, "are you there");
+  auto echo = c.Next();
+  EXPECT_EQ(echo.opcode, 0x1);
+  EXPECT_EQ(echo.payload, "echo:hello w\xc3\xb6rld");
+  // A pong from the client (unsolicited) is allowed and ignored.
+  c.Send(RawWsClient::Frame(0x8A, "") + RawWsClient::Frame(0x81, "again"));
+  EXPECT_EQ(c.Next().payload, "echo:again");
+}
+
+TEST_F(HttpServerTest, WebSocketClientCloseIsAnsweredWithItsCode) {
+  StartServer();
+  RawWsClient c;
+  ASSERT_TRUE(c.Connect(port_));
+  c.Send(RawWsClient::Frame(0x88, std::string("\x0f\xa0", 2) + "leaving"));
+  auto close = c.Next();
+  EXPECT_EQ(close.opcode, 0x8);
+  EXPECT_EQ(close.CloseCode(), 4000);
+  EXPECT_EQ(c.Next().opcode, -1);  // then the server closes the connection
+}
+
+TEST_F(HttpServerTest, WebSocketProtocolErrorsCloseWith1002) {
+  StartServer();
+  for (const std::string& bad : {RawWsClient::Frame(0x81, "unmasked", /*masked=*/false),
+                                 RawWsClient::Frame(0xC1, "rsv1 set"), RawWsClient::Frame(0x80, "stray continuation"),
+                                 RawWsClient::Frame(0x83, "reserved opcode"),
+                                 RawWsClient::Frame(0x09, "fragmented ping")}) {
+    RawWsClient c;
+    ASSERT_TRUE(c.Connect(port_));
+    c.Send(bad);
+    auto close = c.Next();
+    EXPECT_EQ(close.opcode, 0x8);
+    EXPECT_EQ(close.CloseCode(), 1002);
+  }
+  EXPECT_EQ(Get(port_, "/items/3").status, 200);
+}
+
+TEST_F(HttpServerTest, WebSocketInvalidUtf8TextClosesWith1007) {
+  StartServer();
+  RawWsClient c;
+  ASSERT_TRUE(c.Connect(port_));
+  c.Send(RawWsClient::Frame(0x81, "fine"));
+  EXPECT_EQ(c.Next().payload, "echo:fine");
+  c.Send(RawWsClient::Frame(0x81, "bad \xed\xa0\x80 surrogate"));
+  auto close = c.Next();
+  EXPECT_EQ(close.opcode, 0x8);
+  EXPECT_EQ(close.CloseCode(), 1007);
+}
+
+TEST_F(HttpServerTest, WebSocketFragmentsOverTheLimitCloseWith1009) {
+  StartServer();
+  RawWsClient c;
+  ASSERT_TRUE(c.Connect(port_));
+  c.Send(RawWsClient::Frame(0x01, std::string(600, 'a')) + RawWsClient::Frame(0x80, std::string(600, 'b')));
+  auto close = c.Next();
+  EXPECT_EQ(close.opcode, 0x8);
+  EXPECT_EQ(close.CloseCode(), 1009);
+}
+
+TEST_F(HttpServerTest, WebSocketBeastClientFragmentsAndPings) {
+  StartServer();
+  WsClient c;
+  ASSERT_FALSE(c.Connect(port_, "/ws?ticket=good"));
+  std::string pongs;
+  c.ws.control_callback([&](websocket::frame_type kind, boost::beast::string_view payload) {
+    if (kind == websocket::frame_type::pong) pongs += std::string(payload);
+  });
+  c.ws.text(true);
+  c.ws.write_some(false, asio::buffer(std::string("frag")));
+  c.ws.write_some(true, asio::buffer(std::string("mented")));
+  c.ws.ping("p1");
+  boost::system::error_code ec;
+  EXPECT_EQ(c.Read(ec), "echo:fragmented");
+  c.ws.write(asio::buffer(std::string("after the ping")));
+  EXPECT_EQ(c.Read(ec), "echo:after the ping");
+  EXPECT_EQ(pongs, "p1");
+  c.ws.close(websocket::close_code::normal, ec);
+  EXPECT_FALSE(ec) << ec.message();
 }
 
 }  // namespace
