@@ -963,7 +963,7 @@ namespace {
 // A site admin deletes rooms they do not own, public or private (which they cannot even read);
 // site moderators and outsiders cannot.
 TEST_F(ChatTest, SiteAdminDeletesSomeoneElsesRoom) {
-  User owen = Register("owen"), mia = Register("mia"), adam = Register("adam"), mo = Register("mo");
+  User owen = Register("owen"), mia = Register("mia"), adam = Register("adam"), mo = Register("mona");
   Sql("UPDATE users SET role='admin' WHERE id='" + adam.id + "'");
   Sql("UPDATE users SET role='moderator' WHERE id='" + mo.id + "'");
   std::string open = CreateRoom(owen, "open house"), closed = CreateRoom(owen, "backroom", "private");
