@@ -157,6 +157,7 @@ int Serve(const ServeOptions& options) {
   }
   moderation::ModerationService moderation(*backends.database, *backends.bus, clock, *classifier, options.moderation);
   chat::ChatService chat(*backends.database, *backends.bus, *backends.cache, clock, &notifications, &tracks);
+  chat.ConfigurePresence(options.chat_presence);
   search::SearchService search(*backends.database);
   social::SocialService social(*backends.database, tracks, clock);
   // Social events become notifications (stored per user, pushed live on every node).

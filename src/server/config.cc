@@ -223,6 +223,10 @@ Result<CommandLine> ParseCommandLine(int argc, const char* const* argv, ParseExi
       ->envname("VEZA_MODERATION_CAPS_MIN_LETTERS")->capture_default_str()->check(CLI::Range(1, 100000));
   app.add_option("--moderation-word-list-refresh", word_refresh, "Seconds a node keeps the word list before reading it again")
       ->envname("VEZA_MODERATION_WORD_LIST_REFRESH")->capture_default_str()->check(CLI::Range(0.0, 3600.0));
+  double presence_ttl = 60;
+  app.add_option("--chat-presence-ttl", presence_ttl,
+                 "Seconds within which the users of a node that died without closing its sockets go offline")
+      ->envname("VEZA_CHAT_PRESENCE_TTL")->capture_default_str()->check(CLI::Range(0.3, 86400.0));
 
   // Precedence: command line > environment > config file > defaults. CLI11 alone would rank
   // the config file above the environment, so set variables are turned into arguments placed
@@ -378,6 +382,7 @@ Result<CommandLine> ParseCommandLine(int argc, const char* const* argv, ParseExi
   spam.burst_window = std::chrono::seconds(static_cast<std::int64_t>(std::ceil(burst_window)));
   spam.new_account_age = std::chrono::seconds(static_cast<std::int64_t>(std::ceil(new_account_age)));
   o.moderation.word_list_refresh = Seconds(word_refresh);
+  o.chat_presence.ttl = Seconds(presence_ttl);
   unsigned cores = std::max(1u, std::thread::hardware_concurrency());
   if (o.io_threads == 0) o.io_threads = static_cast<int>(cores);
   if (o.worker_threads == 0) o.worker_threads = static_cast<int>(std::max(4u, 2 * cores));

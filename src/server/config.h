@@ -56,6 +56,8 @@ struct ServeOptions {
   moderation::ModerationOptions moderation;
   HttpClassifierOptions moderation_classifier;
   double moderation_lexicon_threshold = 0.9;
+  // Chat presence: a node that dies leaves its users online at most this long (docs/websocket.md).
+  chat::PresenceOptions chat_presence;
   // Analytics (issue 7): the qualified-play window and the trusted country header.
   analytics::AnalyticsOptions analytics;
 };

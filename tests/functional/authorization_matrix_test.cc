@@ -237,6 +237,18 @@ TEST_F(AuthorizationMatrixTest, EveryEndpointAnswersEachKindOfCallerAsItShould) 
       mod_room + "', 2, 'hello', 0, '" + other.id + "', '" + owner.id + "', 'rude', 0)");
   Sql("INSERT INTO moderation_sanctions (id, kind, user_id, room_id, reason, created_by, created_at) VALUES ('" +
       mod_sanction + "', 'mute', '" + other.id + "', '" + mod_room + "', 'matrix', '" + admin.id + "', 0)");
+  // Per-room staff: a public room of the owner's with a message of other's and a mute of tess's
+  // set by the owner (room staff), where tess is kicked.
+  Caller tess = Make("target", "tess", "user");
+  const std::string staff_room = "0191d1f0-0000-7000-8000-00000000e001";
+  const std::string staff_message = "0191d1f0-0000-7000-8000-00000000e011";
+  const std::string staff_sanction = "0191d1f0-0000-7000-8000-00000000e031";
+  Sql("INSERT INTO chat_rooms (id, kind, name, owner_id, last_seq, created_at) VALUES ('" + staff_room +
+      "', 'public', 'staffed', '" + owner.id + "', 1, 0)");
+  Sql("INSERT INTO chat_messages (id, room_id, seq, sender_id, client_id, body, created_at) VALUES ('" + staff_message +
+      "', '" + staff_room + "', 1, '" + other.id + "', 'c1', 'hello', 0)");
+  Sql("INSERT INTO moderation_sanctions (id, kind, user_id, room_id, reason, created_by, created_at) VALUES ('" +
+      staff_sanction + "', 'mute', '" + tess.id + "', '" + staff_room + "', 'matrix', '" + owner.id + "', 0)");
   Sql("INSERT INTO moderation_words (id, word, action, created_by, created_at) VALUES ('" + mod_word +
       "', 'matrix', 'mask', '" + admin.id + "', 0), ('" + mod_word_deleted + "', 'gone', 'mask', '" + admin.id + "', 0)");
 
@@ -548,6 +560,22 @@ TEST_F(AuthorizationMatrixTest, EveryEndpointAnswersEachKindOfCallerAsItShould) 
        "/api/v1/moderation/messages/" + mod_deleted,
        R"({"reason":"matrix"})",
        {401, 403, 403, 204, 404}},
+      // A room's owner (its staff) and site moderators and admins moderate it; other users do not.
+      {"POST /api/v1/chat/rooms/{id}/sanctions",
+       "/api/v1/chat/rooms/" + staff_room + "/sanctions",
+       R"({"action":"kick","user_id":")" + tess.id + R"(","reason":"matrix"})",
+       {401, 403, 204, 204, 204}},
+      {"GET /api/v1/chat/rooms/{id}/sanctions", "/api/v1/chat/rooms/" + staff_room + "/sanctions", "",
+       {401, 403, 200, 200, 200}},
+      // After the owner lifts the mute, it is lifted already for the others.
+      {"DELETE /api/v1/chat/rooms/{id}/sanctions/{sanction_id}",
+       "/api/v1/chat/rooms/" + staff_room + "/sanctions/" + staff_sanction,
+       R"({"reason":"matrix"})",
+       {401, 403, 200, 409, 409}},
+      {"DELETE /api/v1/chat/rooms/{id}/messages/{message_id}",
+       "/api/v1/chat/rooms/" + staff_room + "/messages/" + staff_message,
+       R"({"reason":"matrix"})",
+       {401, 403, 204, 404, 404}},
       // Analytics: play events from whoever may play the track; stats for the owner and
       // moderators, a private track's for its owner alone; instance stats for moderators.
       {"POST /api/v1/tracks/{id}/play-events", "/api/v1/tracks/" + secret_track + "/play-events",

@@ -799,29 +799,50 @@ TEST_F(ChatTest, SlowConsumerIsClosedWith4008AndTheRoomKeepsFlowing) {
   EXPECT_TRUE(joined->at("more").as_bool());
 }
 
-TEST(ChatTwoNodes, MessagesCrossNodesInOrder) {
-  std::string pg = test::Env("VEZA_TEST_POSTGRES_URL"), redis = test::Env("VEZA_TEST_REDIS_URL"),
-              nats = test::Env("VEZA_TEST_NATS_URL");
-  ASSERT_FALSE(pg.empty() || redis.empty() || nats.empty()) << "run under scripts/test-services (make test)";
-  std::string db_name = "veza_chat_" + std::to_string(::getpid());
-  ASSERT_EQ(std::system(("psql -q '" + pg + "' -c 'DROP DATABASE IF EXISTS " + db_name + "' -c 'CREATE DATABASE " +
-                         db_name + "' >/dev/null")
-                            .c_str()),
-            0);
-  std::string url = pg.substr(0, pg.rfind('/') + 1) + db_name;
-  test::TempDir dir;
-  std::vector<std::string> args = {"serve",   "--listen", "127.0.0.1:0", "--database",      url,
-                                   "--cache", redis,      "--bus",       nats, "--no-access-log"};
-  test::VezaProcess a(VEZA_BINARY, args, {}, dir.path());
-  ASSERT_TRUE(a.Start()) << a.Log();
-  test::VezaProcess b(VEZA_BINARY, args, {}, dir.path());
-  ASSERT_TRUE(b.Start()) << b.Log();
-
-  auto post = [](unsigned short port, const std::string& target, const std::string& body, const std::string& token) {
+// Two `veza` nodes sharing a fresh PostgreSQL database, Redis and NATS (the test services).
+class ChatTwoNodes : public testing::Test {
+ protected:
+  void StartNodes(std::vector<std::string> extra_args = {}) {
+    std::string pg = test::Env("VEZA_TEST_POSTGRES_URL"), redis = test::Env("VEZA_TEST_REDIS_URL"),
+                nats = test::Env("VEZA_TEST_NATS_URL");
+    ASSERT_FALSE(pg.empty() || redis.empty() || nats.empty()) << "run under scripts/test-services (make test)";
+    pg_ = pg;
+    db_name_ = "veza_chat_" + std::to_string(::getpid());
+    ASSERT_EQ(std::system(("psql -q '" + pg + "' -c 'DROP DATABASE IF EXISTS " + db_name_ +
+                           "' -c 'CREATE DATABASE " + db_name_ + "' >/dev/null")
+                              .c_str()),
+              0);
+    std::string url = pg.substr(0, pg.rfind('/') + 1) + db_name_;
+    std::vector<std::string> args = {"serve",   "--listen", "127.0.0.1:0", "--database",      url,
+                                     "--cache", redis,      "--bus",       nats, "--no-access-log"};
+    args.insert(args.end(), extra_args.begin(), extra_args.end());
+    a_ = std::make_unique<test::VezaProcess>(VEZA_BINARY, args, std::vector<std::string>{}, dir_.path());
+    ASSERT_TRUE(a_->Start()) << a_->Log();
+    b_ = std::make_unique<test::VezaProcess>(VEZA_BINARY, args, std::vector<std::string>{}, dir_.path());
+    ASSERT_TRUE(b_->Start()) << b_->Log();
+  }
+  void TearDown() override {
+    if (a_) a_->Stop(SIGTERM);
+    if (b_) b_->Stop(SIGTERM);
+    if (!db_name_.empty()) {
+      std::system(("psql -q '" + pg_ + "' -c 'DROP DATABASE IF EXISTS " + db_name_ + " WITH (FORCE)' >/dev/null").c_str());
+    }
+  }
+  static test::HttpResponse post(unsigned short port, const std::string& target, const std::string& body,
+                                 const std::string& token) {
     std::vector<std::pair<std::string, std::string>> headers = {{"Content-Type", "application/json"}};
     if (!token.empty()) headers.emplace_back("Authorization", "Bearer " + token);
     return test::Http("127.0.0.1", port, {"POST", target, body, headers});
-  };
+  }
+
+  test::TempDir dir_;
+  std::string pg_, db_name_;
+  std::unique_ptr<test::VezaProcess> a_, b_;
+};
+
+TEST_F(ChatTwoNodes, MessagesCrossNodesInOrder) {
+  ASSERT_NO_FATAL_FAILURE(StartNodes());
+  test::VezaProcess &a = *a_, &b = *b_;
   auto token_of = [&](const std::string& name) {
     auto r = post(a.port(), "/api/v1/auth/register",
                   R"({"username":")" + name + R"(","email":")" + name + R"(@example.com","password":"violet kettle 93 drums"})",
@@ -856,9 +877,6 @@ TEST(ChatTwoNodes, MessagesCrossNodesInOrder) {
     EXPECT_EQ(m->at("message").as_object().at("seq").as_int64(), i);
     EXPECT_EQ(m->at("message").as_object().at("body").as_string(), "n" + std::to_string(i));
   }
-  a.Stop(SIGTERM);
-  b.Stop(SIGTERM);
-  std::system(("psql -q '" + pg + "' -c 'DROP DATABASE IF EXISTS " + db_name + " WITH (FORCE)' >/dev/null").c_str());
 }
 
 }  // namespace
@@ -934,6 +952,100 @@ TEST(ChatDurability, AcknowledgedMessagesSurviveSigkillExactlyOnce) {
   }
   for (const auto& id : acked) EXPECT_EQ(stored[id], 1) << id << " was acknowledged";
   for (const auto& [id, n] : stored) EXPECT_EQ(n, 1) << id;
+}
+
+}  // namespace
+}  // namespace veza
+
+namespace veza {
+namespace {
+
+// A site admin deletes rooms they do not own, public or private (which they cannot even read);
+// site moderators and outsiders cannot.
+TEST_F(ChatTest, SiteAdminDeletesSomeoneElsesRoom) {
+  User owen = Register("owen"), mia = Register("mia"), adam = Register("adam"), mo = Register("mona");
+  Sql("UPDATE users SET role='admin' WHERE id='" + adam.id + "'");
+  Sql("UPDATE users SET role='moderator' WHERE id='" + mo.id + "'");
+  std::string open = CreateRoom(owen, "open house"), closed = CreateRoom(owen, "backroom", "private");
+  ASSERT_EQ(Post("/api/v1/chat/rooms/" + open + "/join", "", mia.token).status, 200);
+  auto m = Connect(mia);
+  m->SendFrame(Frame({{"type", "join"}, {"room", open}}));
+  ASSERT_TRUE(m->NextOfType("joined"));
+
+  ExpectProblem(Send("DELETE", "/api/v1/chat/rooms/" + open, "", mia.token), 403);
+  ExpectProblem(Send("DELETE", "/api/v1/chat/rooms/" + open, "", mo.token), 403);
+  ExpectProblem(Send("DELETE", "/api/v1/chat/rooms/" + closed, "", mo.token), 404);
+  ExpectProblem(Send("DELETE", "/api/v1/chat/rooms/not-a-room", "", adam.token), 404);
+  ExpectProblem(Send("DELETE", "/api/v1/chat/rooms/00000000-0000-7000-8000-000000000000", "", adam.token), 404);
+
+  auto gone = Send("DELETE", "/api/v1/chat/rooms/" + open, "", adam.token);
+  ASSERT_EQ(gone.status, 204) << gone.body;
+  auto event = m->NextOfType("room_deleted");
+  ASSERT_TRUE(event);
+  EXPECT_EQ(event->at("room").as_string(), open);
+  ExpectProblem(Send("GET", "/api/v1/chat/rooms/" + open, "", owen.token), 404);
+
+  // A private room the admin is not in: gone as well, for its owner too.
+  auto gone_private = Send("DELETE", "/api/v1/chat/rooms/" + closed, "", adam.token);
+  ASSERT_EQ(gone_private.status, 204) << gone_private.body;
+  ExpectProblem(Send("GET", "/api/v1/chat/rooms/" + closed, "", owen.token), 404);
+  ExpectProblem(Send("DELETE", "/api/v1/chat/rooms/" + closed, "", adam.token), 404);
+}
+
+// A user online on node A is online from node B; after A is SIGKILLed (no socket closed, no
+// count taken back), B sees the user go offline within the presence ttl.
+TEST_F(ChatTwoNodes, PresenceIsSeenAcrossNodesAndExpiresWhenANodeDies) {
+  ASSERT_NO_FATAL_FAILURE(StartNodes({"--chat-presence-ttl", "4"}));
+  test::VezaProcess &a = *a_, &b = *b_;
+  struct Account {
+    std::string id, token;
+  };
+  auto account = [&](const std::string& name) {
+    auto r = post(b.port(), "/api/v1/auth/register",
+                  R"({"username":")" + name + R"(","email":")" + name + R"(@example.com","password":"violet kettle 93 drums"})",
+                  "");
+    EXPECT_EQ(r.status, 201) << r.body;
+    auto o = json::parse(r.body).as_object();
+    return Account{std::string(o.at("user").at("id").as_string()), std::string(o.at("access_token").as_string())};
+  };
+  Account alice = account("alice"), bob = account("bob");
+  auto ticket = [&](unsigned short port, const std::string& token) {
+    auto r = post(port, "/api/v1/chat/ticket", "", token);
+    EXPECT_EQ(r.status, 200) << r.body;
+    return std::string(json::parse(r.body).at("ticket").as_string());
+  };
+  ChatClient on_b;
+  ASSERT_FALSE(on_b.Connect(b.port(), ticket(b.port(), bob.token)));
+  ASSERT_TRUE(on_b.NextOfType("hello"));
+  auto presence_of_alice = [&]() -> std::string {
+    on_b.SendFrame(json::object{{"type", "presence"}, {"users", json::array{json::value(alice.id)}}});
+    auto f = on_b.NextOfType("presence");
+    if (!f || !f->contains("users")) return "no answer";
+    return std::string(f->at("users").at(alice.id).as_string());
+  };
+  EXPECT_EQ(presence_of_alice(), "offline");
+
+  {
+    ChatClient on_a;
+    ASSERT_FALSE(on_a.Connect(a.port(), ticket(a.port(), alice.token)));
+    ASSERT_TRUE(on_a.NextOfType("hello"));
+    // Opening is counted after the hello goes out: poll for it.
+    std::string seen;
+    for (int i = 0; i < 100 && (seen = presence_of_alice()) != "online"; ++i) std::this_thread::sleep_for(50ms);
+    EXPECT_EQ(seen, "online");
+    // Past two ttls the heartbeat of node A still keeps alice online.
+    std::this_thread::sleep_for(9s);
+    EXPECT_EQ(presence_of_alice(), "online");
+    a.Stop(SIGKILL);
+  }
+  // Offline within the 4-s ttl; 30 s is the generous bound of a loaded machine.
+  auto killed = std::chrono::steady_clock::now();
+  std::string seen = "online";
+  while (seen != "offline" && std::chrono::steady_clock::now() - killed < 30s) {
+    std::this_thread::sleep_for(200ms);
+    seen = presence_of_alice();
+  }
+  EXPECT_EQ(seen, "offline");
 }
 
 }  // namespace

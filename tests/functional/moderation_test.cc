@@ -583,5 +583,211 @@ TEST_F(ModerationPostgresTest, BanAndReportFlowOnPostgres) {
   EXPECT_EQ(S(Join(*a, room), "code"), "banned");
 }
 
+// ---- per-room staff: a room's owner and moderators moderate their room, and only it ----------
+
+class RoomStaffTest : public ModerationTest {
+ protected:
+  std::string Sanctions(const std::string& room) { return "/api/v1/chat/rooms/" + room + "/sanctions"; }
+  std::string Sanction(const std::string& action, const User& target, const std::string& extra = "") {
+    return R"({"action":")" + action + R"(","user_id":")" + target.id + R"(","reason":"room rules")" + extra + "}";
+  }
+  void MakeRoomModerator(const User& owner, const std::string& room, const User& member) {
+    ASSERT_EQ(Post("/api/v1/chat/rooms/" + room + "/join", "", member.token).status, 200);
+    auto r = Send("PUT", "/api/v1/chat/rooms/" + room + "/members/" + member.id, R"({"role":"moderator"})", owner.token);
+    ASSERT_EQ(r.status, 204) << r.body;
+  }
+  // The answer to a moderate frame ("moderated" or "error"), skipping live frames.
+  json::object Moderate(Socket& s, const std::string& room, const std::string& action, const User& target,
+                        std::optional<std::int64_t> duration = std::nullopt) {
+    json::object f{{"type", "moderate"}, {"room", room}, {"action", action}, {"user", target.id}, {"reason", "room rules"}};
+    if (duration) f["duration_seconds"] = *duration;
+    s.Send(f);
+    for (int i = 0; i < 20; ++i) {
+      auto answer = s.Next();
+      if (!answer) break;
+      if (S(*answer, "type") == "moderated" || S(*answer, "type") == "error") return *answer;
+    }
+    ADD_FAILURE() << "no answer to moderate";
+    return {};
+  }
+};
+
+TEST_F(RoomStaffTest, RoomModeratorBansMutesKicksAndDeletesInTheirRoomOnly) {
+  User owen = Register("owen"), rita = Register("rita"), zoe = Register("zoe");
+  User alice = Register("alice"), bob = Register("bob"), carl = Register("carl");
+  User mona = Register("mona", "moderator");
+  std::string lobby = CreateRoom(owen, "lobby"), other = CreateRoom(zoe, "other");
+  MakeRoomModerator(owen, lobby, rita);
+  ASSERT_EQ(Post("/api/v1/chat/rooms/" + other + "/join", "", rita.token).status, 200);
+  auto a = Connect(alice), b = Connect(bob), c = Connect(carl), r = Connect(rita);
+  for (Socket* s : {a.get(), b.get(), c.get()}) ASSERT_EQ(S(Join(*s, lobby), "type"), "joined");
+  ASSERT_EQ(S(Join(*a, other), "type"), "joined");
+  ASSERT_EQ(S(Join(*r, lobby), "type"), "joined");
+
+  // Ban over REST: alice leaves the room at once and cannot rejoin; the other room is untouched.
+  auto ban = Post(Sanctions(lobby), Sanction("ban", alice, R"(,"duration_seconds":3600)"), rita.token);
+  ASSERT_EQ(ban.status, 201) << ban.body;
+  auto ban_json = json::parse(ban.body).as_object();
+  EXPECT_EQ(S(ban_json, "kind"), "ban");
+  EXPECT_EQ(S(ban_json, "room_id"), lobby);
+  auto removed = a->NextOfType("removed");
+  ASSERT_TRUE(removed);
+  EXPECT_EQ(S(*removed, "room"), lobby);
+  EXPECT_EQ(S(Join(*a, lobby), "code"), "banned");
+  EXPECT_EQ(S(Say(*a, other, "still here"), "type"), "ack");
+  // Not in a room where rita is a plain member.
+  ExpectProblem(Post(Sanctions(other), Sanction("ban", alice, R"(,"duration_seconds":60)"), rita.token), 403);
+  ExpectProblem(Post(Sanctions(other), Sanction("kick", alice), rita.token), 403);
+
+  // Mute over the socket: bob gets muted frames, others talk on.
+  auto muted = Moderate(*r, lobby, "mute", bob, 600);
+  ASSERT_EQ(S(muted, "type"), "moderated") << json::serialize(muted);
+  EXPECT_EQ(S(muted.at("sanction").as_object(), "kind"), "mute");
+  EXPECT_TRUE(muted.at("sanction").at("expires_at").is_int64());
+  EXPECT_EQ(S(Say(*b, lobby, "hello?"), "code"), "muted");
+  EXPECT_EQ(S(Say(*c, lobby, "I can talk"), "type"), "ack");
+  auto elsewhere = Moderate(*r, other, "mute", bob, 600);
+  EXPECT_EQ(S(elsewhere, "code"), "permission_denied") << json::serialize(elsewhere);
+
+  // Kick over the socket: carl is out of the room but may come back.
+  auto kicked = Moderate(*r, lobby, "kick", carl);
+  ASSERT_EQ(S(kicked, "type"), "moderated") << json::serialize(kicked);
+  EXPECT_TRUE(kicked.at("sanction").is_null());
+  auto carl_removed = c->NextOfType("removed");
+  ASSERT_TRUE(carl_removed);
+  EXPECT_EQ(S(*carl_removed, "reason"), "kick");
+  EXPECT_EQ(S(Join(*c, lobby), "type"), "joined");
+
+  // Deleting a message of their room (REST, with a reason), not of another room.
+  auto said = Say(*c, lobby, "buy cheap followers");
+  ASSERT_EQ(S(said, "type"), "ack");
+  std::string message = S(said.at("message").as_object(), "id");
+  ExpectProblem(Delete("/api/v1/chat/rooms/" + other + "/messages/" + message, R"({"reason":"spam"})", rita.token), 403);
+  ExpectProblem(Delete("/api/v1/chat/rooms/" + other + "/messages/" + message, R"({"reason":"spam"})", zoe.token), 404);
+  auto deleted = Delete("/api/v1/chat/rooms/" + lobby + "/messages/" + message, R"({"reason":"spam"})", rita.token);
+  ASSERT_EQ(deleted.status, 204) << deleted.body;
+  auto tombstone = c->NextOfType("message_deleted");
+  ASSERT_TRUE(tombstone);
+  EXPECT_EQ(S(tombstone->at("message").as_object(), "id"), message);
+  auto other_said = Say(*a, other, "zoe's room");
+  ASSERT_EQ(S(other_said, "type"), "ack");
+  ExpectProblem(Delete("/api/v1/chat/rooms/" + other + "/messages/" + S(other_said.at("message").as_object(), "id"),
+                       R"({"reason":"spam"})", rita.token),
+                403);
+  // The socket's own delete frame works for room staff too, and is audited.
+  auto said_again = Say(*c, lobby, "more spam");
+  ASSERT_EQ(S(said_again, "type"), "ack");
+  r->Send({{"type", "delete"}, {"message", S(said_again.at("message").as_object(), "id")}});
+  ASSERT_TRUE(r->NextOfType("deleted"));
+
+  // Room staff do not sanction the owner, site staff, or (moderators) each other.
+  ExpectProblem(Post(Sanctions(lobby), Sanction("kick", owen), rita.token), 403);
+  ExpectProblem(Post(Sanctions(lobby), Sanction("kick", mona), rita.token), 403);
+  ExpectProblem(Post(Sanctions(lobby), Sanction("kick", rita), rita.token), 403);
+  User max = Register("max");
+  MakeRoomModerator(owen, lobby, max);
+  ExpectProblem(Post(Sanctions(lobby), Sanction("kick", max), rita.token), 403);
+  EXPECT_EQ(Post(Sanctions(lobby), Sanction("kick", max), owen.token).status, 204) << "the owner may";
+
+  // The room's sanctions, for its staff; lifting the ban lets alice back in.
+  auto listed = Send("GET", Sanctions(lobby), "", rita.token);
+  ASSERT_EQ(listed.status, 200) << listed.body;
+  EXPECT_EQ(json::parse(listed.body).at("sanctions").as_array().size(), 2u);  // the ban and the mute
+  ExpectProblem(Send("GET", Sanctions(other), "", rita.token), 403);
+  ExpectProblem(Delete(Sanctions(other) + "/" + S(ban_json, "id"), R"({"reason":"appeal"})", zoe.token), 404);
+  auto lifted = Delete(Sanctions(lobby) + "/" + S(ban_json, "id"), R"({"reason":"appeal"})", rita.token);
+  ASSERT_EQ(lifted.status, 200) << lifted.body;
+  EXPECT_FALSE(json::parse(lifted.body).at("active").as_bool());
+  EXPECT_EQ(S(Join(*a, lobby), "type"), "joined");
+
+  // Site moderators keep their powers in any room; room staff do not lift what site staff set.
+  auto site_ban = Post(Sanctions(lobby), Sanction("ban", carl, R"(,"duration_seconds":60)"), mona.token);
+  ASSERT_EQ(site_ban.status, 201) << site_ban.body;
+  std::string site_ban_id = S(json::parse(site_ban.body).as_object(), "id");
+  ExpectProblem(Delete(Sanctions(lobby) + "/" + site_ban_id, R"({"reason":"appeal"})", rita.token), 403);
+  EXPECT_EQ(Delete(Sanctions(lobby) + "/" + site_ban_id, R"({"reason":"appeal"})", mona.token).status, 200);
+
+  // Every action is in the audit log, by whom it was.
+  User adam = Register("adam", "admin");
+  auto audit = Send("GET", "/api/v1/admin/audit-log?limit=100", "", adam.token);
+  ASSERT_EQ(audit.status, 200) << audit.body;
+  for (const char* action : {"\"moderation.ban\"", "\"moderation.mute\"", "\"moderation.kick\"", "\"moderation.unban\"",
+                             "\"moderation.message.delete\"", "\"chat.message.delete\""}) {
+    EXPECT_NE(audit.body.find(action), std::string::npos) << action;
+  }
+  EXPECT_NE(audit.body.find(rita.id), std::string::npos);
+}
+
+TEST_F(RoomStaffTest, PlainMembersOutsidersAndBadInputAreRefused) {
+  User owen = Register("owen"), bob = Register("bob"), eve = Register("eve"), alice = Register("alice");
+  std::string lobby = CreateRoom(owen, "lobby");
+  auto created = Post("/api/v1/chat/rooms", R"({"name":"hideout","kind":"private"})", owen.token);
+  ASSERT_EQ(created.status, 201);
+  std::string hideout = S(json::parse(created.body).as_object(), "id");
+  ASSERT_EQ(Post("/api/v1/chat/rooms/" + lobby + "/join", "", bob.token).status, 200);
+  ASSERT_EQ(Post("/api/v1/chat/rooms/" + lobby + "/join", "", alice.token).status, 200);
+  auto b = Connect(bob);
+  ASSERT_EQ(S(Join(*b, lobby), "type"), "joined");
+  auto said = Say(*b, lobby, "hi");
+  std::string message = S(said.at("message").as_object(), "id");
+
+  // A plain member: 403 everywhere, over REST and the socket.
+  ExpectProblem(Post(Sanctions(lobby), Sanction("kick", alice), bob.token), 403);
+  ExpectProblem(Post(Sanctions(lobby), Sanction("mute", alice, R"(,"duration_seconds":60)"), bob.token), 403);
+  ExpectProblem(Send("GET", Sanctions(lobby), "", bob.token), 403);
+  ExpectProblem(Delete("/api/v1/chat/rooms/" + lobby + "/messages/" + message, R"({"reason":"x"})", alice.token), 403);
+  EXPECT_EQ(S(Moderate(*b, lobby, "ban", alice), "code"), "permission_denied");
+  b->Send({{"type", "delete"}, {"message", message}});  // bob's own message: fine, and no staff action
+  ASSERT_TRUE(b->NextOfType("deleted"));
+  // An outsider of a private room does not learn it exists; nobody anonymous gets anywhere.
+  ExpectProblem(Post(Sanctions(hideout), Sanction("kick", alice), eve.token), 404);
+  ExpectProblem(Send("GET", Sanctions(hideout), "", eve.token), 404);
+  ExpectProblem(Post(Sanctions(lobby), Sanction("kick", alice), ""), 401);
+  ExpectProblem(Send("GET", Sanctions(lobby), "", ""), 401);
+  ExpectProblem(Delete(Sanctions(lobby) + "/00000000-0000-7000-8000-000000000000", R"({"reason":"x"})", ""), 401);
+  ExpectProblem(Delete("/api/v1/chat/rooms/" + lobby + "/messages/" + message, R"({"reason":"x"})", ""), 401);
+
+  // Malformed, oversized and out-of-range input from the owner.
+  ExpectProblem(Post(Sanctions(lobby), "{not json", owen.token), 400);
+  ExpectProblem(Post(Sanctions(lobby), "[]", owen.token), 400);
+  ExpectProblem(Post(Sanctions(lobby), Sanction("kick", alice, R"(,"global":true)"), owen.token), 400);
+  ExpectProblem(Post(Sanctions(lobby), Sanction("kick", alice, R"(,"room_id":"x")"), owen.token), 400);
+  ExpectProblem(Post(Sanctions(lobby), Sanction("dismiss", alice), owen.token), 400);
+  ExpectProblem(Post(Sanctions(lobby), Sanction("delete_message", alice), owen.token), 400);
+  ExpectProblem(Post(Sanctions(lobby), Sanction("mute", alice), owen.token), 400);  // a mute needs a duration
+  ExpectProblem(Post(Sanctions(lobby), Sanction("mute", alice, R"(,"duration_seconds":0)"), owen.token), 400);
+  ExpectProblem(Post(Sanctions(lobby), Sanction("mute", alice, R"(,"duration_seconds":99999999999)"), owen.token), 400);
+  ExpectProblem(Post(Sanctions(lobby), R"({"action":"kick","user_id":")" + alice.id + R"("})", owen.token), 400);
+  ExpectProblem(Post(Sanctions(lobby),
+                     R"({"action":"kick","user_id":")" + alice.id + R"(","reason":")" + std::string(501, 'r') + "\"}",
+                     owen.token),
+                400);
+  ExpectProblem(Post(Sanctions(lobby), R"({"action":"kick","user_id":"nobody","reason":"x"})", owen.token), 404);
+  ExpectProblem(Post(Sanctions("not-a-room"), Sanction("kick", alice), owen.token), 404);
+  ExpectProblem(Post(Sanctions("00000000-0000-7000-8000-000000000000"), Sanction("kick", alice), owen.token), 404);
+  ExpectProblem(Send("GET", Sanctions(lobby) + "?active=maybe", "", owen.token), 400);
+  ExpectProblem(Send("GET", Sanctions(lobby) + "?limit=0", "", owen.token), 400);
+  ExpectProblem(Send("GET", Sanctions(lobby) + "?colour=red", "", owen.token), 400);
+  ExpectProblem(Delete(Sanctions(lobby) + "/not-an-id", R"({"reason":"x"})", owen.token), 404);
+  ExpectProblem(Delete(Sanctions(lobby) + "/00000000-0000-7000-8000-000000000000", R"({"reason":"x"})", owen.token), 404);
+  ExpectProblem(Delete(Sanctions(lobby) + "/00000000-0000-7000-8000-000000000000", R"({})", owen.token), 400);
+  ExpectProblem(Delete("/api/v1/chat/rooms/" + lobby + "/messages/nope", R"({"reason":"x"})", owen.token), 404);
+  ExpectProblem(Delete("/api/v1/chat/rooms/" + lobby + "/messages/" + message, R"({"why":"x"})", owen.token), 400);
+  auto o = Connect(owen);
+  for (const char* bad : {R"({"type":"moderate","room":"r","action":"nuke","user":"u","reason":"x"})",
+                          R"({"type":"moderate","room":"r","action":"kick","user":"u"})",
+                          R"({"type":"moderate","room":"r","action":"kick","user":"u","reason":"x","global":true})",
+                          R"({"type":"moderate","room":"r","action":"mute","user":"u","reason":"x","duration_seconds":"1"})"}) {
+    o->Send(json::parse(bad).as_object());
+    auto answer = o->NextOfType("error");
+    ASSERT_TRUE(answer) << bad;
+    EXPECT_EQ(S(*answer, "code"), "invalid_argument") << bad;
+  }
+  EXPECT_EQ(S(Moderate(*o, lobby, "mute", alice, 0), "code"), "invalid_argument");
+  EXPECT_EQ(S(Moderate(*o, lobby, "mute", alice), "code"), "invalid_argument");  // no duration
+  EXPECT_EQ(S(Moderate(*o, "00000000-0000-7000-8000-000000000000", "kick", alice), "code"), "not_found");
+  ExpectNothingPending(*o);
+}
+
 }  // namespace
 }  // namespace veza

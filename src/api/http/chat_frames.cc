@@ -13,6 +13,7 @@ namespace json = boost::json;
 constexpr std::size_t kIdBytes = 64;
 constexpr std::size_t kBodyBytes = 4000;
 constexpr std::size_t kEmojiBytes = 32;
+constexpr std::size_t kReasonBytes = 500;
 
 struct FieldRule {
   std::string_view name;
@@ -119,6 +120,15 @@ Result<ClientFrame> ParseClientFrame(std::string_view text) {
     for (const auto& u : users.as_array()) {
       if (!u.is_string() || u.as_string().size() > kIdBytes) return InvalidArgument("user ids are strings");
       f.users.emplace_back(u.as_string());
+    }
+  } else if (t == "moderate") {
+    VEZA_TRY(OnlyFields(o, {{"room", true}, {"action", true}, {"user", true}, {"reason", true}, {"duration_seconds"}}));
+    VEZA_TRY(Text(o, "action", 16, f.action));
+    VEZA_TRY(Text(o, "user", kIdBytes, f.user));
+    VEZA_TRY(Text(o, "reason", kReasonBytes, f.reason));
+    VEZA_TRY(Integer(o, "duration_seconds", f.duration_seconds));
+    if (f.action != "mute" && f.action != "kick" && f.action != "ban") {
+      return InvalidArgument("action must be mute, kick or ban");
     }
   } else {
     return InvalidArgument("unknown frame type '" + t + "'");

@@ -15,7 +15,7 @@ namespace veza::http {
 
 struct ClientFrame {
   std::string type;  // ping, join, leave, send, history, edit, delete, react, pin, pins, typing,
-                     // read, status, presence
+                     // read, status, presence, moderate
   std::string room;
   std::string client_id;
   std::string body;
@@ -27,6 +27,9 @@ struct ClientFrame {
   std::optional<std::int64_t> before, after, limit, seq;
   bool pinned = true;
   std::vector<std::string> users;
+  // moderate: a room's staff mute, kick or ban a user in that room
+  std::string action, user, reason;
+  std::optional<std::int64_t> duration_seconds;
 };
 
 inline constexpr std::size_t kMaxPresenceQuery = 100;

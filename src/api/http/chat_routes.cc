@@ -487,6 +487,7 @@ class ChatSession {
     if (type == "read") co_return co_await Read(f);
     if (type == "status") co_return co_await SetStatus(f);
     if (type == "presence") co_return co_await Presence(f);
+    if (type == "moderate") co_return co_await Moderate(f);
     co_return ErrorFrame(InvalidArgument("unknown frame type '" + type + "'"));  // ParseClientFrame knows them all
   }
 
@@ -655,6 +656,37 @@ class ChatSession {
     json::object reply;
     reply["type"] = "presence";
     reply["users"] = std::move(*statuses);
+    co_return json::serialize(reply);
+  }
+
+  // A room's staff (or site staff) mute, kick or ban in that room: moderation/moderation_service.h.
+  asio::awaitable<std::string> Moderate(const ClientFrame& f) {
+    if (!d_.moderation) co_return ErrorFrame(Unavailable("moderation is not enabled"), f.room);
+    moderation::Action action;
+    action.kind = *moderation::ParseActionKind(f.action);  // the frame parser allows mute, kick and ban only
+    action.user_id = f.user;
+    action.reason = f.reason;
+    if (f.duration_seconds) {
+      if (*f.duration_seconds < 1) co_return ErrorFrame(InvalidArgument("duration_seconds must be positive"), f.room);
+      action.duration = std::chrono::seconds(*f.duration_seconds);
+    }
+    auto sanction = co_await RunBlocking(d_.workers, [&] {
+      return d_.moderation->ModerateRoom(owner_.user_id, f.room, action);
+    });
+    if (!sanction.ok()) co_return ErrorFrame(sanction.error(), f.room);
+    json::object reply;
+    reply["type"] = "moderated";
+    reply["room"] = f.room;
+    reply["action"] = f.action;
+    reply["user"] = f.user;
+    if (sanction->has_value()) {
+      const moderation::Sanction& s = **sanction;
+      reply["sanction"] = json::object{{"id", s.id},
+                                       {"kind", moderation::SanctionKindName(s.kind)},
+                                       {"expires_at", s.expires_at ? json::value(*s.expires_at) : json::value(nullptr)}};
+    } else {
+      reply["sanction"] = nullptr;
+    }
     co_return json::serialize(reply);
   }
 

@@ -121,6 +121,21 @@ StringResponse Private(StringResponse res) {
   return res;
 }
 
+// The `active` query parameter of sanction lists: true unless "false".
+Result<bool> ActiveOnly(const std::map<std::string, std::string>& params) {
+  std::string active = params.count("active") ? QueryParam(params, "active") : "true";
+  if (active != "true" && active != "false") return InvalidArgument("active must be true or false");
+  return active == "true";
+}
+
+StringResponse SanctionPageResponse(const moderation::SanctionPage& page, const RequestContext& ctx) {
+  json::array sanctions;
+  for (const auto& s : page.sanctions) sanctions.push_back(SanctionJson(s));
+  return Private(Json(bhttp::status::ok,
+                      json::object{{"sanctions", std::move(sanctions)}, {"next_cursor", Cursor(page.next_cursor)}},
+                      ctx.request));
+}
+
 StringResponse Refused(const Error& e, const RequestContext& ctx) {
   StringResponse res = Problem(e, ctx);
   if (e.code == ErrorCode::kUnauthenticated) res.set(bhttp::field::www_authenticate, "Bearer realm=\"veza\"");
@@ -235,21 +250,14 @@ void AddModerationRoutes(Router& router, auth::AuthService& auth, auth::AdminSer
                if (kind_name == "mute") kind = moderation::SanctionKind::kMute;
                else if (kind_name == "ban") kind = moderation::SanctionKind::kBan;
                else if (!kind_name.empty()) co_return Problem(InvalidArgument("kind must be mute or ban"), ctx);
-               std::string active = params->count("active") ? QueryParam(*params, "active") : "true";
-               if (active != "true" && active != "false") {
-                 co_return Problem(InvalidArgument("active must be true or false"), ctx);
-               }
+               auto active = ActiveOnly(*params);
+               if (!active.ok()) co_return Problem(active.error(), ctx);
                std::string user = QueryParam(*params, "user_id"), cursor = QueryParam(*params, "cursor");
                auto page = co_await RunBlocking(workers, [&] {
-                 return moderation.ListSanctions(kind, active == "true", user, cursor, *limit);
+                 return moderation.ListSanctions(kind, *active, user, cursor, *limit);
                });
                if (!page.ok()) co_return Problem(page.error(), ctx);
-               json::array sanctions;
-               for (const auto& s : page->sanctions) sanctions.push_back(SanctionJson(s));
-               co_return Private(Json(bhttp::status::ok,
-                                      json::object{{"sanctions", std::move(sanctions)},
-                                                   {"next_cursor", Cursor(page->next_cursor)}},
-                                      ctx.request));
+               co_return SanctionPageResponse(*page, ctx);
              }));
 
   router.Add(bhttp::verb::post, "/api/v1/moderation/sanctions",
@@ -323,6 +331,68 @@ void AddModerationRoutes(Router& router, auth::AuthService& auth, auth::AdminSer
                if (!fields.ok()) co_return Problem(fields.error(), ctx);
                std::string id(ctx.Param("id"));
                auto st = co_await RunBlocking(workers, [&] { return moderation.DeleteMessage(who.user_id, id, (*fields)[0]); });
+               if (!st.ok()) co_return Problem(st.error(), ctx);
+               co_return Text(bhttp::status::no_content, "", "text/plain", ctx.request);
+             }));
+
+  // ---- per-room staff: a room's owner and moderators in their room (site staff too) ----
+  auto signed_in = [&](auto action) {
+    return [&auth, &workers, action](RequestContext& ctx) -> asio::awaitable<Response> {
+      auto who = co_await RunBlocking(workers, [&] { return Authenticate(auth, ctx); });
+      if (!who.ok()) co_return AuthProblem(who.error(), ctx);
+      co_return co_await action(ctx, who.value());
+    };
+  };
+
+  router.Add(bhttp::verb::post, "/api/v1/chat/rooms/{id}/sanctions",
+             signed_in([&](RequestContext& ctx, auth::Principal who) -> asio::awaitable<Response> {
+               auto body = BodyObject(ctx, {"action", "reason", "duration_seconds", "user_id"});
+               if (!body.ok()) co_return Problem(body.error(), ctx);
+               auto action = ParseAction(*body, true);
+               if (!action.ok()) co_return Problem(action.error(), ctx);
+               std::string room(ctx.Param("id"));
+               auto sanction = co_await RunBlocking(workers, [&] { return moderation.ModerateRoom(who.user_id, room, *action); });
+               if (!sanction.ok()) co_return Problem(sanction.error(), ctx);
+               if (!sanction->has_value()) co_return Text(bhttp::status::no_content, "", "text/plain", ctx.request);
+               co_return Private(Json(bhttp::status::created, SanctionJson(**sanction), ctx.request));
+             }));
+
+  router.Add(bhttp::verb::get, "/api/v1/chat/rooms/{id}/sanctions",
+             signed_in([&](RequestContext& ctx, auth::Principal who) -> asio::awaitable<Response> {
+               auto params = QueryParams(ctx.query, {"active", "cursor", "limit"});
+               if (!params.ok()) co_return Problem(params.error(), ctx);
+               auto limit = QueryLimit(*params);
+               if (!limit.ok()) co_return Problem(limit.error(), ctx);
+               auto active = ActiveOnly(*params);
+               if (!active.ok()) co_return Problem(active.error(), ctx);
+               std::string room(ctx.Param("id")), cursor = QueryParam(*params, "cursor");
+               auto page = co_await RunBlocking(workers, [&] {
+                 return moderation.ListRoomSanctions(who.user_id, room, *active, cursor, *limit);
+               });
+               if (!page.ok()) co_return Problem(page.error(), ctx);
+               co_return SanctionPageResponse(*page, ctx);
+             }));
+
+  router.Add(bhttp::verb::delete_, "/api/v1/chat/rooms/{id}/sanctions/{sanction_id}",
+             signed_in([&](RequestContext& ctx, auth::Principal who) -> asio::awaitable<Response> {
+               auto fields = ParseStringFields(ctx, {{"reason", kMaxReasonBytes}});
+               if (!fields.ok()) co_return Problem(fields.error(), ctx);
+               std::string room(ctx.Param("id")), id(ctx.Param("sanction_id"));
+               auto lifted = co_await RunBlocking(workers, [&] {
+                 return moderation.LiftInRoom(who.user_id, room, id, (*fields)[0]);
+               });
+               if (!lifted.ok()) co_return Problem(lifted.error(), ctx);
+               co_return Private(Json(bhttp::status::ok, SanctionJson(*lifted), ctx.request));
+             }));
+
+  router.Add(bhttp::verb::delete_, "/api/v1/chat/rooms/{id}/messages/{message_id}",
+             signed_in([&](RequestContext& ctx, auth::Principal who) -> asio::awaitable<Response> {
+               auto fields = ParseStringFields(ctx, {{"reason", kMaxReasonBytes}});
+               if (!fields.ok()) co_return Problem(fields.error(), ctx);
+               std::string room(ctx.Param("id")), id(ctx.Param("message_id"));
+               auto st = co_await RunBlocking(workers, [&] {
+                 return moderation.DeleteRoomMessage(who.user_id, room, id, (*fields)[0]);
+               });
                if (!st.ok()) co_return Problem(st.error(), ctx);
                co_return Text(bhttp::status::no_content, "", "text/plain", ctx.request);
              }));

@@ -518,21 +518,20 @@ Result<bool> ChatService::Typing(std::string_view user_id, std::string_view room
 }
 
 namespace {
-std::string PresenceKey(std::string_view user_id) { return "chat:presence:" + std::string(user_id); }
 std::string AwayKey(std::string_view user_id) { return "chat:away:" + std::string(user_id); }
 }  // namespace
 
 Result<std::int64_t> ChatService::SocketOpened(std::string_view user_id) {
-  return cache_.Increment(PresenceKey(user_id), 1, std::chrono::milliseconds(0));
+  if (auto online = presence_.Online(user_id); online.ok() && !*online) {
+    (void)cache_.Delete(AwayKey(user_id));  // left over by a node that died while the user was away
+  }
+  return presence_.Opened(user_id);
 }
 
 Result<std::int64_t> ChatService::SocketClosed(std::string_view user_id) {
-  VEZA_ASSIGN_OR_RETURN(std::int64_t left, cache_.Increment(PresenceKey(user_id), -1, std::chrono::milliseconds(0)));
-  if (left <= 0) {
-    (void)cache_.Delete(AwayKey(user_id));
-    if (left < 0) (void)cache_.Delete(PresenceKey(user_id));  // never below zero
-  }
-  return std::max<std::int64_t>(left, 0);
+  VEZA_ASSIGN_OR_RETURN(std::int64_t left, presence_.Closed(user_id));
+  if (left == 0) (void)cache_.Delete(AwayKey(user_id));
+  return left;
 }
 
 Status ChatService::SetAway(std::string_view user_id, bool away) {
@@ -541,13 +540,8 @@ Status ChatService::SetAway(std::string_view user_id, bool away) {
 }
 
 Result<std::string> ChatService::PresenceOf(std::string_view user_id) {
-  VEZA_ASSIGN_OR_RETURN(auto count, cache_.Get(PresenceKey(user_id)));
-  std::int64_t n = 0;
-  if (count) {
-    auto [p, ec] = std::from_chars(count->data(), count->data() + count->size(), n);
-    if (ec != std::errc()) n = 0;
-  }
-  if (n <= 0) return std::string("offline");
+  VEZA_ASSIGN_OR_RETURN(bool online, presence_.Online(user_id));
+  if (!online) return std::string("offline");
   VEZA_ASSIGN_OR_RETURN(auto away, cache_.Get(AwayKey(user_id)));
   return std::string(away ? "away" : "online");
 }
@@ -766,10 +760,25 @@ Result<Message> ChatService::Delete(std::string_view user_id, std::string_view m
   std::int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(clock_.Now().time_since_epoch()).count();
   VEZA_TRY(db_.Transaction([&](SqlSession& s) -> Status {
     VEZA_ASSIGN_OR_RETURN(m, TombstoneMessageIn(s, message_id, now));
-    return Ok();
+    if (m.sender_id == user_id) return Ok();
+    json::object details;
+    details["room_id"] = m.room_id;
+    details["seq"] = m.seq;
+    details["sender_id"] = m.sender_id;
+    details["as"] = at.room.my_role;
+    return AppendAudit(s, user_id, "chat.message.delete", "message", message_id, json::serialize(details), now);
   }));
   Publish(m.room_id, MessageFrame("message_deleted", m));
   return m;
+}
+
+Status AppendAudit(SqlSession& s, std::string_view actor_id, std::string_view action, std::string_view target_type,
+                   std::string_view target_id, const std::string& details, std::int64_t now_ms) {
+  VEZA_TRY(s.Query("INSERT INTO audit_log (id, actor_id, action, target_type, target_id, details, created_at) "
+                   "VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                   {SqlText(NewId()), SqlText(actor_id), SqlText(action), SqlText(target_type), SqlText(target_id),
+                    SqlText(details), SqlInt(now_ms)}));
+  return Ok();
 }
 
 Result<Message> TombstoneMessageIn(SqlSession& s, std::string_view message_id, std::int64_t now_ms) {

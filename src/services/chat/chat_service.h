@@ -32,6 +32,7 @@
 #include "ports/clock.h"
 #include "ports/database.h"
 #include "ports/event_bus.h"
+#include "services/chat/presence.h"
 #include "services/notifications/notification_service.h"
 #include "services/tracks/track_service.h"
 
@@ -130,6 +131,10 @@ std::string MessageFrame(std::string_view type, const Message& m);
 // is cleared, the pin and reactions go, the sequence number stays. Inside the caller's transaction;
 // NotFound when there is no such message or it is a tombstone already.
 Result<Message> TombstoneMessageIn(SqlSession& s, std::string_view message_id, std::int64_t now_ms);
+// Appends one audit_log row (the admin service's log) in the caller's transaction; details is a
+// JSON object as text. Moderation writes its actions with it too.
+Status AppendAudit(SqlSession& s, std::string_view actor_id, std::string_view action, std::string_view target_type,
+                   std::string_view target_id, const std::string& details, std::int64_t now_ms);
 // The usernames an @mention names in a body (lower-cased, unique, at most kMaxMentions).
 std::vector<std::string> MentionedUsernames(std::string_view body);
 // The track ids a body refers to (`track:<id>`, `/tracks/<id>`), unique, at most kMaxEmbeds.
@@ -163,7 +168,8 @@ class ChatService {
                                        int limit, std::string_view thread = {});
   // The author changes the body of a live message; edited_at is set.
   Result<Message> Edit(std::string_view user_id, std::string_view message_id, std::string_view body);
-  // The author, or the room's owner or a moderator: the body is cleared, the row stays.
+  // The author, or the room's owner or a moderator: the body is cleared, the row stays. Staff
+  // deleting someone else's message is written to the audit log (chat.message.delete).
   Result<Message> Delete(std::string_view user_id, std::string_view message_id);
   // Adds the user's reaction, or removes it when already there. Members only.
   Result<ReactionResult> React(std::string_view user_id, std::string_view message_id, std::string_view emoji);
@@ -186,8 +192,12 @@ class ChatService {
   // member and room (across nodes, through the cache); true when published. Not stored.
   Result<bool> Typing(std::string_view user_id, std::string_view room_id);
 
-  // Presence, counted over the user's sockets on every node through the cache.
+  // Presence over the user's sockets on every live node (presence.h): a node that dies without
+  // closing its sockets stops counting, and its users go offline within the presence ttl.
+  void ConfigurePresence(PresenceOptions options) { presence_.Configure(options); }
+  // Returns the user's sockets on this node.
   Result<std::int64_t> SocketOpened(std::string_view user_id);
+  // Returns 0 once the user is offline on every node (more than 0: still online somewhere).
   Result<std::int64_t> SocketClosed(std::string_view user_id);
   Status SetAway(std::string_view user_id, bool away);
   // "online", "away" or "offline".
@@ -229,6 +239,7 @@ class ChatService {
   Clock& clock_;
   notifications::NotificationService* notifications_;
   tracks::TrackService* tracks_;
+  Presence presence_{cache_, clock_};
 };
 
 }  // namespace veza::chat

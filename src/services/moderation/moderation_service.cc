@@ -139,15 +139,6 @@ Result<ActionKind> ParseActionKind(std::string_view name) {
   return InvalidArgument("action must be one of dismiss, delete_message, mute, kick, ban");
 }
 
-Status AppendAudit(SqlSession& s, std::string_view actor_id, std::string_view action, std::string_view target_type,
-                   std::string_view target_id, const std::string& details, std::int64_t now_ms) {
-  VEZA_TRY(s.Query("INSERT INTO audit_log (id, actor_id, action, target_type, target_id, details, created_at) "
-                   "VALUES ($1, $2, $3, $4, $5, $6, $7)",
-                   {SqlText(NewId()), SqlText(actor_id), SqlText(action), SqlText(target_type), SqlText(target_id),
-                    SqlText(details), SqlInt(now_ms)}));
-  return Ok();
-}
-
 ModerationService::ModerationService(Database& db, EventBus& bus, const Clock& clock, ContentClassifier& classifier,
                                      ModerationOptions options)
     : db_(db), bus_(bus), clock_(clock), classifier_(classifier), options_(options), spam_(options.spam) {}
@@ -552,6 +543,12 @@ Result<std::optional<Sanction>> ModerationService::Apply(std::string_view actor_
 
 Result<SanctionPage> ModerationService::ListSanctions(std::optional<SanctionKind> kind, bool active_only,
                                                       std::string_view user_id, std::string_view cursor, int limit) {
+  return QuerySanctions(kind, active_only, user_id, {}, cursor, limit);
+}
+
+Result<SanctionPage> ModerationService::QuerySanctions(std::optional<SanctionKind> kind, bool active_only,
+                                                       std::string_view user_id, std::string_view room_id,
+                                                       std::string_view cursor, int limit) {
   VEZA_ASSIGN_OR_RETURN(int page_size, PageSize(limit));
   std::int64_t now = NowMs();
   std::string sql = std::string("SELECT ") + kSanctionColumns + " FROM moderation_sanctions";
@@ -564,6 +561,10 @@ Result<SanctionPage> ModerationService::ListSanctions(std::optional<SanctionKind
   if (!user_id.empty()) {
     params.push_back(SqlText(user_id));
     where.push_back("user_id = $" + std::to_string(params.size()));
+  }
+  if (!room_id.empty()) {
+    params.push_back(SqlText(room_id));
+    where.push_back("room_id = $" + std::to_string(params.size()));
   }
   if (active_only) {
     params.push_back(SqlInt(now));
@@ -639,6 +640,117 @@ Status ModerationService::DeleteMessage(std::string_view actor_id, std::string_v
       [&](SqlSession& s) -> Status { return DeleteMessageIn(s, actor_id, message_id, reason, events); }));
   PublishAll(events);
   return Ok();
+}
+
+// ---- per-room staff ----------------------------------------------------------------------
+
+namespace {
+int SiteRank(std::string_view role) {
+  if (role == "moderator") return 1;
+  if (role == "admin") return 2;
+  if (role == "super_admin") return 3;
+  return 0;
+}
+bool IsRoomStaffRole(std::string_view role) { return role == "owner" || role == "moderator"; }
+}  // namespace
+
+Result<bool> ModerationService::CheckRoomPower(SqlSession& s, std::string_view actor_id, std::string_view room_id,
+                                               std::string_view target_id) {
+  if (!IsUuid(room_id)) return NotFound("no such room");
+  VEZA_ASSIGN_OR_RETURN(auto room, s.Query("SELECT kind, owner_id FROM chat_rooms WHERE id = $1", {SqlText(room_id)}));
+  if (room.rows.empty()) return NotFound("no such room");
+  std::string owner_id = room.rows[0].Text(1);
+  // (site role, room role) of a user; the room's owner_id is its owner whatever the member rows say.
+  auto roles_of = [&](std::string_view user_id) -> Result<std::pair<std::string, std::string>> {
+    VEZA_ASSIGN_OR_RETURN(auto r, s.Query("SELECT u.role, COALESCE(m.role, '') FROM users u LEFT JOIN chat_members m "
+                                          "ON m.user_id = u.id AND m.room_id = $2 WHERE u.id = $1",
+                                          {SqlText(user_id), SqlText(room_id)}));
+    if (r.rows.empty()) return NotFound("no such user");
+    return std::pair(r.rows[0].Text(0), user_id == owner_id ? std::string("owner") : r.rows[0].Text(1));
+  };
+  VEZA_ASSIGN_OR_RETURN(auto actor, roles_of(actor_id));
+  const auto& [actor_site, actor_room] = actor;
+  bool site_staff = SiteRank(actor_site) >= SiteRank("moderator");
+  if (!site_staff && !IsRoomStaffRole(actor_room)) {
+    if (room.rows[0].Text(0) != "public" && actor_room.empty()) return NotFound("no such room");
+    return Error{ErrorCode::kPermissionDenied, "only the room's owner and moderators moderate it"};
+  }
+  if (target_id.empty()) return site_staff;
+  if (!IsUuid(target_id)) return NotFound("no such user");
+  VEZA_ASSIGN_OR_RETURN(auto target, roles_of(target_id));
+  const auto& [target_site, target_room] = target;
+  if (site_staff) {
+    if (actor_site != "super_admin" && SiteRank(target_site) >= SiteRank(actor_site)) {
+      return Error{ErrorCode::kPermissionDenied, "staff of your rank or above are not sanctioned by you"};
+    }
+    return true;
+  }
+  if (SiteRank(target_site) > 0) return Error{ErrorCode::kPermissionDenied, "site staff are not sanctioned by room staff"};
+  if (target_room == "owner" || (target_room == "moderator" && actor_room != "owner")) {
+    return Error{ErrorCode::kPermissionDenied, "the room's owner and moderators are not sanctioned by you"};
+  }
+  return false;
+}
+
+Result<std::optional<Sanction>> ModerationService::ModerateRoom(std::string_view actor_id, std::string_view room_id,
+                                                                Action action) {
+  if (action.kind != ActionKind::kMute && action.kind != ActionKind::kKick && action.kind != ActionKind::kBan) {
+    return InvalidArgument("action must be one of mute, kick, ban");
+  }
+  if (action.global) return InvalidArgument("a room's staff sanction in that room only");
+  VEZA_TRY(CheckReason(action.reason));
+  action.room_id = std::string(room_id);
+  BusEvents events;
+  std::optional<Sanction> sanction;
+  VEZA_TRY(db_.Transaction([&](SqlSession& s) -> Status {
+    VEZA_TRY(CheckRoomPower(s, actor_id, room_id, action.user_id));
+    VEZA_ASSIGN_OR_RETURN(sanction, ApplyIn(s, actor_id, action, events));
+    return Ok();
+  }));
+  PublishAll(events);
+  return sanction;
+}
+
+Result<Sanction> ModerationService::LiftInRoom(std::string_view actor_id, std::string_view room_id,
+                                               std::string_view sanction_id, std::string_view reason) {
+  VEZA_TRY(db_.Transaction([&](SqlSession& s) -> Status {
+    VEZA_ASSIGN_OR_RETURN(bool site_staff, CheckRoomPower(s, actor_id, room_id, {}));
+    if (!IsUuid(sanction_id)) return NotFound("no such sanction");
+    VEZA_ASSIGN_OR_RETURN(auto r, s.Query("SELECT u.role FROM moderation_sanctions x LEFT JOIN users u "
+                                          "ON u.id = x.created_by WHERE x.id = $1 AND x.room_id = $2",
+                                          {SqlText(sanction_id), SqlText(room_id)}));
+    if (r.rows.empty()) return NotFound("no such sanction in this room");
+    if (!site_staff && SiteRank(r.rows[0].Text(0)) > 0) {
+      return Error{ErrorCode::kPermissionDenied, "a sanction by site staff is lifted by site staff"};
+    }
+    return Ok();
+  }));
+  return Lift(actor_id, sanction_id, reason);
+}
+
+Status ModerationService::DeleteRoomMessage(std::string_view actor_id, std::string_view room_id,
+                                            std::string_view message_id, std::string_view reason) {
+  VEZA_TRY(CheckReason(reason));
+  BusEvents events;
+  VEZA_TRY(db_.Transaction([&](SqlSession& s) -> Status {
+    VEZA_TRY(CheckRoomPower(s, actor_id, room_id, {}));
+    if (!IsUuid(message_id)) return NotFound("no such message");
+    VEZA_ASSIGN_OR_RETURN(auto r, s.Query("SELECT 1 FROM chat_messages WHERE id = $1 AND room_id = $2",
+                                          {SqlText(message_id), SqlText(room_id)}));
+    if (r.rows.empty()) return NotFound("no such message in this room");
+    return DeleteMessageIn(s, actor_id, message_id, reason, events);
+  }));
+  PublishAll(events);
+  return Ok();
+}
+
+Result<SanctionPage> ModerationService::ListRoomSanctions(std::string_view actor_id, std::string_view room_id,
+                                                          bool active_only, std::string_view cursor, int limit) {
+  VEZA_TRY(db_.Transaction([&](SqlSession& s) -> Status {
+    VEZA_TRY(CheckRoomPower(s, actor_id, room_id, {}));
+    return Ok();
+  }));
+  return QuerySanctions(std::nullopt, active_only, {}, room_id, cursor, limit);
 }
 
 }  // namespace veza::moderation

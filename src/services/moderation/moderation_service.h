@@ -177,6 +177,22 @@ class ModerationService {
   Result<Sanction> Lift(std::string_view actor_id, std::string_view sanction_id, std::string_view reason);
   Status DeleteMessage(std::string_view actor_id, std::string_view message_id, std::string_view reason);
 
+  // --- per-room staff -------------------------------------------------------------------
+  // A room's owner and moderators (room roles) mute, kick and ban in their room, delete its
+  // messages and lift its sanctions, and nowhere else; site moderators and admins may too (their
+  // global powers stay on the calls above). Room staff never sanction the room's owner or site
+  // staff, and a room moderator not another room moderator; site staff never sanction their own
+  // rank or above (super_admin excepted). Everything goes to the audit log. Outsiders of a private
+  // room get kNotFound; members without the power kPermissionDenied.
+  Result<std::optional<Sanction>> ModerateRoom(std::string_view actor_id, std::string_view room_id, Action action);
+  Result<Sanction> LiftInRoom(std::string_view actor_id, std::string_view room_id, std::string_view sanction_id,
+                              std::string_view reason);
+  Status DeleteRoomMessage(std::string_view actor_id, std::string_view room_id, std::string_view message_id,
+                           std::string_view reason);
+  // The room's sanctions (newest first) for its staff.
+  Result<SanctionPage> ListRoomSanctions(std::string_view actor_id, std::string_view room_id, bool active_only,
+                                         std::string_view cursor, int limit);
+
   const ModerationOptions& options() const { return options_; }
 
  private:
@@ -187,6 +203,12 @@ class ModerationService {
   void InvalidateFilter();
   Result<std::optional<Sanction>> ActiveSanction(SanctionKind kind, std::string_view user_id,
                                                  std::string_view room_id);
+  // Whether the actor may moderate the room (and sanction target_id, when given); true when the
+  // actor acts as site staff.
+  Result<bool> CheckRoomPower(SqlSession& s, std::string_view actor_id, std::string_view room_id,
+                              std::string_view target_id);
+  Result<SanctionPage> QuerySanctions(std::optional<SanctionKind> kind, bool active_only, std::string_view user_id,
+                                      std::string_view room_id, std::string_view cursor, int limit);
   Result<std::optional<Sanction>> ApplyIn(SqlSession& s, std::string_view actor_id, const Action& action,
                                           BusEvents& events);
   Status DeleteMessageIn(SqlSession& s, std::string_view actor_id, std::string_view message_id,
@@ -206,7 +228,6 @@ class ModerationService {
 };
 
 // Appends one audit_log row in the caller's transaction (details: a JSON object as text).
-Status AppendAudit(SqlSession& s, std::string_view actor_id, std::string_view action, std::string_view target_type,
-                   std::string_view target_id, const std::string& details, std::int64_t now_ms);
+using chat::AppendAudit;
 
 }  // namespace veza::moderation
