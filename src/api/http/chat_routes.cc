@@ -158,7 +158,7 @@ class ChatSocket : public std::enable_shared_from_this<ChatSocket> {
   // Queues without writing: a fan-out queues a message on every recipient first and writes
   // later (FlushNow), so a socket's frames of several messages go out in one write.
   void Enqueue(Frame frame) {
-    if (closed_ || !ws_) return;
+    if (closed_ || slow_ || !ws_) return;  // once too slow, nothing more is queued: the close comes next
     if (ws_->Queued() >= max_queued_) {
       slow_ = true;  // slow-consumer policy: close rather than slow the room (docs/websocket.md)
       WakeWriter();

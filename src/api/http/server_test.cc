@@ -764,6 +764,12 @@ struct RawWsClient {
                                  : 0;
     }
   };
+  // The next frame is a close frame with this code.
+  void ExpectClose(std::uint16_t code) {
+    auto close = Next();
+    EXPECT_EQ(close.opcode, 0x8);
+    EXPECT_EQ(close.CloseCode(), code);
+  }
   // The next server frame (servers never mask).
   Received Next() {
     Received r;
@@ -808,9 +814,7 @@ TEST_F(HttpServerTest, WebSocketClientCloseIsAnsweredWithItsCode) {
   RawWsClient c;
   ASSERT_TRUE(c.Connect(port_));
   c.Send(RawWsClient::Frame(0x88, std::string("\x0f\xa0", 2) + "leaving"));
-  auto close = c.Next();
-  EXPECT_EQ(close.opcode, 0x8);
-  EXPECT_EQ(close.CloseCode(), 4000);
+  c.ExpectClose(4000);
   EXPECT_EQ(c.Next().opcode, -1);  // then the server closes the connection
 }
 
@@ -823,9 +827,7 @@ TEST_F(HttpServerTest, WebSocketProtocolErrorsCloseWith1002) {
     RawWsClient c;
     ASSERT_TRUE(c.Connect(port_));
     c.Send(bad);
-    auto close = c.Next();
-    EXPECT_EQ(close.opcode, 0x8);
-    EXPECT_EQ(close.CloseCode(), 1002);
+    c.ExpectClose(1002);
   }
   EXPECT_EQ(Get(port_, "/items/3").status, 200);
 }
@@ -837,9 +839,7 @@ TEST_F(HttpServerTest, WebSocketInvalidUtf8TextClosesWith1007) {
   c.Send(RawWsClient::Frame(0x81, "fine"));
   EXPECT_EQ(c.Next().payload, "echo:fine");
   c.Send(RawWsClient::Frame(0x81, "bad \xed\xa0\x80 surrogate"));
-  auto close = c.Next();
-  EXPECT_EQ(close.opcode, 0x8);
-  EXPECT_EQ(close.CloseCode(), 1007);
+  c.ExpectClose(1007);
 }
 
 TEST_F(HttpServerTest, WebSocketFragmentsOverTheLimitCloseWith1009) {
@@ -847,9 +847,7 @@ TEST_F(HttpServerTest, WebSocketFragmentsOverTheLimitCloseWith1009) {
   RawWsClient c;
   ASSERT_TRUE(c.Connect(port_));
   c.Send(RawWsClient::Frame(0x01, std::string(600, 'a')) + RawWsClient::Frame(0x80, std::string(600, 'b')));
-  auto close = c.Next();
-  EXPECT_EQ(close.opcode, 0x8);
-  EXPECT_EQ(close.CloseCode(), 1009);
+  c.ExpectClose(1009);
 }
 
 TEST_F(HttpServerTest, WebSocketBeastClientFragmentsAndPings) {
