@@ -173,8 +173,7 @@ TEST_P(TrackTakedownTest, BadInputIsAProblem) {
                      {"POST", target, "reason=x",
                       {{"Content-Type", "text/plain"}, {"Authorization", "Bearer " + mod.access}}}),
                 415);
-  auto huge = Send("POST", target, R"({"reason":")" + std::string(8 << 20, 'x') + "\"}", mod.access);
-  EXPECT_TRUE(huge.status == 413 || huge.status == 400) << huge.status;
+  ExpectProblem(Send("POST", target, R"({"reason":")" + std::string(8 << 20, 'x') + "\"}", mod.access), 413);
   ExpectProblem(TakeDown("00000000-0000-7000-8000-000000000000", mod.access, "x"), 404);
   ExpectProblem(TakeDown("not-a-track", mod.access, "x"), 404);
   ExpectProblem(Send("DELETE", "/api/v1/admin/tracks/not-a-track/takedown", "", mod.access), 404);
