@@ -168,13 +168,13 @@ step('the player keeps playing across page changes', async (w) => {
 step('creator stats: the charts render with the suite\'s play counted', async (w) => {
   const { page } = w.a;
   await nav(page, 'Stats').click();
-  await page.getByRole('heading', { name: 'Your stats' }).waitFor();
+  await page.getByRole('heading', { name: 'Your stats', exact: true }).waitFor();
   // Play events are applied from a work queue: reload until the play shows (bounded).
   const plays = page.getByTestId('stat-tile').filter({ hasText: 'Plays' }).locator('strong');
   for (let i = 0; i < 30 && (await plays.textContent().catch(() => '0')) === '0'; i++) {
     await page.waitForTimeout(1000);
     await page.reload();
-    await page.getByRole('heading', { name: 'Your stats' }).waitFor();
+    await page.getByRole('heading', { name: 'Your stats', exact: true }).waitFor();
     await plays.waitFor();
   }
   const counted = Number((await plays.textContent()).replace(/\D/g, ''));
@@ -855,7 +855,7 @@ step('no serious accessibility violations on the new admin screens and stats, da
       problems.push(...(await axeProblems(page, `${theme} admin ${tab}`)));
     }
     await page.goto('/stats');
-    await page.getByRole('heading', { name: 'Your stats' }).waitFor();
+    await page.getByRole('heading', { name: 'Your stats', exact: true }).waitFor();
     await page.getByTestId('chart').first().waitFor();
     problems.push(...(await axeProblems(page, `${theme} stats`)));
     if (theme === 'light') await screenshot(page, '48-stats-light');

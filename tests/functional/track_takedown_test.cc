@@ -59,12 +59,12 @@ class TrackTakedownTest : public test::ApiTest, public ::testing::WithParamInter
     std::string song = ReadyTrack(maker, "Glasswing"), other = ReadyTrack(maker, "Other");
 
     // The fan follows the maker, likes the song and keeps it in a public playlist.
-    ASSERT_EQ(Send("PUT", "/api/v1/users/maker/follow", "", fan.access).status, 200);
+    ASSERT_EQ(Send("PUT", "/api/v1/users/maker/follow", "", fan.access).status, 204);
     ASSERT_EQ(Send("PUT", "/api/v1/tracks/" + song + "/like", "", fan.access).status, 200);
     auto playlist = Send("POST", "/api/v1/playlists", R"({"title":"Mix"})", fan.access);
     ASSERT_EQ(playlist.status, 201) << playlist.body;
     std::string mix = Str(json::parse(playlist.body).as_object(), "id");
-    ASSERT_EQ(Send("POST", "/api/v1/playlists/" + mix + "/items", R"({"track_id":")" + song + "\"}", fan.access).status, 200);
+    ASSERT_EQ(Send("POST", "/api/v1/playlists/" + mix + "/items", R"({"track_id":")" + song + "\"}", fan.access).status, 204);
     auto seen = Send("GET", "/api/v1/tracks/" + song, "", fan.access);
     ASSERT_EQ(seen.status, 200) << seen.body;
     std::string stream_url = Str(json::parse(seen.body).as_object(), "stream_url");
