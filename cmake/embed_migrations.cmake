@@ -12,7 +12,9 @@ foreach(dialect IN LISTS dialects)
     string(REGEX MATCH "^([0-9]+)_(.*)\\.sql$" _ ${f})
     set(version ${CMAKE_MATCH_1})
     set(name ${CMAKE_MATCH_2})
-    string(REGEX REPLACE "^0+([0-9])" "\\1" version "${version}")
+    # One match over the whole name: CMake applies a `^` pattern again after each replacement,
+    # so "^0+([0-9])" turned 0100 into 10.
+    string(REGEX REPLACE "^0*([0-9]+)$" "\\1" version "${version}")
     file(READ ${DIR}/${dialect}/${f} sql)
     string(APPEND body "      {${version}, \"${name}\", R\"veza_sql(${sql})veza_sql\"},\n")
   endforeach()

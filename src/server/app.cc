@@ -186,9 +186,10 @@ int Serve(const ServeOptions& options) {
     return 1;
   }
   social::PlaylistCoverService playlist_covers(*backends.database, *backends.blobs, *backends.images, social);
+  moderation::TrackTakedowns takedowns(*backends.database, notifications, clock);
   RegisterRoutes(router, {metrics, workers, backends, auth, admin, email, chat, tracks, uploads, oauth, avatars,
                           search, notifications, roles, options.public_url, social, analytics, playlist_covers,
-                          &moderation});
+                          &moderation, &takedowns});
   if (options.roles.count("http")) {
     // Play events are aggregated where they are received; the work queue spreads them anyway.
     analytics.StartConsumers(1);

@@ -52,6 +52,7 @@ void RegisterRoutes(http::Router& router, RouteDeps deps) {
   http::AddAnalyticsRoutes(router, deps.auth, deps.admin, deps.tracks, deps.analytics, deps.workers);
   http::AddPlaylistCoverRoutes(router, deps.auth, deps.admin, deps.playlist_covers, deps.workers);
   if (deps.moderation) http::AddModerationRoutes(router, deps.auth, deps.admin, *deps.moderation, deps.workers);
+  if (deps.takedowns) http::AddTrackTakedownRoutes(router, deps.auth, deps.admin, *deps.takedowns, deps.workers);
   router.AdmitOnly(nullptr);
 }
 

@@ -19,6 +19,7 @@
 #include "services/social/playlist_cover_service.h"
 #include "services/social/social_service.h"
 #include "services/moderation/moderation_service.h"
+#include "services/moderation/track_takedowns.h"
 #include "services/tracks/track_service.h"
 #include "services/tracks/upload_service.h"
 
@@ -44,6 +45,7 @@ struct RouteDeps {
   analytics::AnalyticsService& analytics;
   social::PlaylistCoverService& playlist_covers;
   moderation::ModerationService* moderation = nullptr;  // chat moderation (docs/moderation.md)
+  moderation::TrackTakedowns* takedowns = nullptr;      // track takedowns (admin dashboard)
 };
 
 void RegisterRoutes(http::Router& router, RouteDeps deps);

@@ -36,8 +36,10 @@ TEST(Routes, EveryRouteIsInTheOpenApiDocumentAndBack) {
   social::SocialService social(*backends->database, tracks, clock);
   analytics::AnalyticsService analytics(*backends->database, *backends->bus, clock, {});
   social::PlaylistCoverService covers(*backends->database, *backends->blobs, *backends->images, social);
+  moderation::TrackTakedowns takedowns(*backends->database, notifications, clock);
   RegisterRoutes(router, {metrics, workers, backends.value(), auth, admin, email, chat, tracks, uploads, oauth, avatars,
-                          search, notifications, "http,ws", "http://localhost:8080", social, analytics, covers, &moderation});
+                          search, notifications, "http,ws", "http://localhost:8080", social, analytics, covers, &moderation,
+                          &takedowns});
 
   auto documented = http::OpenApiOperations(http::OpenApiDocumentText());
   ASSERT_FALSE(documented.empty());

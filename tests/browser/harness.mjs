@@ -48,9 +48,12 @@ export function log(...args) {
 }
 
 export class Veza {
-  constructor() {
+  // extraArgs: more `veza serve` flags (the suite adds an --oauth-provider).
+  constructor(extraArgs = []) {
     this.dir = mkdtempSync(join(tmpdir(), 'veza-browser-'));
-    this.database = `sqlite://${join(this.dir, 'veza.db')}`;
+    this.databaseFile = join(this.dir, 'veza.db');
+    this.database = `sqlite://${this.databaseFile}`;
+    this.extraArgs = extraArgs;
     this.output = [];
   }
 
@@ -63,7 +66,16 @@ export class Veza {
       '--web-root', config.webRoot,
       '--log-level', 'warn',
       '--no-access-log',
+      ...this.extraArgs,
     ];
+  }
+
+  // One SQL statement on the server's database with the sqlite3 CLI (the outbox:// mailer keeps
+  // mail there): rows as lines, columns separated by '|'.
+  sql(statement) {
+    const r = spawnSync('sqlite3', ['-cmd', '.timeout 5000', this.databaseFile, statement], { encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`sqlite3 failed: ${r.stderr}`);
+    return r.stdout.trim();
   }
 
   async start() {
@@ -209,4 +221,22 @@ export function totp(base32Secret, now = Date.now()) {
   const offset = mac[mac.length - 1] & 0xf;
   const code = (mac.readUInt32BE(offset) & 0x7fffffff) % 1000000;
   return String(code).padStart(6, '0');
+}
+
+// A local OAuth provider shaped like GitHub (tests/tools/social-oauth-provider.mjs): its
+// authorize endpoint signs in at once as a fixed identity and redirects back. Resolves to
+// { port, stop() } once it listens.
+export async function startOAuthProvider() {
+  const proc = spawn(process.execPath, [join(repoRoot, 'tests/tools/social-oauth-provider.mjs'), '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const port = await new Promise((resolvePort, reject) => {
+    let buffered = '';
+    proc.stdout.on('data', (chunk) => {
+      buffered += String(chunk);
+      const m = /"port":(\d+)/.exec(buffered);
+      if (m) resolvePort(Number(m[1]));
+    });
+    proc.on('exit', (code) => reject(new Error(`the OAuth provider exited (${code})`)));
+    setTimeout(() => reject(new Error('the OAuth provider did not start')), 10000);
+  });
+  return { port, stop: () => proc.kill('SIGTERM') };
 }

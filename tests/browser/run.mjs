@@ -6,12 +6,38 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { AxeBuilder, baseUrl, config, expect, totp, launchBrowser, log, makeAudio, newPage, runSteps, screenshot, step, Veza } from './harness.mjs';
+import { AxeBuilder, baseUrl, config, expect, totp, launchBrowser, log, makeAudio, newPage, runSteps, screenshot, startOAuthProvider, step, Veza } from './harness.mjs';
 
 const stamp = Date.now().toString(36).slice(-5);
 const alice = { username: `alice${stamp}`, email: `alice${stamp}@example.test`, password: 'correct horse battery 42' };
 const carol = { username: `carol${stamp}`, email: `carol${stamp}@example.test`, password: 'third long passphrase 99' };
 const bob = { username: `bob${stamp}`, email: `bob${stamp}@example.test`, password: 'another long passphrase 7' };
+const dave = { username: `dave${stamp}`, email: `dave${stamp}@example.test`, password: 'dave plays the oboe 1984' };
+const erin = { username: `erin${stamp}`, email: `erin${stamp}@example.test`, password: 'erin keeps bees in june 5' };
+
+async function signIn(page, who, password = who.password) {
+  await page.goto('/login');
+  await page.getByLabel('Username or email').fill(who.username);
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+}
+
+// Serious or critical axe findings on what the page shows now, labelled.
+async function axeProblems(page, label) {
+  const result = await new AxeBuilder({ page }).analyze();
+  log(`axe ${label}: ${result.violations.length} violation(s)`);
+  return result.violations
+    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .map((v) => `${label}: ${v.id} (${v.impact}) ${v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(' | ')}`);
+}
+
+// A bearer token for `who` from the login API (the app keeps its own in memory only).
+async function bearer(page, who) {
+  return page.evaluate(async ({ username, password }) => {
+    const r = await fetch('/api/v1/auth/login', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ login: username, password }) });
+    return (await r.json()).access_token;
+  }, who);
+}
 
 async function signUp(page, who) {
   await page.goto('/signup');
@@ -137,6 +163,32 @@ step('the player keeps playing across page changes', async (w) => {
   await page.getByRole('region', { name: 'Player' }).waitFor();
   await screenshot(page, '05-home-with-player');
   await page.getByRole('button', { name: 'Pause' }).first().click();
+});
+
+step('creator stats: the charts render with the suite\'s play counted', async (w) => {
+  const { page } = w.a;
+  await nav(page, 'Stats').click();
+  await page.getByRole('heading', { name: 'Your stats', exact: true }).waitFor();
+  // Play events are applied from a work queue: reload until the play shows (bounded).
+  const plays = page.getByTestId('stat-tile').filter({ hasText: 'Plays' }).locator('strong');
+  for (let i = 0; i < 30 && (await plays.textContent().catch(() => '0')) === '0'; i++) {
+    await page.waitForTimeout(1000);
+    await page.reload();
+    await page.getByRole('heading', { name: 'Your stats', exact: true }).waitFor();
+    await plays.waitFor();
+  }
+  const counted = Number((await plays.textContent()).replace(/\D/g, ''));
+  expect(counted >= 1, `the play is counted (Plays: ${counted})`);
+  // uPlot draws on a canvas inside the chart box, with the day series.
+  const chart = page.getByRole('img', { name: /Plays and listeners per day/ });
+  await chart.locator('canvas').waitFor();
+  const box = await chart.boundingBox();
+  expect(box && box.width > 200 && box.height > 100, 'the plays chart has a size');
+  const top = page.locator('.bar-row', { hasText: 'Night Drive' });
+  await top.waitFor();
+  await top.click();
+  await page.getByRole('img', { name: /Share of listeners still listening/ }).locator('canvas').waitFor();
+  await screenshot(page, '40-creator-stats');
 });
 
 step('a reload keeps the session (refresh cookie + CSRF token)', async (w) => {
@@ -590,6 +642,228 @@ step('admin: rooms with slow mode, and the system page', async (w) => {
   await screenshot(a, '32-admin-system');
 });
 
+step('track takedowns: a moderator takes a track down in /admin, its owner sees why, then it is restored', async (w) => {
+  // Dave uploads a track of his own (through the API, to keep the step short) and waits for it.
+  const { context, page: d } = await newPage(w.browser);
+  w.pages.d = d;
+  await signUp(d, dave);
+  const title = `Rain Study ${stamp}`;
+  const trackId = await d.evaluate(
+    async ({ who, title, wav }) => {
+      const login = await fetch('/api/v1/auth/login', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ login: who.username, password: who.password }) });
+      const auth = { Authorization: `Bearer ${(await login.json()).access_token}` };
+      const form = new FormData();
+      form.set('title', title);
+      form.set('file', new File([Uint8Array.from(atob(wav), (c) => c.charCodeAt(0))], 'rain.wav', { type: 'audio/wav' }));
+      const made = await (await fetch('/api/v1/tracks', { method: 'POST', headers: auth, body: form })).json();
+      for (let i = 0; i < 600; i++) {
+        const t = await (await fetch(`/api/v1/tracks/${made.id}`, { headers: auth })).json();
+        if (t.state === 'ready') return t.id;
+        if (t.state === 'failed') throw new Error(`processing failed: ${t.failure_reason}`);
+        await new Promise((r) => setTimeout(r, 300));
+      }
+      throw new Error('the track did not become ready');
+    },
+    { who: dave, title, wav: readFileSync(w.audioFile2).toString('base64') },
+  );
+  const trackUrl = `/tracks/${trackId}`;
+
+  w.veza.setRole(alice.username, 'moderator');
+  const a = w.a.page;
+  await a.goto('/admin');
+  await a.getByRole('tab', { name: 'Takedowns' }).click();
+  await a.getByText('Nothing is taken down.').waitFor();
+  await a.getByTestId('takedown-search').fill('rain study');
+  const candidate = a.getByTestId('takedown-candidate').filter({ hasText: title });
+  await candidate.getByRole('button', { name: 'Take down…' }).click();
+  await a.getByTestId('takedown-reason').fill('Reported as someone else\'s recording');
+  await screenshot(a, '41-admin-takedown-form');
+  await a.getByTestId('takedown-submit').click();
+  await a.getByText('is taken down; its owner was told why.').waitFor();
+  const row = a.getByTestId('takedown').filter({ hasText: title });
+  await row.getByText('Reported as someone else').waitFor();
+  await screenshot(a, '42-admin-takedowns');
+
+  // Everyone else: the track is gone (its page, search, the owner's public profile).
+  const other = await newPage(w.browser);
+  await other.page.goto(trackUrl);
+  await other.page.getByText(/not found|no such track/i).first().waitFor();
+  const hidden = await other.page.evaluate(async (id) => ({
+    track: (await fetch(`/api/v1/tracks/${id}`)).status,
+    search: (await (await fetch('/api/v1/search?q=rain%20study&type=track')).text()).includes(id),
+  }), trackId);
+  expect(hidden.track === 404 && !hidden.search, `hidden from others: ${JSON.stringify(hidden)}`);
+  await other.context.close();
+
+  // The owner sees it marked, with the reason, a notification, and cannot play it.
+  await d.goto(trackUrl);
+  const note = d.getByTestId('taken-down');
+  await note.getByText('Your track was taken down by a moderator').waitFor();
+  await note.getByText('Reported as someone else').waitFor();
+  expect(await d.getByTestId('track-play').isDisabled(), 'the owner cannot play a taken-down track');
+  await screenshot(d, '43-owner-sees-takedown');
+  await d.goto('/notifications');
+  await d.getByTestId('notification').filter({ hasText: 'took down' }).filter({ hasText: 'Reported as someone else' }).first().waitFor();
+
+  // The owner cannot undo it through the API either.
+  const undo = await d.evaluate(async ({ who, id }) => {
+    const login = await fetch('/api/v1/auth/login', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ login: who.username, password: who.password }) });
+    const auth = { Authorization: `Bearer ${(await login.json()).access_token}` };
+    return (await fetch(`/api/v1/admin/tracks/${id}/takedown`, { method: 'DELETE', headers: auth })).status;
+  }, { who: dave, id: trackId });
+  expect(undo === 403, `the owner's restore is refused (${undo})`);
+
+  // Restored by the moderator: it plays again for its owner.
+  await row.getByRole('button', { name: 'Restore' }).click();
+  await a.getByText('is restored.').waitFor();
+  await a.getByText('Nothing is taken down.').waitFor();
+  await d.goto(trackUrl);
+  await d.getByTestId('waveform').waitFor();
+  expect(!(await d.getByTestId('track-play').isDisabled()), 'playable again after the restore');
+  await a.getByRole('tab', { name: 'Takedowns' }).waitFor();
+  await context.close();
+  delete w.pages.d;
+});
+
+step('admin system page: live gauges and the instance figures show real numbers', async (w) => {
+  w.veza.setRole(alice.username, 'admin');
+  const a = w.a.page;
+  // Someone is online: Alice's second context keeps the chat open.
+  const { context, page: watcher } = await newPage(w.browser);
+  await signIn(watcher, alice);
+  await watcher.waitForURL(`${baseUrl}/`);
+  await watcher.goto(w.roomUrl);
+  await watcher.getByTestId('chat-connection').getByText('Live').waitFor();
+  await a.goto('/admin');
+  await a.getByRole('tab', { name: 'System' }).click();
+  const gauge = (id) => a.locator(`[data-testid="gauge"][data-gauge="${id}"] strong`);
+  // Messages per second needs two samples (5 s apart); a message is sent in between.
+  await gauge('users-online').filter({ hasText: /\d/ }).waitFor();
+  await watcher.getByTestId('composer').fill('checking the system page');
+  await watcher.getByTestId('composer').press('Enter');
+  await gauge('messages-rate').filter({ hasText: /\d/ }).waitFor({ timeout: 20000 });
+  const read = async (id) => Number((await gauge(id).textContent()).replace(/[^\d.]/g, ''));
+  const online = await read('users-online');
+  const sockets = await read('sockets');
+  const queue = await read('media-queue');
+  const storage = await gauge('storage').textContent();
+  expect(online >= 1 && sockets >= 1, `users online ${online}, sockets ${sockets}`);
+  expect(Number.isFinite(queue), `media queue ${queue}`);
+  expect(/^[\d.]+ (B|kB|MB|GB|TB)$/.test(storage) && !/^0 B$/.test(storage), `storage used: ${storage}`);
+  const figure = (label) => a.getByTestId('instance-stat').filter({ hasText: label }).locator('strong');
+  const accounts = Number((await figure('Accounts').textContent()).replace(/\D/g, ''));
+  const tracks = Number((await figure('Tracks').textContent()).replace(/\D/g, ''));
+  const messages = Number((await figure('Messages').textContent()).replace(/\D/g, ''));
+  expect(accounts >= 3 && tracks >= 2 && messages >= 1, `instance figures: ${accounts} accounts, ${tracks} tracks, ${messages} messages`);
+  await a.getByRole('img', { name: /per day/ }).locator('canvas').waitFor();
+  await screenshot(a, '44-admin-system');
+  await context.close();
+});
+
+step('account settings: change password, verify a new email, delete the account', async (w) => {
+  const { context, page } = await newPage(w.browser);
+  w.pages.e = page;
+  await signUp(page, erin);
+  await page.goto('/settings');
+  await page.getByRole('tab', { name: 'Security' }).click();
+  const password = page.getByRole('region', { name: 'Password', exact: true });
+  const newPassword = 'erin moved the hives in may 6';
+  await password.getByLabel('Current password').fill(erin.password);
+  await password.getByLabel('New password').fill(newPassword);
+  await password.getByRole('button', { name: 'Change password' }).click();
+  await password.getByText('Password changed.').waitFor();
+
+  // The new email is unverified until the link in the mail is opened.
+  const email = page.getByRole('region', { name: 'Email', exact: true });
+  const newEmail = `erin.new${stamp}@example.test`;
+  await email.getByLabel('Email').fill(newEmail);
+  await email.getByLabel('Password').fill(newPassword);
+  await email.getByRole('button', { name: 'Change email' }).click();
+  await email.getByText('Email changed.').waitFor();
+  await email.getByText('Not verified yet.').waitFor();
+  await email.getByRole('button', { name: 'Resend verification' }).click();
+  await email.getByText('Verification mail sent.').waitFor();
+  await screenshot(page, '45-settings-email');
+  let body = '';
+  for (let i = 0; i < 50 && !body; i++) {
+    body = w.veza.sql(`SELECT body FROM outbox WHERE to_address = '${newEmail}' ORDER BY created_at DESC LIMIT 1`);
+    if (!body) await page.waitForTimeout(200);
+  }
+  const link = /https?:\/\/\S*\/verify-email\?token=[A-Za-z0-9_-]+/.exec(body);
+  expect(link, `a verification link in the mail: ${body.slice(0, 200)}`);
+  await page.goto(new URL(link[0]).pathname + new URL(link[0]).search);
+  await page.getByText('Your email address is verified.').waitFor();
+  await page.goto('/settings');
+  await page.getByRole('tab', { name: 'Security' }).click();
+  await page.getByRole('region', { name: 'Email', exact: true }).getByText('Verified.').waitFor();
+
+  // Sign out; the old password no longer works, the new one does.
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await signIn(page, erin);
+  await page.getByRole('alert').first().waitFor();
+  expect(page.url().includes('/login'), 'the old password is refused');
+  await signIn(page, erin, newPassword);
+  // Signed in again (the app returns to the page it came from).
+  await page.getByRole('link', { name: 'Account settings' }).waitFor();
+
+  // Delete the account: then signing in fails.
+  await page.goto('/settings');
+  await page.getByRole('tab', { name: /Account/ }).click();
+  const danger = page.getByRole('region', { name: 'Delete account' });
+  await danger.getByLabel('Password').fill(newPassword);
+  await danger.getByLabel('Type DELETE to confirm').fill('DELETE');
+  await screenshot(page, '46-settings-delete');
+  await danger.getByRole('button', { name: 'Delete my account' }).click();
+  await page.waitForURL(/\/(login|signup)?$/);
+  await signIn(page, erin, newPassword);
+  await page.getByRole('alert').first().waitFor();
+  const status = await page.evaluate(async ({ username, password }) => (await fetch('/api/v1/auth/login', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ login: username, password }) })).status, { username: erin.username, password: newPassword });
+  expect(status === 401, `sign-in after deletion refused (${status})`);
+  await context.close();
+  delete w.pages.e;
+});
+
+step('OAuth: the configured provider\'s button signs in end to end (local GitHub-shaped provider)', async (w) => {
+  const { context, page } = await newPage(w.browser);
+  await page.goto('/login');
+  const button = page.getByRole('link', { name: 'Continue with Github' });
+  await button.waitFor();
+  await page.goto('/signup');
+  await page.getByRole('link', { name: 'Continue with Github' }).waitFor();
+  await screenshot(page, '47-signup-oauth');
+  await page.getByRole('link', { name: 'Continue with Github' }).click();
+  await page.waitForURL((u) => u.origin === baseUrl && !u.pathname.startsWith('/api/'));
+  // Signed in as the provider's identity (a new account named after its GitHub login).
+  await page.getByRole('link', { name: 'Account settings' }).waitFor();
+  await page.goto('/settings');
+  const username = await page.getByLabel('Display name').inputValue().catch(() => '');
+  log(`signed in through the provider; display name "${username}"`);
+  await screenshot(page, '49-oauth-signed-in');
+  await context.close();
+});
+
+step('no serious accessibility violations on the new admin screens and stats, dark and light', async (w) => {
+  const problems = [];
+  for (const theme of ['dark', 'light']) {
+    const { context, page } = await newPage(w.browser, { colorScheme: theme });
+    await signIn(page, alice);
+    await page.waitForURL(`${baseUrl}/`);
+    await page.goto('/admin');
+    for (const tab of ['Takedowns', 'System']) {
+      await page.getByRole('tab', { name: tab }).click();
+      await page.waitForTimeout(600);
+      problems.push(...(await axeProblems(page, `${theme} admin ${tab}`)));
+    }
+    await page.goto('/stats');
+    await page.getByRole('heading', { name: 'Your stats', exact: true }).waitFor();
+    await page.getByTestId('chart').first().waitFor();
+    problems.push(...(await axeProblems(page, `${theme} stats`)));
+    if (theme === 'light') await screenshot(page, '48-stats-light');
+    await context.close();
+  }
+  expect(problems.length === 0, `axe found:\n  ${problems.join('\n  ')}`);
+});
+
 step('settings: profile, sessions, then two-step sign-in with an authenticator code', async (w) => {
   const { context, page } = await newPage(w.browser);
   w.pages.c = page;
@@ -730,7 +1004,13 @@ async function main() {
   makeAudio(audioFile, { seconds: 40 });
   makeAudio(audioFile2, { seconds: 4, title: 'Second Take', artist: 'The Test Pattern' });
 
-  const veza = new Veza();
+  // A configured OAuth provider (GitHub preset) against a local server shaped like GitHub.
+  const oauth = await startOAuthProvider();
+  const gh = `http://127.0.0.1:${oauth.port}`;
+  const veza = new Veza([
+    '--oauth-provider',
+    `name=github,preset=github,authorization_endpoint=${gh}/login/oauth/authorize,token_endpoint=${gh}/login/oauth/access_token,userinfo_endpoint=${gh}/user,client_id=veza-test,client_secret=not-a-real-secret-42`,
+  ]);
   await veza.start();
   log(`veza on ${baseUrl}, artifacts in ${config.artifacts}`);
   const browser = await launchBrowser();
@@ -747,6 +1027,7 @@ async function main() {
     await browser.close();
     if (failed) log('veza output (tail):\n' + veza.output.join('').slice(-4000));
     await veza.stop();
+    oauth.stop();
     rmSync(work, { recursive: true, force: true });
   }
   log(failed ? `${failed} step(s) failed` : 'all steps passed');

@@ -262,6 +262,56 @@ TEST_P(TrackRepoContractTest, VisibilityAndStateAreCheckedByTheSchema) {
   ASSERT_FALSE(bad_state.ok());
 }
 
+// Takedowns (services/moderation/track_takedowns) set three columns; the listing filter
+// kListedTracks and search's listed flag leave the track out, its owner still lists it.
+TEST_P(TrackRepoContractTest, TakenDownTracksLeaveEveryListingButTheOwnersAndAreCounted) {
+  Track kept = Make(alice_, "kept"), down = Make(alice_, "down");
+  Make(bob_, "waiting");  // uploaded: the media queue
+  Ready(kept);
+  Ready(down);
+  ASSERT_OK(test_db_->db().Query(
+      "UPDATE tracks SET taken_down_at = 5000, takedown_reason = 'claim', taken_down_by = $2 WHERE id = $1",
+      {SqlText(down.id), SqlText(bob_)}));
+  auto listed = repo_->ListPublic("", 10);
+  ASSERT_OK(listed);
+  ASSERT_EQ(listed->tracks.size(), 1u);
+  EXPECT_EQ(listed->tracks[0].id, kept.id);
+  EXPECT_EQ(repo_->ListByOwner(alice_, false, "", 10)->tracks.size(), 1u);
+  auto mine = repo_->ListByOwner(alice_, true, "", 10);
+  ASSERT_OK(mine);
+  ASSERT_EQ(mine->tracks.size(), 2u);
+  auto found = repo_->FindById(down.id);
+  ASSERT_OK(found);
+  ASSERT_TRUE(found->takedown.has_value());
+  EXPECT_EQ(found->takedown->at_ms, 5000);
+  EXPECT_EQ(found->takedown->reason, "claim");
+  EXPECT_FALSE(repo_->FindById(kept.id)->takedown.has_value());
+  auto taken = repo_->ListTakenDown("", 10);
+  ASSERT_OK(taken);
+  ASSERT_EQ(taken->tracks.size(), 1u);
+  EXPECT_EQ(taken->tracks[0].id, down.id);
+  auto counts = repo_->CountStates();
+  ASSERT_OK(counts);
+  EXPECT_EQ(counts->ready, 2);
+  EXPECT_EQ(counts->uploaded, 1);
+  EXPECT_EQ(counts->processing, 0);
+  EXPECT_EQ(counts->failed, 0);
+  EXPECT_EQ(counts->taken_down, 1);
+  // Search lists what anyone may find: the trigger follows the takedown both ways.
+  auto flag = [&](const std::string& id) {
+    auto r = test_db_->db().Query(
+        "SELECT CASE WHEN listed THEN 1 ELSE 0 END FROM search_documents WHERE kind = 'track' AND ref_id = $1",
+        {SqlText(id)});
+    return r.ok() && !r->rows.empty() ? r->rows[0].Int(0) : -1;
+  };
+  EXPECT_EQ(flag(kept.id), 1);
+  EXPECT_EQ(flag(down.id), 0);
+  ASSERT_OK(test_db_->db().Query("UPDATE tracks SET taken_down_at = NULL WHERE id = $1", {SqlText(down.id)}));
+  EXPECT_EQ(flag(down.id), 1);
+  EXPECT_EQ(repo_->ListPublic("", 10)->tracks.size(), 2u);
+  EXPECT_EQ(repo_->ListTakenDown("", 10)->tracks.size(), 0u);
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, TrackRepoContractTest, testing::Values("sqlite", "postgres"),
                          [](const testing::TestParamInfo<std::string>& info) {
                            return info.param;

@@ -584,6 +584,14 @@ TEST_F(AuthorizationMatrixTest, EveryEndpointAnswersEachKindOfCallerAsItShould) 
       {"GET /api/v1/analytics/tracks/{id}", "/api/v1/analytics/tracks/" + secret_track, "", {401, 404, 200, 404, 404}},
       {"GET /api/v1/analytics/me", "/api/v1/analytics/me", "", {401, 200, 200, 200, 200}},
       {"GET /api/v1/admin/stats", "/api/v1/admin/stats", "", {401, 403, 403, 200, 200}},
+      // Track takedowns: moderators and above; the owner is refused like anyone else, so a
+      // takedown cannot be undone by its owner. The admin's restore finds nothing left to restore.
+      {"POST /api/v1/admin/tracks/{id}/takedown", "/api/v1/admin/tracks/" + track + "/takedown",
+       R"({"reason":"matrix {caller}"})", {401, 403, 403, 200, 200}},
+      {"GET /api/v1/admin/tracks/takedowns", "/api/v1/admin/tracks/takedowns", "", {401, 403, 403, 200, 200}},
+      {"GET /api/v1/admin/tracks/states", "/api/v1/admin/tracks/states", "", {401, 403, 403, 200, 200}},
+      {"DELETE /api/v1/admin/tracks/{id}/takedown", "/api/v1/admin/tracks/" + track + "/takedown", "",
+       {401, 403, 403, 200, 409}},
       // Ending sessions last: they end the callers' tokens.
       {"POST /api/v1/auth/logout", "/api/v1/auth/logout", "", {401, 204, 204, 204, 204}},
       {"POST /api/v1/auth/logout-all", "/api/v1/auth/logout-all", "", {401, 401, 401, 401, 401}},

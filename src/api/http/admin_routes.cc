@@ -11,6 +11,7 @@
 
 #include "api/http/authorization.h"
 #include "api/http/query_params.h"
+#include "api/http/track_routes.h"
 #include "base/blocking.h"
 
 namespace veza::http {
@@ -84,16 +85,25 @@ StringResponse Refused(const Error& e, const RequestContext& ctx) {
   return res;
 }
 
+// A handler that runs action(ctx, principal) for callers of at least the minimum role.
+template <typename Action>
+Handler WithRole(auth::AuthService& auth, auth::AdminService& admin, asio::thread_pool& workers, Role minimum,
+                 Action action) {
+  return [&auth, &admin, &workers, minimum, action](RequestContext& ctx) -> asio::awaitable<Response> {
+    auto who = co_await RunBlocking(workers, [&] { return RequireCurrentRole(auth, admin, ctx, minimum); });
+    if (!who.ok()) co_return Refused(who.error(), ctx);
+    co_return co_await action(ctx, who.value());
+  };
+}
+
+json::object TakenDownTrackJson(const tracks::Track& t, const auth::Principal& who) {
+  return TrackJson(t, tracks::Viewer{who.user_id, true}, std::nullopt);
+}
+
 }  // namespace
 
 void AddAdminRoutes(Router& router, auth::AuthService& auth, auth::AdminService& admin, asio::thread_pool& workers) {
-  auto with_role = [&](Role minimum, auto action) {
-    return [&auth, &admin, &workers, minimum, action](RequestContext& ctx) -> asio::awaitable<Response> {
-      auto who = co_await RunBlocking(workers, [&] { return RequireCurrentRole(auth, admin, ctx, minimum); });
-      if (!who.ok()) co_return Refused(who.error(), ctx);
-      co_return co_await action(ctx, who.value());
-    };
-  };
+  auto with_role = [&](Role minimum, auto action) { return WithRole(auth, admin, workers, minimum, action); };
 
   router.Add(bhttp::verb::get, "/api/v1/admin/users",
              with_role(Role::kModerator, [&](RequestContext& ctx, auth::Principal) -> asio::awaitable<Response> {
@@ -133,6 +143,59 @@ void AddAdminRoutes(Router& router, auth::AuthService& auth, auth::AdminService&
                json::array entries;
                for (const auto& e : page->entries) entries.push_back(AuditJson(e));
                co_return Private(Json(bhttp::status::ok, json::object{{"entries", std::move(entries)}, {"next_cursor", Cursor(page->next_cursor)}}, ctx.request));
+             }));
+}
+
+void AddTrackTakedownRoutes(Router& router, auth::AuthService& auth, auth::AdminService& admin,
+                            moderation::TrackTakedowns& takedowns, asio::thread_pool& workers) {
+  auto with_role = [&](Role minimum, auto action) { return WithRole(auth, admin, workers, minimum, action); };
+
+  router.Add(bhttp::verb::get, "/api/v1/admin/tracks/takedowns",
+             with_role(Role::kModerator, [&](RequestContext& ctx, auth::Principal who) -> asio::awaitable<Response> {
+               auto params = QueryParams(ctx.query, {"cursor", "limit"});
+               if (!params.ok()) co_return Problem(params.error(), ctx);
+               auto limit = QueryLimit(*params);
+               if (!limit.ok()) co_return Problem(limit.error(), ctx);
+               std::string cursor = QueryParam(*params, "cursor");
+               auto page = co_await RunBlocking(workers, [&] { return takedowns.List(cursor, *limit); });
+               if (!page.ok()) co_return Problem(page.error(), ctx);
+               json::array items;
+               for (const tracks::Track& t : page->tracks) items.push_back(TakenDownTrackJson(t, who));
+               co_return Private(Json(bhttp::status::ok, json::object{{"tracks", std::move(items)}, {"next_cursor", Cursor(page->next_cursor)}}, ctx.request));
+             }));
+
+  router.Add(bhttp::verb::get, "/api/v1/admin/tracks/states",
+             with_role(Role::kModerator, [&](RequestContext& ctx, auth::Principal) -> asio::awaitable<Response> {
+               if (!ctx.query.empty()) co_return Problem(InvalidArgument("this route takes no query parameters"), ctx);
+               auto counts = co_await RunBlocking(workers, [&] { return takedowns.CountStates(); });
+               if (!counts.ok()) co_return Problem(counts.error(), ctx);
+               co_return Private(Json(bhttp::status::ok,
+                                      json::object{{"uploaded", counts->uploaded},
+                                                   {"processing", counts->processing},
+                                                   {"ready", counts->ready},
+                                                   {"failed", counts->failed},
+                                                   {"taken_down", counts->taken_down},
+                                                   {"media_queue", counts->uploaded + counts->processing}},
+                                      ctx.request));
+             }));
+
+  router.Add(bhttp::verb::post, "/api/v1/admin/tracks/{id}/takedown",
+             with_role(Role::kModerator, [&](RequestContext& ctx, auth::Principal who) -> asio::awaitable<Response> {
+               auto fields = ParseStringFields(ctx, {{"reason", moderation::kMaxTakedownReasonBytes}});
+               if (!fields.ok()) co_return Problem(fields.error(), ctx);
+               std::string id(ctx.Param("id"));
+               const std::string& reason = (*fields)[0];
+               auto track = co_await RunBlocking(workers, [&] { return takedowns.TakeDown(who.user_id, id, reason); });
+               if (!track.ok()) co_return Problem(track.error(), ctx);
+               co_return Private(Json(bhttp::status::ok, TakenDownTrackJson(*track, who), ctx.request));
+             }));
+
+  router.Add(bhttp::verb::delete_, "/api/v1/admin/tracks/{id}/takedown",
+             with_role(Role::kModerator, [&](RequestContext& ctx, auth::Principal who) -> asio::awaitable<Response> {
+               std::string id(ctx.Param("id"));
+               auto track = co_await RunBlocking(workers, [&] { return takedowns.Restore(who.user_id, id); });
+               if (!track.ok()) co_return Problem(track.error(), ctx);
+               co_return Private(Json(bhttp::status::ok, TakenDownTrackJson(*track, who), ctx.request));
              }));
 }
 

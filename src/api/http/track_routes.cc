@@ -271,6 +271,10 @@ json::object TrackJson(const Track& t, const Viewer& viewer,
                  {"created_at", t.created_at_ms},
                  {"updated_at", t.updated_at_ms}};
   if (t.state == tracks::TrackState::kFailed) o["failure_reason"] = t.failure_reason;
+  // Only the owner and moderators see a taken-down track at all (TrackService::MaySee).
+  if (t.takedown) {
+    o["taken_down"] = json::object{{"at", t.takedown->at_ms}, {"reason", t.takedown->reason}};
+  }
   if (t.state == tracks::TrackState::kReady) {
     o["format"] =
         json::object{{"container", t.format.container},     {"codec", t.format.codec},

@@ -21,9 +21,10 @@ namespace veza::notifications {
 
 // The kinds Notify accepts. kind stays an open string in the database and on the wire: add a
 // kind here (and to docs/websocket.md) without a migration.
-inline constexpr std::array<std::string_view, 9> kKinds = {
-    "mention", "dm", "reply", "invite",                   // chat
-    "follow", "like", "repost", "comment", "playlist"};  // social
+inline constexpr std::array<std::string_view, 11> kKinds = {
+    "mention", "dm", "reply", "invite",                  // chat
+    "follow", "like", "repost", "comment", "playlist",  // social
+    "takedown", "restore"};                             // moderation of the recipient's tracks
 bool IsKnownKind(std::string_view kind);
 
 constexpr std::size_t kMaxTextBytes = 280;  // longer texts are cut at a UTF-8 boundary with "…"

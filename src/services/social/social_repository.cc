@@ -4,11 +4,12 @@
 #include <charconv>
 
 #include "base/ids.h"
+#include "services/tracks/track_repository.h"
 
 namespace veza::social {
 namespace {
 
-constexpr std::string_view kListed = "t.visibility = 'public' AND t.state = 'ready'";
+constexpr std::string_view kListed = tracks::kListedTracks;
 
 std::string Lower(std::string_view s) {
   std::string out(s);
@@ -26,7 +27,7 @@ std::string VisibleTo(const Reader& reader, std::vector<SqlValue>& params) {
   std::string owner = P(params.size());
   params.push_back(SqlInt(reader.moderator ? 1 : 0));
   std::string moderator = P(params.size());
-  return "((t.visibility <> 'private' AND t.state = 'ready') OR t.owner_id = " + owner +
+  return "(" + std::string(tracks::kPlayableTracks) + " OR t.owner_id = " + owner +
          " OR CAST(" + moderator + " AS BIGINT) = 1)";
 }
 

@@ -138,7 +138,8 @@ Result<TrackCounts> SocialService::SetRepost(const Viewer& viewer, std::string_v
   VEZA_ASSIGN_OR_RETURN(Track track, tracks_.Get(viewer, track_id));
   if (on) {
     // A repost shows the track to the reposter's followers: only listed tracks qualify.
-    if (track.visibility != tracks::Visibility::kPublic || track.state != tracks::TrackState::kReady)
+    if (track.visibility != tracks::Visibility::kPublic || track.state != tracks::TrackState::kReady ||
+        track.takedown)
       return InvalidArgument("only public, ready tracks can be reposted");
     VEZA_ASSIGN_OR_RETURN(bool created, repo_.Repost(viewer.user_id, track.id, NowMs()));
     if (created) {

@@ -11,7 +11,7 @@ constexpr std::string_view kColumns =
     "t.attempts, t.container, t.codec, t.sample_rate, t.channels, t.duration_ms, t.bit_rate, "
     "t.lossless, t.loudness_lufs, t.loudness_range_lu, t.true_peak_dbtp, t.replay_gain_db, "
     "t.waveform_points, t.has_cover, t.original_key, t.original_size, t.original_content_type, "
-    "t.original_filename, t.created_at, t.updated_at";
+    "t.original_filename, t.created_at, t.updated_at, t.taken_down_at, t.takedown_reason";
 constexpr std::string_view kFrom = " FROM tracks t JOIN users u ON u.id = t.owner_id ";
 
 std::optional<int> OptionalInt(const Row& r, std::size_t i) {
@@ -62,6 +62,7 @@ Track FromRow(const Row& r) {
   t.original_filename = r.Text(32);
   t.created_at_ms = r.Int(33);
   t.updated_at_ms = r.Int(34);
+  if (!r.IsNull(35)) t.takedown = Takedown{r.Int(35), r.Text(36)};
   return t;
 }
 
@@ -193,15 +194,41 @@ Result<TrackPage> TrackRepository::ListWhere(std::string where, std::vector<SqlV
 }
 
 Result<TrackPage> TrackRepository::ListPublic(std::string_view cursor, int limit) {
-  return ListWhere("t.visibility = 'public' AND t.state = 'ready'", {}, cursor, limit);
+  return ListWhere(std::string(kListedTracks), {}, cursor, limit);
 }
 
 Result<TrackPage> TrackRepository::ListByOwner(std::string_view owner_id, bool include_hidden,
                                                std::string_view cursor, int limit) {
   if (!IsUuid(owner_id)) return TrackPage{};
   std::string where = "t.owner_id = $1";
-  if (!include_hidden) where += " AND t.visibility = 'public' AND t.state = 'ready'";
+  if (!include_hidden) where += " AND " + std::string(kListedTracks);
   return ListWhere(where, {SqlText(owner_id)}, cursor, limit);
+}
+
+Result<TrackRepository::StateCounts> TrackRepository::CountStates() {
+  VEZA_ASSIGN_OR_RETURN(
+      QueryResult r,
+      db_.Query("SELECT state, COUNT(*), SUM(CASE WHEN taken_down_at IS NULL THEN 0 ELSE 1 END) FROM tracks "
+                "GROUP BY state",
+                {}));
+  StateCounts counts;
+  for (const Row& row : r.rows) {
+    std::int64_t n = row.Int(1);
+    counts.taken_down += row.Int(2);
+    switch (StateFrom(row.Text(0))) {
+      case TrackState::kUploaded: counts.uploaded = n; break;
+      case TrackState::kProcessing: counts.processing = n; break;
+      case TrackState::kReady: counts.ready = n; break;
+      case TrackState::kFailed: counts.failed = n; break;
+    }
+  }
+  return counts;
+}
+
+Result<TrackPage> TrackRepository::ListTakenDown(std::string_view cursor, int limit) {
+  // 0 is "the default" (QueryLimit without a limit parameter).
+  if (limit <= 0) limit = 50;
+  return ListWhere("t.taken_down_at IS NOT NULL", {}, cursor, limit);
 }
 
 Result<std::string> TrackRepository::OwnerIdByUsername(std::string_view username) {

@@ -19,6 +19,20 @@ std::string_view VisibilityName(Visibility v);
 std::optional<Visibility> ParseVisibility(std::string_view name);
 std::string_view TrackStateName(TrackState s);
 
+// The one definition of "anyone may find it": listings, feeds, profiles and search use it
+// (with the alias t for tracks). Playable adds unlisted tracks, which are readable by id.
+inline constexpr std::string_view kListedTracks =
+    "(t.visibility = 'public' AND t.state = 'ready' AND t.taken_down_at IS NULL)";
+inline constexpr std::string_view kPlayableTracks =
+    "(t.visibility <> 'private' AND t.state = 'ready' AND t.taken_down_at IS NULL)";
+
+// A moderator's takedown: the track is hidden from everyone but its owner (who sees the reason)
+// and moderators, and no URL serves its files, until it is restored.
+struct Takedown {
+  std::int64_t at_ms = 0;
+  std::string reason;
+};
+
 struct Track {
   std::string id;
   std::string owner_id;
@@ -44,6 +58,7 @@ struct Track {
   std::string original_filename;
   std::int64_t created_at_ms = 0;
   std::int64_t updated_at_ms = 0;
+  std::optional<Takedown> takedown;
 };
 
 struct NewTrack {
@@ -96,6 +111,14 @@ class TrackRepository {
   // One owner's tracks, newest first: every one (include_hidden) or only public ready ones.
   Result<TrackPage> ListByOwner(std::string_view owner_id, bool include_hidden,
                                 std::string_view cursor, int limit);
+  // How many tracks are in each state, and how many are taken down (the admin system page:
+  // uploaded + processing is the media queue's depth).
+  struct StateCounts {
+    std::int64_t uploaded = 0, processing = 0, ready = 0, failed = 0, taken_down = 0;
+  };
+  Result<StateCounts> CountStates();
+  // Taken-down tracks, most recently uploaded first; limit 0 is 50.
+  Result<TrackPage> ListTakenDown(std::string_view cursor, int limit);
   // The id of the account with this username (case-insensitive), kNotFound otherwise.
   Result<std::string> OwnerIdByUsername(std::string_view username);
   Status Edit(std::string_view id, const TrackEdit& edit, std::int64_t now_ms);

@@ -82,12 +82,12 @@ std::int64_t TrackService::NowMs() const {
 }
 
 bool TrackService::MaySee(const Viewer& viewer, const Track& track) {
-  if (track.visibility != Visibility::kPrivate) return true;
+  if (track.visibility != Visibility::kPrivate && !track.takedown) return true;
   return viewer.moderator || (!viewer.user_id.empty() && viewer.user_id == track.owner_id);
 }
 
 bool TrackService::MayPlay(const Viewer& viewer, const Track& track) {
-  return track.state == TrackState::kReady && MaySee(viewer, track);
+  return track.state == TrackState::kReady && !track.takedown && MaySee(viewer, track);
 }
 
 Result<Track> TrackService::Get(const Viewer& viewer, std::string_view id) {
@@ -158,6 +158,7 @@ Status TrackService::Delete(const Viewer& viewer, std::string_view id) {
 Status TrackService::RecordPlay(const Viewer& viewer, std::string_view id) {
   VEZA_ASSIGN_OR_RETURN(Track track, Get(viewer, id));
   if (track.state != TrackState::kReady) return Conflict("the track is not ready to play");
+  if (track.takedown) return NotFound("the track was taken down");
   std::optional<std::string> who;
   if (!viewer.user_id.empty()) who = viewer.user_id;
   return repo_.RecordPlay(track.id, who, NowMs());
@@ -255,6 +256,9 @@ Result<int> TrackService::ResumePending() {
 }
 
 Result<Delivery> TrackService::Deliver(const Track& track, std::string_view rel) {
+  // Every delivery route (bearer or signed URL, stream, HLS, original, cover) comes through here
+  // with the track as it is now, so a takedown stops every URL already handed out at once.
+  if (track.takedown) return NotFound("the track was taken down");
   Delivery d;
   std::string key;
   if (rel == "original") {

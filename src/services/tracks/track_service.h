@@ -6,7 +6,8 @@
 //
 // Visibility: public tracks are listed and readable by anyone; unlisted ones are readable by id
 // but never listed; private ones exist only for their owner (and moderators): to anyone else
-// they are 404, not 403, so their existence is not revealed.
+// they are 404, not 403, so their existence is not revealed. A taken-down track (Track::takedown)
+// is hidden the same way, and none of its files is served to anyone (404) until it is restored.
 #include <atomic>
 #include <chrono>
 #include <cstdint>

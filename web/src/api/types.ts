@@ -72,6 +72,8 @@ export interface Track {
   created_at: number;
   updated_at: number;
   failure_reason?: string;
+  // Set when a moderator took the track down; only its owner and moderators see such a track.
+  taken_down?: { at: number; reason: string };
   stream_url?: string;
   hls_url?: string;
   // Announced by the lead (signed, like stream_url); absent on older servers.

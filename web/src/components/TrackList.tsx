@@ -6,6 +6,7 @@ import { Art } from './Art';
 import { Icon } from './Icon';
 
 export function StateBadge({ track }: { track: Track }) {
+  if (track.taken_down) return <span className="badge failed" title={track.taken_down.reason}>Taken down</span>;
   if (track.state === 'ready') return null;
   const label = track.state === 'failed' ? 'Failed' : track.state === 'processing' ? `Processing ${Math.round(track.progress * 100)}%` : 'Queued';
   return <span className={`badge ${track.state}`}>{label}</span>;
@@ -14,7 +15,7 @@ export function StateBadge({ track }: { track: Track }) {
 export function TrackCard({ track, context }: { track: Track; context: Track[] }) {
   const p = usePlayer();
   const isCurrent = p.track?.id === track.id;
-  const playable = track.state === 'ready';
+  const playable = track.state === 'ready' && !track.taken_down;
   return (
     <article className={isCurrent ? 'card current' : 'card'}>
       <div className="card-art">
@@ -53,7 +54,7 @@ export function TrackRows({ tracks }: { tracks: Track[] }) {
             <span className="row-index">{i + 1}</span>
             <button
               className="icon-btn"
-              disabled={t.state !== 'ready'}
+              disabled={t.state !== 'ready' || !!t.taken_down}
               onClick={() => (isCurrent ? p.toggle() : p.play(t, tracks))}
               aria-label={isCurrent && p.playing ? `Pause ${t.title}` : `Play ${t.title}`}
             >

@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useState, type FormEvent } from 'react';
+import { lazy, Suspense, useCallback, useEffect, useState, type FormEvent } from 'react';
 import { useTitle } from '../state/useTitle';
 import { api, errorMessage } from '../api/client';
 import type { AdminUser, AuditEntry, Role } from '../api/types';
@@ -7,14 +7,18 @@ import { Icon } from '../components/Icon';
 import { hasRole, useAuth } from '../state/auth';
 import { knownNames } from '../state/names';
 import { ModerationQueue, moderationAvailable, Sanctions, WordFilter } from './AdminModeration';
-import { AdminRooms, AdminSystem } from './AdminRooms';
+import { AdminRooms } from './AdminRooms';
+import { AdminTakedowns } from './AdminTracks';
+
+// The system page draws a chart (uPlot): loaded when opened.
+const AdminSystem = lazy(() => import('./AdminSystem').then((m) => ({ default: m.AdminSystem })));
 
 const ROLES: Role[] = ['user', 'moderator', 'admin', 'super_admin'];
 
 export function Admin() {
   useTitle('Admin');
   const { user } = useAuth();
-  type Tab = 'users' | 'reports' | 'words' | 'sanctions' | 'audit' | 'rooms' | 'system';
+  type Tab = 'users' | 'reports' | 'words' | 'sanctions' | 'takedowns' | 'audit' | 'rooms' | 'system';
   const [tab, setTab] = useState<Tab>('users');
   const [moderation, setModeration] = useState(false);
   useEffect(() => {
@@ -42,6 +46,7 @@ export function Admin() {
         {moderation && tabButton('reports', 'Reports')}
         {moderation && tabButton('words', 'Word filter')}
         {moderation && tabButton('sanctions', 'Bans and mutes')}
+        {tabButton('takedowns', 'Takedowns')}
         {tabButton('rooms', 'Rooms')}
         {isAdmin && (
           <button role="tab" aria-selected={tab === 'audit'} className={tab === 'audit' ? 'tab active' : 'tab'} onClick={() => setTab('audit')}>
@@ -62,10 +67,14 @@ export function Admin() {
         <WordFilter />
       ) : tab === 'sanctions' ? (
         <Sanctions names={knownNames()} />
+      ) : tab === 'takedowns' ? (
+        <AdminTakedowns />
       ) : tab === 'rooms' ? (
         <AdminRooms />
       ) : tab === 'system' ? (
-        <AdminSystem />
+        <Suspense fallback={<p className="muted pad">Loading…</p>}>
+          <AdminSystem />
+        </Suspense>
       ) : (
         <AuditLog />
       )}

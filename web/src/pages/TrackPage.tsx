@@ -16,7 +16,7 @@ import { formatTime } from '../state/queue';
 
 export function TrackPage() {
   const { id = '' } = useParams();
-  const { user } = useAuth();
+  const { user, ready: authReady } = useAuth();
   const player = usePlayer();
   const navigate = useNavigate();
   const [track, setTrack] = useState<Track | null>(null);
@@ -55,9 +55,14 @@ export function TrackPage() {
     })().catch(() => undefined);
   }, [id]);
 
+  // Who is asking matters (a private or taken-down track exists only for its owner and staff):
+  // load once the session is restored, and again when the account changes.
+  const viewerId = user?.id ?? '';
   useEffect(() => {
+    if (!authReady) return;
     let live = true;
     let timer: number | undefined;
+    setError('');
     const load = async () => {
       try {
         const t = await api<Track>(`/api/v1/tracks/${id}`);
@@ -73,7 +78,7 @@ export function TrackPage() {
       live = false;
       window.clearTimeout(timer);
     };
-  }, [id]);
+  }, [id, authReady, viewerId]);
 
   if (error) {
     return (
@@ -89,7 +94,8 @@ export function TrackPage() {
   const isCurrent = player.track?.id === track.id;
   const duration = isCurrent && player.duration ? player.duration : track.duration_ms / 1000;
   const progress = isCurrent && duration ? player.position / duration : 0;
-  const ready = track.state === 'ready';
+  // A taken-down track is shown to its owner (and moderators) but no longer plays.
+  const ready = track.state === 'ready' && !track.taken_down;
   const mine = user?.id === track.owner.id;
 
   const seek = (fraction: number) => {
@@ -149,7 +155,19 @@ export function TrackPage() {
         </div>
       </section>
 
-      {ready ? (
+      {track.taken_down ? (
+        <div className="takedown-note" role="alert" data-testid="taken-down">
+          <Icon name="alert" size={22} />
+          <div>
+            <strong>{mine ? 'Your track was taken down by a moderator' : 'Taken down'}</strong>
+            <p>
+              Reason: {track.taken_down.reason}
+              <span className="muted small"> · {new Date(track.taken_down.at).toLocaleString()}</span>
+            </p>
+            <p className="muted small">It is hidden from everyone else and cannot be played until a moderator restores it.</p>
+          </div>
+        </div>
+      ) : ready ? (
         <WaveformView track={track} progress={progress} duration={duration} onSeek={seek} height={120}>
           <div className="markers" role="group" aria-label="Comments on the timeline">
             {markers(comments, (duration || track.duration_ms / 1000) * 1000).map((m) => (

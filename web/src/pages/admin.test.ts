@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { expiryText } from './AdminModeration';
-import { parseMetrics } from './AdminRooms';
+import { formatBytes, parseMetrics, perSecond } from '../state/metrics';
 
 describe('admin helpers', () => {
   it('sums Prometheus series over their labels and skips comments', () => {
@@ -19,6 +19,17 @@ describe('admin helpers', () => {
     expect(m.get('veza_http_connections_open')).toBe(7);
     expect(m.get('process_resident_memory_bytes')).toBe(15_000_000);
     expect(m.has('broken')).toBe(false);
+  });
+  it('turns two samples of a counter into a rate, never negative', () => {
+    expect(perSecond(null, { at: 5000, value: 10 })).toBeUndefined();
+    expect(perSecond({ at: 0, value: 10 }, { at: 5000, value: 35 })).toBe(5);
+    expect(perSecond({ at: 0, value: 10 }, { at: 5000, value: 3 })).toBe(0);
+    expect(perSecond({ at: 5000, value: 1 }, { at: 5000, value: 3 })).toBeUndefined();
+  });
+  it('formats storage sizes', () => {
+    expect(formatBytes(512)).toBe('512 B');
+    expect(formatBytes(2_500_000)).toBe('2.5 MB');
+    expect(formatBytes(3_210_000_000)).toBe('3.21 GB');
   });
   it('says when a mute or ban ends', () => {
     const now = 1_764_126_000_000;

@@ -32,6 +32,8 @@ describe('notifications', () => {
     expect(describeN(n('1', { actor: 'u9', actor_username: 'zoe', kind: 'follow', object_type: 'user' }), known)).toMatchObject({ who: 'zoe' });
     expect(describeN(n('1', { kind: 'mention', object_type: 'message', room: 'r1' }), known).what).toBe('mentioned you in #beats');
     expect(describeN(n('1', { kind: 'brand_new_kind', actor: null }), known)).toMatchObject({ who: 'Veza', what: 'brand_new_kind' });
+    expect(describeN(n('1', { kind: 'takedown', actor: null }), known)).toMatchObject({ who: 'Veza moderation', what: 'took down “Night Drive”' });
+    expect(describeN(n('1', { kind: 'restore', actor: null, object_id: 't2' }), known)).toMatchObject({ what: 'restored your track' });
   });
   it('links to the room, track or playlist', () => {
     expect(linkFor(n('1', { room: 'r1', object_type: 'message' }))).toBe('/chat/r1');

@@ -32,6 +32,11 @@ export function describe(n: Notification, known: Known): { who: string; what: st
       return { who, what: 'sent you a message', icon: 'chat' };
     case 'invite':
       return { who, what: `added you to ${room}`, icon: 'hash' };
+    // From the moderators, who stay unnamed; the text holds the reason.
+    case 'takedown':
+      return { who: 'Veza moderation', what: `took down ${track}`, icon: 'alert' };
+    case 'restore':
+      return { who: 'Veza moderation', what: `restored ${track}`, icon: 'check' };
     default:
       return { who, what: n.kind, icon: 'bell' };
   }

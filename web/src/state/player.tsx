@@ -2,6 +2,7 @@
 // page change never interrupts playback.
 import { createContext, useCallback, useContext, useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
 import { api, authHeader } from '../api/client';
+import { PlayReporter } from './playReport';
 import type { Track } from '../api/types';
 import * as Q from './queue';
 
@@ -59,7 +60,7 @@ export function PlayerProvider({ children }: { children: ReactNode }) {
   const [error, setError] = useState('');
   const loadedId = useRef<string | null>(null);
   const retries = useRef(0);
-  const playRecorded = useRef<string | null>(null);
+  const reporter = useRef(new PlayReporter());
   const wantPlay = useRef(false);
 
   const track = Q.current(queue);
@@ -118,6 +119,7 @@ export function PlayerProvider({ children }: { children: ReactNode }) {
   useEffect(() => {
     if (!track) return;
     if (loadedId.current === track.id) return;
+    reporter.current.leave(audioRef.current?.currentTime ?? 0);
     loadedId.current = track.id;
     retries.current = 0;
     setPosition(0);
@@ -200,15 +202,8 @@ export function PlayerProvider({ children }: { children: ReactNode }) {
     if (!audio) return;
     const onTime = () => {
       setPosition(audio.currentTime);
-      const id = loadedId.current;
-      // A play counts after 30 s, or half of a short track (POST /tracks/{id}/plays).
-      if (id && playRecorded.current !== id) {
-        const threshold = Math.min(30, (Number.isFinite(audio.duration) ? audio.duration : 60) / 2);
-        if (audio.currentTime >= threshold) {
-          playRecorded.current = id;
-          api(`/api/v1/tracks/${id}/plays`, { method: 'POST' }).catch(() => undefined);
-        }
-      }
+      // The play counts at 30 s (or the end of a shorter track): see state/playReport.ts.
+      reporter.current.time(audio.currentTime, audio.duration);
     };
     const onDuration = () => Number.isFinite(audio.duration) && setDuration(audio.duration);
     const onPlay = () => setPlaying(true);
@@ -217,8 +212,10 @@ export function PlayerProvider({ children }: { children: ReactNode }) {
     const onPlaying = () => {
       setBuffering(false);
       retries.current = 0;
+      if (loadedId.current) reporter.current.playing(loadedId.current, audio.currentTime);
     };
     const onEnded = () => {
+      reporter.current.ended(audio.currentTime);
       setQueue((q) => {
         const n = Q.next(q);
         if (n === q) wantPlay.current = false;
