@@ -269,7 +269,16 @@ Status AnalyticsService::ApplyIn(SqlSession& s, const PlayEvent& e) {
         s.Query("INSERT INTO analytics_views (listener_key, view_id, track_id, viewed_at) VALUES ($1, $2, $3, $4) "
                 "ON CONFLICT (listener_key, view_id) DO NOTHING",
                 {SqlText(e.listener), SqlText(e.session_id), SqlText(e.track_id), SqlInt(e.at_ms)}));
-    if (v.affected_rows > 0) VEZA_TRY(Bump(s, "views", e.track_id, event_day));
+    if (v.affected_rows == 0) return Ok();  // a replay
+    // Once per listener and track per window, as qualified plays (0091_view_windows).
+    VEZA_ASSIGN_OR_RETURN(
+        QueryResult counted,
+        s.Query("INSERT INTO analytics_view_windows (track_id, listener_key, counted_at) VALUES ($1, $2, $3) "
+                "ON CONFLICT (track_id, listener_key) DO UPDATE SET counted_at = EXCLUDED.counted_at "
+                "WHERE analytics_view_windows.counted_at <= $4",
+                {SqlText(e.track_id), SqlText(e.listener), SqlInt(e.at_ms),
+                 SqlInt(e.at_ms - options_.qualified_window.count())}));
+    if (counted.affected_rows > 0) VEZA_TRY(Bump(s, "views", e.track_id, event_day));
     return Ok();
   }
 
