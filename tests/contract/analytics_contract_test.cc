@@ -201,6 +201,38 @@ TEST_P(AnalyticsContractTest, AnAbuserReplayingQualifiedPlaysCountsOncePerWindow
   EXPECT_EQ(other->totals.plays, 0);
 }
 
+TEST_P(AnalyticsContractTest, TrackViewsCountOncePerViewerPerWindowAndReplaysNothing) {
+  const std::int64_t t0 = kDay0 * kDayMs;
+  // A page reloaded 30 times in 15 minutes, each time with a fresh view id, and every event sent
+  // twice: one view. Another viewer's first view counts at once.
+  for (int i = 0; i < 30; ++i) {
+    PlayEvent e = Play(EventKind::kView, song_, "a:reloader", "view-" + std::to_string(i) + "-xxxx", 0,
+                       t0 + i * 30'000);
+    ASSERT_OK(service_->Apply(e));
+    ASSERT_OK(service_->Apply(e));
+  }
+  ASSERT_OK(service_->Apply(Play(EventKind::kView, song_, "u:" + fan_, "fan-view-0001", 0, t0 + 1000)));
+  auto stats = service_->ForTrack(song_, {kDay0, kDay0});
+  ASSERT_OK(stats);
+  EXPECT_EQ(stats->totals.views, 2);
+  EXPECT_EQ(stats->totals.plays, 0);  // a view is not a play
+  // Past the window (30 minutes after the last counted view) the same viewer counts again, once.
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_OK(service_->Apply(Play(EventKind::kView, song_, "a:reloader", "later-view-" + std::to_string(i),
+                                    0, t0 + 30 * kMinute + i * 1000)));
+  }
+  stats = service_->ForTrack(song_, {kDay0, kDay0});
+  ASSERT_OK(stats);
+  EXPECT_EQ(stats->totals.views, 3);
+  // The creator's figures carry them too; other tracks have none.
+  auto mine = service_->ForOwner(owner_, {kDay0, kDay0});
+  ASSERT_OK(mine);
+  EXPECT_EQ(mine->totals.views, 3);
+  auto other = service_->ForTrack(other_, {kDay0, kDay0});
+  ASSERT_OK(other);
+  EXPECT_EQ(other->totals.views, 0);
+}
+
 TEST_P(AnalyticsContractTest, CreatorStatsCountListenersOnceAcrossTracksWithSocialAndCountries) {
   const std::int64_t t0 = kDay0 * kDayMs + 1000;
   for (const std::string& track : {song_, other_}) {

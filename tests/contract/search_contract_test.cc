@@ -125,6 +125,18 @@ TEST_P(SearchContractTest, TypedPartialAndMisspeltQueriesFindTheExpectedTrackFir
   EXPECT_FALSE(Has(Find("moon"), midnight_));
 }
 
+TEST_P(SearchContractTest, DiacriticsAreFoldedEitherWay) {
+  std::string halo = Track("Halo", "Beyoncé", "Pop", 261'000, 5100);
+  std::string sigur = Track("Svefn-g-englar", "Sigur Rós", "Post-rock", 604'000, 5101);
+  std::string cafe = Track("Cafe del Mar", "Energy 52", "Trance", 400'000, 5102);
+  EXPECT_EQ(Top("Beyonce"), halo);
+  EXPECT_EQ(Top("beyoncé halo"), halo);
+  EXPECT_EQ(Top("beyon"), halo);       // partial
+  EXPECT_EQ(Top("beyonse"), halo);     // misspelt
+  EXPECT_EQ(Top("sigur ros"), sigur);
+  EXPECT_EQ(Top("Café del Mar"), cafe);  // accents typed that the title lacks
+}
+
 TEST_P(SearchContractTest, PrivateUnlistedAndUnreadyTracksAreNeverFound) {
   for (const char* q : {"midnight", "midnight secret", "midnigt secrt", "unlisted",
                                "pending", "m83"}) {

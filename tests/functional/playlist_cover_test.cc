@@ -87,6 +87,39 @@ TEST_F(PlaylistCoverTest, TheOwnerSetsItAnyoneWhoSeesThePlaylistReadsItAndRemova
   ExpectProblem(Send("GET", url512, ""), 404);
 }
 
+TEST_F(PlaylistCoverTest, PlaylistJsonNamesTheCoverWhereverPlaylistsAreReturned) {
+  TestAccount alice = SignUp("alice");
+  auto made = Post("/api/v1/playlists", R"({"title":"Sunrise Tapes","visibility":"public"})", alice.access);
+  ASSERT_EQ(made.status, 201) << made.body;
+  std::string id = Str(json::parse(made.body).as_object(), "id");
+  EXPECT_FALSE(json::parse(made.body).as_object().contains("cover_url"));  // none yet
+
+  auto set = Put(id, "image/png", Png("64x64"), alice.access);
+  ASSERT_EQ(set.status, 200) << set.body;
+  std::string url = Str(json::parse(set.body).as_object().at("cover").as_object(), "512");
+
+  auto one = Send("GET", "/api/v1/playlists/" + id, "");
+  ASSERT_EQ(one.status, 200) << one.body;
+  EXPECT_EQ(Str(json::parse(one.body).as_object(), "cover_url"), url);
+  auto listed = Send("GET", "/api/v1/users/alice/playlists", "");
+  ASSERT_EQ(listed.status, 200) << listed.body;
+  EXPECT_EQ(Str(json::parse(listed.body).at("playlists").as_array().at(0).as_object(), "cover_url"), url);
+  auto found = Send("GET", "/api/v1/search?q=sunrise&type=playlist", "");
+  ASSERT_EQ(found.status, 200) << found.body;
+  EXPECT_EQ(Str(json::parse(found.body).at("results").as_array().at(0).as_object(), "cover_url"), url);
+  auto all = Send("GET", "/api/v1/search?q=sunrise&type=all", "");
+  ASSERT_EQ(all.status, 200) << all.body;
+  EXPECT_EQ(Str(json::parse(all.body).at("playlists").as_array().at(0).as_object(), "cover_url"), url);
+  // The URL serves the image.
+  EXPECT_EQ(Send("GET", url, "").status, 200);
+
+  EXPECT_EQ(Send("DELETE", "/api/v1/playlists/" + id + "/cover", "", alice.access).status, 204);
+  auto bare = Send("GET", "/api/v1/playlists/" + id, "");
+  EXPECT_FALSE(json::parse(bare.body).as_object().contains("cover_url"));
+  auto bare_found = Send("GET", "/api/v1/search?q=sunrise&type=playlist", "");
+  EXPECT_FALSE(json::parse(bare_found.body).at("results").as_array().at(0).as_object().contains("cover_url"));
+}
+
 TEST_F(PlaylistCoverTest, BadImagesAndRequestsAreProblems) {
   TestAccount alice = SignUp("alice");
   std::string open = Playlist(alice, "public");

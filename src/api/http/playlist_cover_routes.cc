@@ -34,10 +34,7 @@ asio::awaitable<Result<std::string>> ReadWholeBody(BodyReader& body) {
 
 json::object CoverUrls(std::string_view playlist_id, std::string_view hash) {
   json::object urls;
-  for (int size : social::kCoverSizes) {
-    urls[std::to_string(size)] = "/api/v1/playlists/" + std::string(playlist_id) + "/cover?size=" +
-                                 std::to_string(size) + "&v=" + std::string(hash);
-  }
+  for (int size : social::kCoverSizes) urls[std::to_string(size)] = social::PlaylistCoverUrl(playlist_id, hash, size);
   return urls;
 }
 

@@ -7,6 +7,7 @@
 #include "api/http/query_params.h"
 #include "api/http/track_routes.h"
 #include "base/blocking.h"
+#include "services/social/playlist_cover_service.h"
 
 namespace veza::http {
 
@@ -120,7 +121,11 @@ void AddSearchRoutes(Router& router, auth::AuthService& auth, auth::AdminService
           items.push_back(json::object{{"id", h.id}, {"name", h.title}, {"topic", h.subtitle}});
           break;
         case search::Kind::kPlaylist:
-          items.push_back(json::object{{"id", h.id}, {"name", h.title}, {"owner", h.subtitle}});
+        {
+          json::object o{{"id", h.id}, {"name", h.title}, {"owner", h.subtitle}};
+          if (h.cover_hash) o["cover_url"] = social::PlaylistCoverUrl(h.id, *h.cover_hash);
+          items.push_back(std::move(o));
+        }
           break;
       }
     }

@@ -9,6 +9,7 @@
 #include "api/http/track_routes.h"
 #include "base/blocking.h"
 #include "base/ids.h"
+#include "services/social/playlist_cover_service.h"
 
 namespace veza::http {
 
@@ -69,16 +70,18 @@ Result<json::object> PlaylistJson(SocialService& social, const social::Playlist&
                                   const Viewer& viewer) {
   VEZA_ASSIGN_OR_RETURN(std::int64_t count, social.VisibleItemCount(viewer, p.id));
   VEZA_ASSIGN_OR_RETURN(bool may_edit, social.MayEditItems(viewer, p));
-  return json::object{{"id", p.id},
-                      {"owner", UserJson(p.owner)},
-                      {"title", p.title},
-                      {"description", p.description},
-                      {"visibility", p.is_public ? "public" : "private"},
-                      {"collaborative", p.collaborative},
-                      {"track_count", count},
-                      {"may_edit", may_edit},
-                      {"created_at", p.created_at_ms},
-                      {"updated_at", p.updated_at_ms}};
+  json::object o{{"id", p.id},
+                 {"owner", UserJson(p.owner)},
+                 {"title", p.title},
+                 {"description", p.description},
+                 {"visibility", p.is_public ? "public" : "private"},
+                 {"collaborative", p.collaborative},
+                 {"track_count", count},
+                 {"may_edit", may_edit},
+                 {"created_at", p.created_at_ms},
+                 {"updated_at", p.updated_at_ms}};
+  if (p.cover_hash) o["cover_url"] = social::PlaylistCoverUrl(p.id, *p.cover_hash);
+  return o;
 }
 
 Result<json::object> BodyObject(const RequestContext& ctx) {

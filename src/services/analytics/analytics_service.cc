@@ -88,6 +88,20 @@ DailyPlays* DayIn(std::vector<DailyPlays>& days, DayRange range, std::int64_t da
   return &days[static_cast<std::size_t>(day - range.from)];
 }
 
+// Whether e's listener may be counted again for e's track: true (and the window restarts at
+// e.at_ms) unless the last counted one in `table` is less than `window` old.
+Result<bool> OutsideWindow(SqlSession& s, std::string_view table, const PlayEvent& e,
+                           std::chrono::milliseconds window) {
+  std::string t(table);
+  VEZA_ASSIGN_OR_RETURN(
+      QueryResult counted,
+      s.Query("INSERT INTO " + t + " (track_id, listener_key, counted_at) VALUES ($1, $2, $3) "
+              "ON CONFLICT (track_id, listener_key) DO UPDATE SET counted_at = EXCLUDED.counted_at "
+              "WHERE " + t + ".counted_at <= $4",
+              {SqlText(e.track_id), SqlText(e.listener), SqlInt(e.at_ms), SqlInt(e.at_ms - window.count())}));
+  return counted.affected_rows > 0;
+}
+
 std::vector<SqlValue> RangeParams(std::string_view id, DayRange range) {
   return {SqlText(id), SqlInt(range.from), SqlInt(range.to)};
 }
@@ -269,7 +283,10 @@ Status AnalyticsService::ApplyIn(SqlSession& s, const PlayEvent& e) {
         s.Query("INSERT INTO analytics_views (listener_key, view_id, track_id, viewed_at) VALUES ($1, $2, $3, $4) "
                 "ON CONFLICT (listener_key, view_id) DO NOTHING",
                 {SqlText(e.listener), SqlText(e.session_id), SqlText(e.track_id), SqlInt(e.at_ms)}));
-    if (v.affected_rows > 0) VEZA_TRY(Bump(s, "views", e.track_id, event_day));
+    if (v.affected_rows == 0) return Ok();  // a replay
+    // Once per listener and track per window, as qualified plays (0091_view_windows).
+    VEZA_ASSIGN_OR_RETURN(bool counted, OutsideWindow(s, "analytics_view_windows", e, options_.qualified_window));
+    if (counted) VEZA_TRY(Bump(s, "views", e.track_id, event_day));
     return Ok();
   }
 
@@ -314,14 +331,9 @@ Status AnalyticsService::ApplyIn(SqlSession& s, const PlayEvent& e) {
                 {SqlText(e.listener), SqlText(e.session_id)}));
     if (reached.affected_rows > 0) {
       // Counted unless this listener's last counted play of the track is inside the window.
-      VEZA_ASSIGN_OR_RETURN(
-          QueryResult counted,
-          s.Query("INSERT INTO analytics_qualified_windows (track_id, listener_key, counted_at) "
-                  "VALUES ($1, $2, $3) ON CONFLICT (track_id, listener_key) DO UPDATE "
-                  "SET counted_at = EXCLUDED.counted_at WHERE analytics_qualified_windows.counted_at <= $4",
-                  {SqlText(e.track_id), SqlText(e.listener), SqlInt(e.at_ms),
-                   SqlInt(e.at_ms - options_.qualified_window.count())}));
-      if (counted.affected_rows > 0) {
+      VEZA_ASSIGN_OR_RETURN(bool counted,
+                            OutsideWindow(s, "analytics_qualified_windows", e, options_.qualified_window));
+      if (counted) {
         VEZA_TRY(s.Query("UPDATE analytics_play_sessions SET qualified = 1 WHERE listener_key = $1 AND session_id = $2",
                          {SqlText(e.listener), SqlText(e.session_id)}));
         VEZA_TRY(Bump(s, "qualified_plays", e.track_id, day));

@@ -44,6 +44,7 @@ struct Hit {
   std::string id;
   std::string title;
   std::string subtitle;
+  std::optional<std::string> cover_hash;  // playlists with a cover
 };
 
 struct Page {
@@ -68,6 +69,8 @@ class SearchService {
                                                 const std::vector<std::string>& terms, int max);
   // " AND ..." for the query's filters, numbering parameters from params.size() + 1.
   std::string Filters(const Query& q, std::vector<SqlValue>& params) const;
+  // Fills cover_hash of the playlist hits.
+  Status AddPlaylistCovers(std::vector<Hit>& hits);
 
   Database& db_;
 };

@@ -10,6 +10,14 @@ bool IsWordByte(unsigned char c) {
   return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c >= 0x80;
 }
 
+// ASCII base letters of U+00C0..U+017F, '.' where there is none (Æ, ×, ß, Œ...).
+constexpr std::string_view kLatinBase =
+    "AAAAAA.CEEEEIIIIDNOOOOO.OUUUUY.."
+    "aaaaaa.ceeeeiiiidnooooo.ouuuuy.y"
+    "aaaaaaccccccccddddeeeeeeeeeegggggggghhhhiiiiiiiiii..jjkk.llllllllllnnnnnn...oooooo..rrrrrr"
+    "sssssssstttttt" "uuuuuuuuuuuuwwyyyzzzzzzs";
+static_assert(kLatinBase.size() == 0x180 - 0xC0);
+
 // Lower-cased words of text, distinct, at most max of them.
 std::vector<std::string> Words(std::string_view text, std::size_t max) {
   std::vector<std::string> words;
@@ -34,7 +42,28 @@ std::vector<std::string> Words(std::string_view text, std::size_t max) {
 
 }  // namespace
 
-std::vector<std::string> Terms(std::string_view text) { return Words(text, kMaxTerms); }
+std::string FoldDiacritics(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    auto lead = static_cast<unsigned char>(text[i]);
+    if ((lead == 0xC3 || lead == 0xC4 || lead == 0xC5) && i + 1 < text.size()) {
+      auto cont = static_cast<unsigned char>(text[i + 1]);
+      if ((cont & 0xC0) == 0x80) {
+        unsigned code = ((lead & 0x1Fu) << 6) | (cont & 0x3Fu);
+        if (code >= 0xC0 && code < 0x180 && kLatinBase[code - 0xC0] != '.') {
+          out.push_back(kLatinBase[code - 0xC0]);
+          ++i;
+          continue;
+        }
+      }
+    }
+    out.push_back(static_cast<char>(lead));
+  }
+  return out;
+}
+
+std::vector<std::string> Terms(std::string_view text) { return Words(FoldDiacritics(text), kMaxTerms); }
 
 std::set<std::string> Trigrams(std::string_view word) {
   std::set<std::string> out;
@@ -53,7 +82,7 @@ double WordSimilarity(std::string_view a, std::string_view b) {
 
 double MatchScore(const std::vector<std::string>& terms, std::string_view text) {
   if (terms.empty()) return 0;
-  std::vector<std::string> words = Words(text, std::string::npos);
+  std::vector<std::string> words = Words(FoldDiacritics(text), std::string::npos);
   double total = 0;
   for (const std::string& term : terms) {
     double best = 0;

@@ -12,7 +12,12 @@ namespace veza::search {
 constexpr std::size_t kMaxQueryBytes = 200;
 constexpr std::size_t kMaxTerms = 8;
 
-// Lower-cased (ASCII) runs of letters, digits and non-ASCII bytes; at most kMaxTerms of them.
+// text with the Latin-1 and Latin Extended-A letters that carry diacritics (U+00C0..U+017F)
+// replaced by their ASCII base letter ("Beyoncé" -> "Beyonce"), as FTS5's unicode61
+// remove_diacritics and PostgreSQL's unaccent do; everything else is kept byte for byte.
+std::string FoldDiacritics(std::string_view text);
+
+// Lower-cased (ASCII), diacritics folded, runs of letters, digits and non-ASCII bytes; at most kMaxTerms of them.
 // Everything else (punctuation, quotes, FTS operators) separates terms, so no term can carry
 // query syntax into FTS5 or tsquery.
 std::vector<std::string> Terms(std::string_view text);

@@ -9,10 +9,23 @@ TEST(SearchTerms, SplitLowerCaseAndDropQuerySyntax) {
   EXPECT_EQ(Terms("Midnight  City"), (std::vector<std::string>{"midnight", "city"}));
   EXPECT_EQ(Terms("\"a\" OR b* NEAR(c) -d 'e':*"),
             (std::vector<std::string>{"a", "or", "b", "near", "c", "d", "e"}));
-  EXPECT_EQ(Terms("Beyoncé"), (std::vector<std::string>{"beyonc\xc3\xa9"}));
+  EXPECT_EQ(Terms("Beyoncé"), (std::vector<std::string>{"beyonce"}));
+  EXPECT_EQ(Terms("Μήλο"), (std::vector<std::string>{"Μήλο"}));  // not Latin: kept as it is
   EXPECT_EQ(Terms("echo echo ECHO"), (std::vector<std::string>{"echo"}));
   EXPECT_TRUE(Terms("  ... !!! ").empty());
   EXPECT_EQ(Terms("a b c d e f g h i j k").size(), kMaxTerms);
+}
+
+TEST(SearchFoldDiacritics, LatinLettersLoseTheirMarksOthersAreKept) {
+  EXPECT_EQ(FoldDiacritics("Beyoncé Sigur Rós Motörhead Łódź Ærø Straße"),
+            "Beyonce Sigur Ros Motorhead lodz \xc3\x86ro Stra\xc3\x9f" "e");
+  EXPECT_EQ(FoldDiacritics("\xc3"), "\xc3");  // a cut sequence stays as it was
+  EXPECT_EQ(FoldDiacritics("ÿ žž ſ"), "y zz s");
+}
+
+TEST(SearchMatchScore, DiacriticsDoNotMatter) {
+  EXPECT_DOUBLE_EQ(MatchScore({"beyonce"}, "Beyoncé"), 1.0);
+  EXPECT_DOUBLE_EQ(MatchScore(Terms("Beyoncé"), "Beyonce"), 1.0);
 }
 
 TEST(SearchTrigrams, PaddedLikePgTrgm) {

@@ -11,6 +11,11 @@ PlaylistCoverService::PlaylistCoverService(Database& db, BlobStore& blobs, Image
                                            SocialService& social)
     : db_(db), blobs_(blobs), images_(images), social_(social) {}
 
+std::string PlaylistCoverUrl(std::string_view playlist_id, std::string_view hash, int size) {
+  return "/api/v1/playlists/" + std::string(playlist_id) + "/cover?size=" + std::to_string(size) + "&v=" +
+         std::string(hash);
+}
+
 std::string PlaylistCoverService::BlobKey(std::string_view playlist_id, std::string_view hash, int size) {
   return "playlists/" + std::string(playlist_id) + "/" + std::string(hash) + "-" + std::to_string(size) + ".jpg";
 }

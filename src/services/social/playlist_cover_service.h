@@ -20,6 +20,9 @@ namespace veza::social {
 inline constexpr std::size_t kMaxCoverBytes = 5 * 1024 * 1024;
 inline constexpr int kCoverSizes[] = {512, 128};
 
+// The URL of one size of a playlist's cover; naming the hash, it may be cached for good.
+std::string PlaylistCoverUrl(std::string_view playlist_id, std::string_view hash, int size = kCoverSizes[0]);
+
 struct CoverImage {
   std::string jpeg;
   std::string hash;

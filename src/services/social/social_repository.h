@@ -85,6 +85,7 @@ struct Playlist {
   bool collaborative = false;
   std::int64_t created_at_ms = 0;
   std::int64_t updated_at_ms = 0;
+  std::optional<std::string> cover_hash;  // none: no cover
 };
 
 struct PlaylistEdit {
