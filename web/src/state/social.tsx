@@ -3,7 +3,7 @@
 // The server's own answers win when a page has them (a track's counts carry liked/reposted, a
 // profile carries followed_by_me: noteFollowing); the first 100 follows and likes read once per
 // sign-in cover lists and cards.
-import { createContext, useCallback, useContext, useEffect, useMemo, useState, type ReactNode } from 'react';
+import { createContext, useCallback, useContext, useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
 import { api } from '../api/client';
 import type { FollowPage, TrackCounts, TrackPage } from '../api/types';
 import { useAuth } from './auth';
@@ -39,19 +39,31 @@ export function SocialProvider({ children }: { children: ReactNode }) {
   const [liked, setLiked] = useState<ReadonlySet<string>>(new Set());
   const [reposted, setReposted] = useState<ReadonlySet<string>>(new Set());
   const username = user?.username;
+  // What this tab changed while the first lists were on their way: a list that arrives late must
+  // not undo a follow or like made in the meantime.
+  const touched = useRef({ following: new Map<string, boolean>(), liked: new Map<string, boolean>() });
 
   useEffect(() => {
     setFollowing(new Set());
     setLiked(new Set());
     setReposted(new Set());
+    touched.current = { following: new Map(), liked: new Map() };
     if (!username) return;
     let live = true;
     const me = encodeURIComponent(username);
+    const withLocal = (fetched: string[], local: Map<string, boolean>) => {
+      const next = new Set(fetched);
+      for (const [key, on] of local) {
+        if (on) next.add(key);
+        else next.delete(key);
+      }
+      return next;
+    };
     api<FollowPage>(`/api/v1/users/${me}/following?limit=100`)
-      .then((p) => live && setFollowing(new Set(p.users.map((u) => u.username))))
+      .then((p) => live && setFollowing(withLocal(p.users.map((u) => u.username), touched.current.following)))
       .catch(() => undefined);
     api<TrackPage>(`/api/v1/users/${me}/likes?limit=100`)
-      .then((p) => live && setLiked(new Set(p.tracks.map((t) => t.id))))
+      .then((p) => live && setLiked(withLocal(p.tracks.map((t) => t.id), touched.current.liked)))
       .catch(() => undefined);
     return () => {
       live = false;
@@ -59,26 +71,33 @@ export function SocialProvider({ children }: { children: ReactNode }) {
   }, [username]);
 
   const follow = useCallback(async (who: string, on: boolean) => {
+    touched.current.following.set(who, on);
     setFollowing((s) => toggled(s, who, on));
     try {
       await api(`/api/v1/users/${encodeURIComponent(who)}/follow`, { method: on ? 'PUT' : 'DELETE' });
     } catch (e) {
+      touched.current.following.set(who, !on);
       setFollowing((s) => toggled(s, who, !on));
       throw e;
     }
   }, []);
 
   const noteFollowing = useCallback(
-    (who: string, on: boolean) => setFollowing((s) => (s.has(who) === on ? s : toggled(s, who, on))),
+    (who: string, on: boolean) => {
+      touched.current.following.set(who, on);
+      setFollowing((s) => (s.has(who) === on ? s : toggled(s, who, on)));
+    },
     [],
   );
 
   const counted = useCallback(
     async (what: 'like' | 'repost', set: typeof setLiked, trackId: string, on: boolean) => {
+      if (set === setLiked) touched.current.liked.set(trackId, on);
       set((s) => toggled(s, trackId, on));
       try {
         return await api<TrackCounts>(`/api/v1/tracks/${trackId}/${what}`, { method: on ? 'PUT' : 'DELETE' });
       } catch (e) {
+        if (set === setLiked) touched.current.liked.set(trackId, !on);
         set((s) => toggled(s, trackId, !on));
         throw e;
       }
