@@ -189,6 +189,11 @@ step('creator stats: the charts render with the suite\'s play counted', async (w
   await top.click();
   await page.getByRole('img', { name: /Share of listeners still listening/ }).locator('canvas').waitFor();
   await screenshot(page, '40-creator-stats');
+  // The track page shows the same play in its play count.
+  await page.goto(w.trackUrl);
+  await page.getByTestId('track-plays').waitFor();
+  const shown = Number((await page.getByTestId('track-plays').textContent()).replace(/\D/g, ''));
+  expect(shown >= 1, `the track page counts the play (${shown})`);
 });
 
 step('a reload keeps the session (refresh cookie + CSRF token)', async (w) => {

@@ -196,7 +196,7 @@ export interface TrackCounts {
   likes: number;
   reposts: number;
   comments: number;
-  plays?: number;
+  plays: number;
   liked?: boolean; // the caller's own state (false when signed out)
   reposted?: boolean;
 }

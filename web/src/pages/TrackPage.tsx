@@ -224,6 +224,12 @@ export function TrackPage() {
         <dl className="facts">
           {counts && (
             <div>
+              <dt>Plays</dt>
+              <dd data-testid="track-plays">{formatCount(counts.plays)}</dd>
+            </div>
+          )}
+          {counts && (
+            <div>
               <dt>Likes · reposts</dt>
               <dd data-testid="track-counts">
                 {formatCount(counts.likes)} · {formatCount(counts.reposts)}
