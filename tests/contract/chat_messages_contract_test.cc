@@ -108,9 +108,10 @@ class ChatMessagesContractTest : public testing::TestWithParam<std::string> {
   std::unique_ptr<tracks::TrackService> tracks_;
   std::unique_ptr<notifications::NotificationService> notifications_;
   std::unique_ptr<chat::ChatService> chat_;
-  std::unique_ptr<Subscription> sub_;
+  // Declared before sub_ so that they outlive it: a late bus delivery still finds them.
   std::mutex mu_;
   std::vector<json::object> events_;
+  std::unique_ptr<Subscription> sub_;
   std::string alice_, bob_, carol_, room_;
 };
 

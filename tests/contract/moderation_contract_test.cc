@@ -115,9 +115,10 @@ class ModerationContractTest : public testing::TestWithParam<std::string> {
   std::unique_ptr<Cache> cache_;
   std::unique_ptr<chat::ChatService> chat_;
   std::unique_ptr<moderation::ModerationService> moderation_;
-  std::unique_ptr<Subscription> sub_;
+  // Declared before sub_ so that they outlive it: a late bus delivery still finds them.
   std::mutex mu_;
   std::vector<json::object> events_;
+  std::unique_ptr<Subscription> sub_;
   std::unique_ptr<Subscription> room_sub_;
   std::string mod_, alice_, bob_, room_;
   int sent_ = 0;

@@ -199,6 +199,15 @@ class ChatSocket : public std::enable_shared_from_this<ChatSocket> {
 class ChatHub {
  public:
   explicit ChatHub(EventBus& bus) : bus_(bus) {}
+  // The room subscriptions end outside mu_ and after the map is empty: a handler in progress
+  // (which takes mu_) finds nothing instead of a map being destroyed under it.
+  ~ChatHub() {
+    decltype(subjects_) doomed;
+    {
+      std::lock_guard lock(mu_);
+      doomed.swap(subjects_);
+    }
+  }
 
   // Sessions ended on any node (logout, revocation, suspension): the user's sockets here
   // re-check theirs at once instead of at the next heartbeat.

@@ -310,9 +310,13 @@ class WebSocketImpl final : public WebSocket {
     if (peer_closed_ || reading_ || write_failed_) co_return;
     conn_.ExpiresAfter(std::chrono::seconds(5));
     reading_ = true;
-    for (;;) {
-      auto r = co_await ReadMessage();
-      if (!r.ok()) break;
+    if (parser_.failed()) {
+      co_await DiscardUntilThePeerCloses();
+    } else {
+      for (;;) {
+        auto r = co_await ReadMessage();
+        if (!r.ok()) break;
+      }
     }
     reading_ = false;
   }
@@ -419,6 +423,24 @@ class WebSocketImpl final : public WebSocket {
     }
   }
 
+  // After a protocol failure nothing more can be parsed, yet the peer may still be sending (the
+  // rest of an oversized message). Closing with those bytes unread makes the kernel answer with
+  // a reset, which can destroy our close frame before the peer reads it; so they are read and
+  // dropped until the peer closes, the deadline passes or kDiscardLimit bytes went by.
+  asio::awaitable<void> DiscardUntilThePeerCloses() {
+    // Our FIN first (RFC 6455 7.1.1: the server closes the TCP connection first); a client
+    // that waits for it before closing its side would otherwise keep us here until the deadline.
+    beast::error_code ignored;
+    beast::get_lowest_layer(stream_).shutdown(tcp::socket::shutdown_send, ignored);
+    std::size_t discarded = 0;
+    while (discarded < kDiscardLimit) {
+      discarded += in_.size() - in_pos_;
+      in_.clear();
+      in_pos_ = 0;
+      if (co_await ReadMore(0)) break;
+    }
+  }
+
   // Reads at least one more byte into in_; want: the bytes the parser needs in all (0: unknown).
   asio::awaitable<beast::error_code> ReadMore(std::size_t want) {
     if (in_pos_ == in_.size()) {
@@ -457,6 +479,7 @@ class WebSocketImpl final : public WebSocket {
   }
 
   static constexpr std::size_t kReadPiece = 2048;
+  static constexpr std::size_t kDiscardLimit = 1 << 20;
 
   Stream& stream_;
   Connection& conn_;

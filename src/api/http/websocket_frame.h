@@ -60,6 +60,7 @@ class FrameParser {
   const std::string& control() const { return control_; }
   std::uint16_t close_code() const { return close_code_; }
   const char* error() const { return error_; }
+  bool failed() const { return failed_; }
   // Bytes the parser needs before it can make progress (at least the frame header; a data
   // frame's whole payload): lets the reader size its buffer.
   std::size_t WantBytes(std::string_view input) const;
