@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "http_client.h"
+#include "test_support.h"
 #include "veza_process.h"
 
 namespace veza::test {
@@ -95,6 +96,26 @@ class ApiTest : public ::testing::Test {
     if (r.status != 201) return {};
     boost::json::object o = boost::json::parse(r.body).as_object();
     return {Str(o.at("user").as_object(), "id"), name, Str(o, "access_token")};
+  }
+
+  // A track uploaded by `owner` (5 s of noise as a WAV) and marked ready by hand, for tests
+  // that run without the media role; its id, or "" when the upload failed.
+  std::string UploadReadyTrack(const TestAccount& owner, const std::string& title,
+                               const std::string& visibility = "public", std::int64_t duration_ms = 1000) {
+    auto field = [](const std::string& name, const std::string& value) {
+      return "--B\r\nContent-Disposition: form-data; name=\"" + name + "\"\r\n\r\n" + value + "\r\n";
+    };
+    std::string body = field("title", title) + field("visibility", visibility) +
+                       "--B\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.wav\"\r\n\r\n" +
+                       NoiseWav(2000, 5) + "\r\n--B--\r\n";
+    auto r = Http("127.0.0.1", veza_->port(),
+                  {"POST", "/api/v1/tracks", body,
+                   {{"Content-Type", "multipart/form-data; boundary=B"}, {"Authorization", "Bearer " + owner.access}}});
+    EXPECT_EQ(r.status, 201) << r.body;
+    if (r.status != 201) return "";
+    std::string id = Str(boost::json::parse(r.body).as_object(), "id");
+    Sql("UPDATE tracks SET state='ready', duration_ms=" + std::to_string(duration_ms) + " WHERE id='" + id + "'");
+    return id;
   }
 
   static std::string Str(const boost::json::object& o, const char* key) {

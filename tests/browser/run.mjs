@@ -3,6 +3,7 @@
 // sign up, upload, play, chat with a second person, try the admin area, then check
 // accessibility. Screenshots of every main screen land in build/browser-artifacts/.
 //   node tests/browser/run.mjs            (VEZA_BINARY, VEZA_WEB_ROOT, VEZA_TEST_PORT_BASE)
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,6 +15,7 @@ const carol = { username: `carol${stamp}`, email: `carol${stamp}@example.test`, 
 const bob = { username: `bob${stamp}`, email: `bob${stamp}@example.test`, password: 'another long passphrase 7' };
 const dave = { username: `dave${stamp}`, email: `dave${stamp}@example.test`, password: 'dave plays the oboe 1984' };
 const erin = { username: `erin${stamp}`, email: `erin${stamp}@example.test`, password: 'erin keeps bees in june 5' };
+const frank = { username: `frank${stamp}`, email: `frank${stamp}@example.test`, password: 'frank tunes pianos at 9' };
 
 async function signIn(page, who, password = who.password) {
   await page.goto('/login');
@@ -37,6 +39,16 @@ async function bearer(page, who) {
     const r = await fetch('/api/v1/auth/login', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ login: username, password }) });
     return (await r.json()).access_token;
   }, who);
+}
+
+// The newest mail to `address` from the outbox, waiting for the mailer to write it.
+async function newestMail(w, page, address) {
+  for (let i = 0; i < 50; i++) {
+    const body = w.veza.sql(`SELECT body FROM outbox WHERE to_address = '${address}' ORDER BY created_at DESC LIMIT 1`);
+    if (body) return body;
+    await page.waitForTimeout(200);
+  }
+  return '';
 }
 
 async function signUp(page, who) {
@@ -789,11 +801,7 @@ step('account settings: change password, verify a new email, delete the account'
   await email.getByRole('button', { name: 'Resend verification' }).click();
   await email.getByText('Verification mail sent.').waitFor();
   await screenshot(page, '45-settings-email');
-  let body = '';
-  for (let i = 0; i < 50 && !body; i++) {
-    body = w.veza.sql(`SELECT body FROM outbox WHERE to_address = '${newEmail}' ORDER BY created_at DESC LIMIT 1`);
-    if (!body) await page.waitForTimeout(200);
-  }
+  const body = await newestMail(w, page, newEmail);
   const link = /https?:\/\/\S*\/verify-email\?token=[A-Za-z0-9_-]+/.exec(body);
   expect(link, `a verification link in the mail: ${body.slice(0, 200)}`);
   await page.goto(new URL(link[0]).pathname + new URL(link[0]).search);
@@ -826,6 +834,89 @@ step('account settings: change password, verify a new email, delete the account'
   expect(status === 401, `sign-in after deletion refused (${status})`);
   await context.close();
   delete w.pages.e;
+});
+
+step('settings: an avatar upload, revoking another device\'s session, and a password reset through the mailed link', async (w) => {
+  const { context, page } = await newPage(w.browser);
+  await signUp(page, frank);
+
+  // An avatar: a real PNG is resized and shown; a file that is not an image is refused.
+  const work = mkdtempSync(join(tmpdir(), 'veza-browser-avatar-'));
+  const png = join(work, 'me.png');
+  const made = spawnSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc=size=320x240', '-frames:v', '1', png]);
+  expect(made.status === 0, `ffmpeg made the avatar image: ${made.stderr}`);
+  await page.goto('/settings');
+  const avatarPanel = page.getByRole('region', { name: 'Avatar', exact: true });
+  const picker = avatarPanel.locator('input[type=file]');
+  await picker.setInputFiles({ name: 'notes.png', mimeType: 'image/png', buffer: Buffer.from('these are not pixels') });
+  await avatarPanel.getByRole('alert').waitFor();
+  expect((await avatarPanel.locator('img').count()) === 0, 'no avatar after a refused file');
+  await picker.setInputFiles(png);
+  await avatarPanel.getByText('Avatar updated.').waitFor();
+  const shown = avatarPanel.locator('img');
+  await shown.waitFor();
+  await page.waitForFunction((img) => img.complete && img.naturalWidth > 0, await shown.elementHandle());
+  const src = await shown.getAttribute('src');
+  expect(/\/avatar\?size=128/.test(src), `the 128 px avatar is shown (${src})`);
+  const served = await page.evaluate(async (url) => {
+    const r = await fetch(url);
+    return { status: r.status, type: r.headers.get('content-type') };
+  }, src);
+  expect(served.status === 200 && /^image\//.test(served.type), `the avatar is served as an image (${served.status} ${served.type})`);
+  await screenshot(page, '50-settings-avatar');
+  rmSync(work, { recursive: true, force: true });
+
+  // A second device signs in; the first revokes it, and the second is signed out.
+  const other = await newPage(w.browser);
+  await signIn(other.page, frank);
+  await other.page.getByRole('link', { name: 'Account settings' }).waitFor();
+  await page.getByRole('tab', { name: 'Sessions' }).click();
+  const sessions = page.getByTestId('session');
+  await sessions.nth(1).waitFor();
+  expect((await sessions.count()) === 2, 'two sessions listed');
+  await screenshot(page, '51-settings-sessions');
+  await sessions.filter({ hasNotText: 'This device' }).getByRole('button', { name: 'Revoke' }).click();
+  await page.waitForFunction(() => document.querySelectorAll('[data-testid="session"]').length === 1);
+  await page.getByTestId('session').filter({ hasText: 'This device' }).waitFor();
+  await other.page.reload();
+  await other.page.getByRole('link', { name: 'Sign in', exact: true }).waitFor();
+  expect((await other.page.getByRole('link', { name: 'Account settings' }).count()) === 0, 'the revoked device is signed out');
+
+  // The revoked device resets the password through the mailed link; the first device's session
+  // ends with it, and only the new password signs in.
+  const p = other.page;
+  await p.goto('/login');
+  await p.getByRole('link', { name: 'Forgot your password?' }).click();
+  await p.getByLabel('Email').fill(frank.email);
+  await p.getByRole('button', { name: 'Send reset link' }).click();
+  await p.getByRole('status').getByText('a reset link is on its way').waitFor();
+  const mail = await newestMail(w, p, frank.email);
+  const link = /https?:\/\/\S*\/reset-password\?token=[A-Za-z0-9_-]+/.exec(mail);
+  expect(link, `a reset link in the mail: ${mail.slice(0, 200)}`);
+  const resetUrl = new URL(link[0]);
+  await p.goto(resetUrl.pathname + resetUrl.search);
+  await p.getByRole('heading', { name: 'Choose a new password' }).waitFor();
+  await p.getByLabel('New password').fill('short');
+  await p.getByRole('button', { name: 'Set password' }).click();
+  await p.getByRole('alert').waitFor();
+  const newPassword = 'frank tunes harpsichords at 10';
+  await p.getByLabel('New password').fill(newPassword);
+  await p.getByRole('button', { name: 'Set password' }).click();
+  await screenshot(p, '52-reset-password-done');
+  await p.getByRole('link', { name: 'Sign in with the new password' }).click();
+  await p.getByLabel('Username or email').fill(frank.username);
+  await p.getByLabel('Password').fill(frank.password);
+  await p.getByRole('button', { name: 'Sign in' }).click();
+  await p.getByRole('alert').first().waitFor();
+  await signIn(p, frank, newPassword);
+  await p.getByRole('link', { name: 'Account settings' }).waitFor();
+  // The link works once.
+  const reused = await p.evaluate(async (token) => (await fetch('/api/v1/auth/password/reset', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ token, new_password: 'another long password 11' }) })).status, resetUrl.searchParams.get('token'));
+  expect(reused >= 400 && reused < 500, `a used reset link is refused (${reused})`);
+  await page.reload();
+  await page.getByRole('link', { name: 'Sign in', exact: true }).waitFor();
+  await other.context.close();
+  await context.close();
 });
 
 step('OAuth: the configured provider\'s button signs in end to end (local GitHub-shaped provider)', async (w) => {

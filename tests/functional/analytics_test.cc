@@ -26,18 +26,7 @@ class AnalyticsTest : public test::ApiTest {
   }
 
   std::string Upload(const TestAccount& owner, const std::string& visibility) {
-    std::string body =
-        "--B\r\nContent-Disposition: form-data; name=\"title\"\r\n\r\nSong" +
-        std::string("\r\n--B\r\nContent-Disposition: form-data; name=\"visibility\"\r\n\r\n") + visibility +
-        "\r\n--B\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.wav\"\r\n\r\n" +
-        test::NoiseWav(2000, 5) + "\r\n--B--\r\n";
-    auto r = Http("127.0.0.1", veza_->port(),
-                  {"POST", "/api/v1/tracks", body,
-                   {{"Content-Type", "multipart/form-data; boundary=B"}, {"Authorization", "Bearer " + owner.access}}});
-    EXPECT_EQ(r.status, 201) << r.body;
-    std::string id = r.status == 201 ? Str(json::parse(r.body).as_object(), "id") : "";
-    Sql("UPDATE tracks SET state='ready', duration_ms=200000 WHERE id='" + id + "'");
-    return id;
+    return UploadReadyTrack(owner, "Song", visibility, 200000);
   }
 
   HttpResponse PlayEvent(const std::string& track, const std::string& body, const std::string& bearer,

@@ -14,6 +14,7 @@
 #include <set>
 
 #include "api_test.h"
+#include "chat_client.h"
 #include "http_client.h"
 
 namespace veza {
@@ -25,61 +26,7 @@ namespace websocket = boost::beast::websocket;
 namespace json = boost::json;
 using namespace std::chrono_literals;
 
-// A blocking chat client: one socket, frames as JSON objects.
-class ChatClient {
- public:
-  // A small receive buffer makes a client that stops reading back up the server quickly.
-  void SetReceiveBuffer(int bytes) {
-    ws_.next_layer().open(asio::ip::tcp::v4());
-    ws_.next_layer().set_option(asio::socket_base::receive_buffer_size(bytes));
-  }
-  boost::system::error_code Connect(unsigned short port, const std::string& ticket) {
-    boost::system::error_code ec;
-    ws_.next_layer().connect({asio::ip::make_address("127.0.0.1"), port}, ec);
-    if (!ec) ws_.handshake(response_, "127.0.0.1", "/ws?ticket=" + ticket, ec);
-    if (!ec) ws_.text(true);
-    ws_.control_callback([this](websocket::frame_type kind, beast::string_view) {
-      if (kind == websocket::frame_type::ping) ++pings_;
-    });
-    return ec;
-  }
-  // Server pings seen so far: the first comes with the first heartbeat.
-  int pings() const { return pings_; }
-  void SendRaw(const std::string& text) { ws_.write(asio::buffer(text)); }
-  void SendFrame(const json::object& o) { SendRaw(json::serialize(o)); }
-  // The next frame (any type), or nullopt after a close or error.
-  std::optional<json::object> Next() {
-    beast::flat_buffer b;
-    boost::system::error_code ec;
-    ws_.read(b, ec);
-    if (ec) {
-      last_error_ = ec;
-      return std::nullopt;
-    }
-    auto v = json::parse(beast::buffers_to_string(b.data()));
-    return v.as_object();
-  }
-  // Skips frames until one of this type comes.
-  // Skips up to max_skipped frames of other types (a busy room sends many).
-  std::optional<json::object> NextOfType(const std::string& type, int max_skipped = 50) {
-    for (int i = 0; i <= max_skipped; ++i) {
-      auto f = Next();
-      if (!f) return std::nullopt;
-      if (f->at("type").as_string() == type) return f;
-    }
-    return std::nullopt;
-  }
-  int response_status() const { return response_.result_int(); }
-  websocket::close_reason close_reason() const { return ws_.reason(); }
-  boost::system::error_code last_error() const { return last_error_; }
-
- private:
-  asio::io_context ioc_;
-  websocket::stream<asio::ip::tcp::socket> ws_{ioc_};
-  websocket::response_type response_;
-  boost::system::error_code last_error_;
-  int pings_ = 0;
-};
+using test::ChatClient;
 
 class ChatTest : public test::ApiTest {
  protected:
@@ -125,14 +72,14 @@ TEST_F(ChatTest, TwoUsersChatWithAcksSequencesAndLiveDelivery) {
   EXPECT_NE(metrics.find("\nveza_chat_sockets 3\n"), std::string::npos) << metrics;
   EXPECT_NE(metrics.find("\nveza_chat_users_online 2\n"), std::string::npos) << metrics;
   a2.reset();
-  a->SendFrame(Frame({{"type", "join"}, {"room", room}}));
+  a->Send(Frame({{"type", "join"}, {"room", room}}));
   auto joined = a->NextOfType("joined");
   ASSERT_TRUE(joined);
   EXPECT_EQ(joined->at("room").as_object().at("my_role").as_string(), "owner");
-  b->SendFrame(Frame({{"type", "join"}, {"room", room}}));
+  b->Send(Frame({{"type", "join"}, {"room", room}}));
   ASSERT_TRUE(b->NextOfType("joined"));
 
-  a->SendFrame(Frame({{"type", "send"}, {"room", room}, {"client_id", "a-1"}, {"body", "hi bob"}}));
+  a->Send(Frame({{"type", "send"}, {"room", room}, {"client_id", "a-1"}, {"body", "hi bob"}}));
   auto ack = a->NextOfType("ack");
   ASSERT_TRUE(ack);
   EXPECT_EQ(ack->at("client_id").as_string(), "a-1");
@@ -146,7 +93,7 @@ TEST_F(ChatTest, TwoUsersChatWithAcksSequencesAndLiveDelivery) {
   EXPECT_EQ(m.at("sender_username").as_string(), "alice");
   EXPECT_EQ(m.at("seq").as_int64(), 1);
 
-  b->SendFrame(Frame({{"type", "send"}, {"room", room}, {"client_id", "b-1"}, {"body", "hey alice ✓"}}));
+  b->Send(Frame({{"type", "send"}, {"room", room}, {"client_id", "b-1"}, {"body", "hey alice ✓"}}));
   auto back = a->NextOfType("message");
   ASSERT_TRUE(back);
   // a's own message comes back live too (clients drop repeats by seq); skip to bob's.
@@ -161,7 +108,7 @@ TEST_F(ChatTest, TwoUsersChatWithAcksSequencesAndLiveDelivery) {
   auto msgs = json::parse(h.body).as_object().at("messages").as_array();
   ASSERT_EQ(msgs.size(), 2u);
   EXPECT_EQ(msgs[0].as_object().at("seq").as_int64(), 1);
-  b->SendFrame(Frame({{"type", "history"}, {"room", room}, {"before", 3}, {"limit", 1}}));
+  b->Send(Frame({{"type", "history"}, {"room", room}, {"before", 3}, {"limit", 1}}));
   auto hist = b->NextOfType("history");
   ASSERT_TRUE(hist);
   ASSERT_EQ(hist->at("messages").as_array().size(), 1u);
@@ -172,11 +119,11 @@ TEST_F(ChatTest, ResendWithTheSameClientIdYieldsOneMessage) {
   User alice = Register("alice");
   std::string room = CreateRoom(alice, "idem");
   auto a = Connect(alice);
-  a->SendFrame(Frame({{"type", "join"}, {"room", room}}));
+  a->Send(Frame({{"type", "join"}, {"room", room}}));
   ASSERT_TRUE(a->NextOfType("joined"));
   std::set<std::string> ids;
   for (int i = 0; i < 3; ++i) {
-    a->SendFrame(Frame({{"type", "send"}, {"room", room}, {"client_id", "same"}, {"body", "once"}}));
+    a->Send(Frame({{"type", "send"}, {"room", room}, {"client_id", "same"}, {"body", "once"}}));
     auto ack = a->NextOfType("ack");
     ASSERT_TRUE(ack);
     ids.insert(std::string(ack->at("message").as_object().at("id").as_string()));
@@ -191,16 +138,16 @@ TEST_F(ChatTest, ReconnectResumesFromTheLastSeenSequenceWithoutGaps) {
   std::string room = CreateRoom(alice, "resume");
   ASSERT_EQ(Post("/api/v1/chat/rooms/" + room + "/join", "", bob.token).status, 200);
   auto a = Connect(alice);
-  a->SendFrame(Frame({{"type", "join"}, {"room", room}}));
+  a->Send(Frame({{"type", "join"}, {"room", room}}));
   ASSERT_TRUE(a->NextOfType("joined"));
   for (int i = 1; i <= 3; ++i) {
-    a->SendFrame(Frame({{"type", "send"}, {"room", room}, {"client_id", "m" + std::to_string(i)},
+    a->Send(Frame({{"type", "send"}, {"room", room}, {"client_id", "m" + std::to_string(i)},
                         {"body", "msg " + std::to_string(i)}}));
     ASSERT_TRUE(a->NextOfType("ack"));
   }
   // Bob saw up to seq 1, then reconnects.
   auto b = Connect(bob);
-  b->SendFrame(Frame({{"type", "join"}, {"room", room}, {"after", 1}}));
+  b->Send(Frame({{"type", "join"}, {"room", room}, {"after", 1}}));
   auto joined = b->NextOfType("joined");
   ASSERT_TRUE(joined);
   auto missed = joined->at("missed").as_array();
@@ -220,11 +167,11 @@ TEST_F(ChatTest, PrivateRoomsAndDirectMessagesAreInvisibleToOutsiders) {
   ExpectProblem(Send("GET", "/api/v1/chat/rooms/" + secret + "/messages", "", eve.token), 404);
   ExpectProblem(Post("/api/v1/chat/rooms/" + secret + "/join", "", eve.token), 404);
   auto e = Connect(eve);
-  e->SendFrame(Frame({{"type", "join"}, {"room", secret}}));
+  e->Send(Frame({{"type", "join"}, {"room", secret}}));
   auto err = e->NextOfType("error");
   ASSERT_TRUE(err);
   EXPECT_EQ(err->at("code").as_string(), "not_found");
-  e->SendFrame(Frame({{"type", "send"}, {"room", secret}, {"client_id", "x"}, {"body", "let me in"}}));
+  e->Send(Frame({{"type", "send"}, {"room", secret}, {"client_id", "x"}, {"body", "let me in"}}));
   err = e->NextOfType("error");
   ASSERT_TRUE(err);
   EXPECT_EQ(err->at("code").as_string(), "not_found");
@@ -272,9 +219,9 @@ TEST_F(ChatTest, BadFramesGetErrorFramesAndTheSocketKeepsWorking) {
     EXPECT_EQ(f->at("type").as_string(), "error") << bad;
   }
   // Sending before joining a public room is refused; after joining it works.
-  a->SendFrame(Frame({{"type", "send"}, {"room", room}, {"client_id", "c1"}, {"body", std::string(4001, 'x')}}));
+  a->Send(Frame({{"type", "send"}, {"room", room}, {"client_id", "c1"}, {"body", std::string(4001, 'x')}}));
   EXPECT_EQ(a->NextOfType("error")->at("code").as_string(), "invalid_argument");
-  a->SendFrame(Frame({{"type", "ping"}}));
+  a->Send(Frame({{"type", "ping"}}));
   EXPECT_TRUE(a->NextOfType("pong"));
 }
 
@@ -285,7 +232,7 @@ TEST_F(ChatTest, OversizedFrameClosesWith1009AndOthersAreUnaffected) {
   a->SendRaw(std::string(20'000, 'x'));
   EXPECT_FALSE(a->Next());
   EXPECT_EQ(a->close_reason().code, 1009);
-  b->SendFrame(Frame({{"type", "ping"}}));
+  b->Send(Frame({{"type", "ping"}}));
   auto pong = b->NextOfType("pong");
   EXPECT_TRUE(pong) << b->last_error().message() << "\nserver log:\n" << veza_->Log();
 }
@@ -317,17 +264,17 @@ TEST_F(ChatTest, SlowModeLimitsMembersButNotTheOwner) {
   std::string room = Str(json::parse(r.body).as_object(), "id");
   auto a = Connect(alice);
   auto b = Connect(bob);
-  b->SendFrame(Frame({{"type", "join"}, {"room", room}}));
+  b->Send(Frame({{"type", "join"}, {"room", room}}));
   ASSERT_TRUE(b->NextOfType("joined"));
-  b->SendFrame(Frame({{"type", "send"}, {"room", room}, {"client_id", "b1"}, {"body", "first"}}));
+  b->Send(Frame({{"type", "send"}, {"room", room}, {"client_id", "b1"}, {"body", "first"}}));
   ASSERT_TRUE(b->NextOfType("ack"));
-  b->SendFrame(Frame({{"type", "send"}, {"room", room}, {"client_id", "b2"}, {"body", "too soon"}}));
+  b->Send(Frame({{"type", "send"}, {"room", room}, {"client_id", "b2"}, {"body", "too soon"}}));
   auto err = b->NextOfType("error");
   ASSERT_TRUE(err);
   EXPECT_EQ(err->at("code").as_string(), "rate_limited");
   EXPECT_EQ(err->at("ref").as_string(), "b2");
   for (const char* id : {"a1", "a2"}) {
-    a->SendFrame(Frame({{"type", "send"}, {"room", room}, {"client_id", id}, {"body", "owner"}}));
+    a->Send(Frame({{"type", "send"}, {"room", room}, {"client_id", id}, {"body", "owner"}}));
     EXPECT_TRUE(a->NextOfType("ack")) << id;
   }
 }
@@ -351,9 +298,9 @@ TEST_F(ChatTest, DirectMessageNotificationIsPushedLiveListedAndMarkedRead) {
   ASSERT_EQ(dm.status, 200) << dm.body;
   std::string room = Str(json::parse(dm.body).as_object(), "id");
   auto a = Connect(alice);
-  a->SendFrame(Frame({{"type", "join"}, {"room", room}}));
+  a->Send(Frame({{"type", "join"}, {"room", room}}));
   ASSERT_TRUE(a->NextOfType("joined"));
-  a->SendFrame(Frame({{"type", "send"}, {"room", room}, {"client_id", "dm-1"}, {"body", "psst bob"}}));
+  a->Send(Frame({{"type", "send"}, {"room", room}, {"client_id", "dm-1"}, {"body", "psst bob"}}));
   ASSERT_TRUE(a->NextOfType("ack"));
 
   auto pushed = b->NextOfType("notification");
@@ -480,29 +427,29 @@ TEST_F(ChatTest, EditDeleteReactionsRepliesAndPinsReachEveryMemberInOrder) {
   auto a = Connect(alice);
   auto b = Connect(bob);
   for (auto* c : {a.get(), b.get()}) {
-    c->SendFrame(Frame({{"type", "join"}, {"room", room}}));
+    c->Send(Frame({{"type", "join"}, {"room", room}}));
     ASSERT_TRUE(c->NextOfType("joined"));
   }
-  b->SendFrame(Frame({{"type", "send"}, {"room", room}, {"client_id", "b-1"}, {"body", "first mix is up"}}));
+  b->Send(Frame({{"type", "send"}, {"room", room}, {"client_id", "b-1"}, {"body", "first mix is up"}}));
   auto ack = b->NextOfType("ack");
   ASSERT_TRUE(ack);
   std::string id(ack->at("message").as_object().at("id").as_string());
   EXPECT_TRUE(ack->at("message").as_object().at("reply_to").is_null());
   ASSERT_TRUE(a->NextOfType("message"));
 
-  b->SendFrame(Frame({{"type", "edit"}, {"message", id}, {"body", "first mix is up (v2)"}}));
+  b->Send(Frame({{"type", "edit"}, {"message", id}, {"body", "first mix is up (v2)"}}));
   auto edited = b->NextOfType("edited");
   ASSERT_TRUE(edited);
   EXPECT_TRUE(edited->at("message").as_object().at("edited_at").is_int64());
   auto seen_edit = a->NextOfType("message_edited");
   ASSERT_TRUE(seen_edit);
   EXPECT_EQ(seen_edit->at("message").as_object().at("body").as_string(), "first mix is up (v2)");
-  a->SendFrame(Frame({{"type", "edit"}, {"message", id}, {"body", "not yours"}}));
+  a->Send(Frame({{"type", "edit"}, {"message", id}, {"body", "not yours"}}));
   auto refused = a->NextOfType("error");
   ASSERT_TRUE(refused);
   EXPECT_EQ(refused->at("code").as_string(), "permission_denied");
 
-  a->SendFrame(Frame({{"type", "react"}, {"message", id}, {"emoji", "🔥"}}));
+  a->Send(Frame({{"type", "react"}, {"message", id}, {"emoji", "🔥"}}));
   auto reacted = a->NextOfType("reacted");
   ASSERT_TRUE(reacted);
   EXPECT_TRUE(reacted->at("added").as_bool());
@@ -513,7 +460,7 @@ TEST_F(ChatTest, EditDeleteReactionsRepliesAndPinsReachEveryMemberInOrder) {
   EXPECT_EQ(reaction->at("user").as_string(), alice.id);
 
   // A reply that also mentions bob: one notification (reply), and a thread of one.
-  a->SendFrame(Frame({{"type", "send"}, {"room", room}, {"client_id", "a-1"}, {"body", "@bob love the kick"},
+  a->Send(Frame({{"type", "send"}, {"room", room}, {"client_id", "a-1"}, {"body", "@bob love the kick"},
                       {"reply_to", id}}));
   auto reply_ack = a->NextOfType("ack");
   ASSERT_TRUE(reply_ack);
@@ -529,11 +476,11 @@ TEST_F(ChatTest, EditDeleteReactionsRepliesAndPinsReachEveryMemberInOrder) {
   ExpectProblem(Send("GET", "/api/v1/chat/rooms/" + room + "/messages?thread=nope", "", bob.token), 400);
 
   // Pins: the owner pins, a member may not; everyone lists them.
-  b->SendFrame(Frame({{"type", "pin"}, {"message", id}}));
+  b->Send(Frame({{"type", "pin"}, {"message", id}}));
   auto no_pin = b->NextOfType("error");
   ASSERT_TRUE(no_pin);
   EXPECT_EQ(no_pin->at("code").as_string(), "permission_denied");
-  a->SendFrame(Frame({{"type", "pin"}, {"message", id}, {"pinned", true}}));
+  a->Send(Frame({{"type", "pin"}, {"message", id}, {"pinned", true}}));
   ASSERT_TRUE(a->NextOfType("pinned"));
   auto pin_event = b->NextOfType("pin");
   ASSERT_TRUE(pin_event);
@@ -541,13 +488,13 @@ TEST_F(ChatTest, EditDeleteReactionsRepliesAndPinsReachEveryMemberInOrder) {
   auto pins = Send("GET", "/api/v1/chat/rooms/" + room + "/pins", "", bob.token);
   ASSERT_EQ(pins.status, 200) << pins.body;
   EXPECT_EQ(json::parse(pins.body).at("messages").as_array().size(), 1u);
-  b->SendFrame(Frame({{"type", "pins"}, {"room", room}}));
+  b->Send(Frame({{"type", "pins"}, {"room", room}}));
   auto pins_frame = b->NextOfType("pins");
   ASSERT_TRUE(pins_frame);
   EXPECT_EQ(pins_frame->at("messages").as_array().size(), 1u);
 
   // The author deletes: a tombstone, for everyone.
-  b->SendFrame(Frame({{"type", "delete"}, {"message", id}}));
+  b->Send(Frame({{"type", "delete"}, {"message", id}}));
   auto deleted = b->NextOfType("deleted");
   ASSERT_TRUE(deleted);
   EXPECT_TRUE(deleted->at("message").as_object().at("deleted").as_bool());
@@ -570,7 +517,7 @@ TEST_F(ChatTest, EditDeleteReactionsRepliesAndPinsReachEveryMemberInOrder) {
     auto err = a->NextOfType("error");
     ASSERT_TRUE(err) << bad;
   }
-  a->SendFrame(Frame({{"type", "ping"}}));
+  a->Send(Frame({{"type", "ping"}}));
   EXPECT_TRUE(a->NextOfType("pong"));
 }
 
@@ -578,10 +525,10 @@ TEST_F(ChatTest, TypingPresenceAndReadMarkers) {
   User alice = Register("alice"), bob = Register("bob"), carol = Register("carol");
   std::string room = CreateRoom(alice, "studio");
   auto a = Connect(alice);
-  a->SendFrame(Frame({{"type", "join"}, {"room", room}}));
+  a->Send(Frame({{"type", "join"}, {"room", room}}));
   ASSERT_TRUE(a->NextOfType("joined"));
   auto b = Connect(bob);
-  b->SendFrame(Frame({{"type", "join"}, {"room", room}}));
+  b->Send(Frame({{"type", "join"}, {"room", room}}));
   ASSERT_TRUE(b->NextOfType("joined"));
   // Presence frames of one user (a socket also hears its own user's announcements).
   auto presence_of = [](ChatClient& c, const std::string& user) -> std::optional<json::object> {
@@ -604,9 +551,9 @@ TEST_F(ChatTest, TypingPresenceAndReadMarkers) {
   EXPECT_EQ(online->at("status").as_string(), "online");
 
   // Typing twice within the interval is one event; then a message follows it.
-  b->SendFrame(Frame({{"type", "typing"}, {"room", room}}));
-  b->SendFrame(Frame({{"type", "typing"}, {"room", room}}));
-  b->SendFrame(Frame({{"type", "send"}, {"room", room}, {"client_id", "b-1"}, {"body", "done"}}));
+  b->Send(Frame({{"type", "typing"}, {"room", room}}));
+  b->Send(Frame({{"type", "typing"}, {"room", room}}));
+  b->Send(Frame({{"type", "send"}, {"room", room}, {"client_id", "b-1"}, {"body", "done"}}));
   auto typing = next_not_presence(*a);
   ASSERT_TRUE(typing);
   EXPECT_EQ(typing->at("type").as_string(), "typing");
@@ -616,19 +563,19 @@ TEST_F(ChatTest, TypingPresenceAndReadMarkers) {
   EXPECT_EQ(next->at("type").as_string(), "message") << json::serialize(*next);
   // Typing in a room one has not joined is refused.
   auto c = Connect(carol);
-  c->SendFrame(Frame({{"type", "typing"}, {"room", room}}));
+  c->Send(Frame({{"type", "typing"}, {"room", room}}));
   auto refused = c->NextOfType("error");
   ASSERT_TRUE(refused);
   EXPECT_EQ(refused->at("code").as_string(), "permission_denied");
 
-  a->SendFrame(Frame({{"type", "presence"}, {"users", json::array{bob.id, carol.id, "nobody"}}}));
+  a->Send(Frame({{"type", "presence"}, {"users", json::array{bob.id, carol.id, "nobody"}}}));
   auto presence = presence_of(*a, "(the query's answer has no user)");
   ASSERT_TRUE(presence);
   ASSERT_TRUE(presence->contains("users")) << json::serialize(*presence);
   EXPECT_EQ(presence->at("users").at(bob.id).as_string(), "online");
   EXPECT_EQ(presence->at("users").at(carol.id).as_string(), "online");
   EXPECT_EQ(presence->at("users").at("nobody").as_string(), "offline");
-  b->SendFrame(Frame({{"type", "status"}, {"status", "away"}}));
+  b->Send(Frame({{"type", "status"}, {"status", "away"}}));
   ASSERT_TRUE(b->NextOfType("status"));
   auto away = presence_of(*a, bob.id);
   ASSERT_TRUE(away);
@@ -643,7 +590,7 @@ TEST_F(ChatTest, TypingPresenceAndReadMarkers) {
   ASSERT_EQ(rooms.status, 200);
   auto listed = json::parse(rooms.body).at("rooms").as_array()[0].as_object();
   EXPECT_EQ(listed.at("unread_count").as_int64(), 1);
-  a->SendFrame(Frame({{"type", "read"}, {"room", room}, {"seq", 99}}));  // clamped to the last seq
+  a->Send(Frame({{"type", "read"}, {"room", room}, {"seq", 99}}));  // clamped to the last seq
   auto read = a->NextOfType("read");
   ASSERT_TRUE(read);
   EXPECT_EQ(read->at("last_read_seq").as_int64(), 1);
@@ -663,7 +610,7 @@ TEST_F(ChatTest, RoomManagementRolesAndDeletion) {
   ASSERT_EQ(Post("/api/v1/chat/rooms/" + room + "/members", R"({"user_id":")" + bob.id + "\"}", alice.token).status,
             204);
   auto b = Connect(bob);
-  b->SendFrame(Frame({{"type", "join"}, {"room", room}}));
+  b->Send(Frame({{"type", "join"}, {"room", room}}));
   ASSERT_TRUE(b->NextOfType("joined"));
 
   auto patched = Send("PATCH", "/api/v1/chat/rooms/" + room, R"({"topic":"releases","slow_mode_seconds":5})",
@@ -750,36 +697,36 @@ TEST_F(ChatTest, SlowConsumerIsClosedWith4008AndTheRoomKeepsFlowing) {
   std::string room = CreateRoom(alice, "firehose");
   // 95 long messages: each history page of them is ~380 KB.
   auto filler = Connect(alice);
-  filler->SendFrame(Frame({{"type", "join"}, {"room", room}}));
+  filler->Send(Frame({{"type", "join"}, {"room", room}}));
   ASSERT_TRUE(filler->NextOfType("joined"));
   for (int i = 0; i < 95; ++i) {
     // Each body different: the moderation spam rules refuse the same text sent again and again.
     std::string word = {'k', static_cast<char>('a' + i % 26), 'q', static_cast<char>('a' + i / 26), ' '};
     std::string body;
     while (body.size() < 3900) body += word;
-    filler->SendFrame(Frame({{"type", "send"}, {"room", room}, {"client_id", "f" + std::to_string(i)},
+    filler->Send(Frame({{"type", "send"}, {"room", room}, {"client_id", "f" + std::to_string(i)},
                              {"body", body}}));
     ASSERT_TRUE(filler->NextOfType("ack", 1000));
   }
   auto slow = std::make_unique<ChatClient>();
   slow->SetReceiveBuffer(4096);
   ASSERT_FALSE(slow->Connect(veza_->port(), Ticket(sam)));
-  slow->SendFrame(Frame({{"type", "join"}, {"room", room}}));
+  slow->Send(Frame({{"type", "join"}, {"room", room}}));
   // Ask for far more than the socket buffers hold, and read nothing.
-  for (int i = 0; i < 45; ++i) slow->SendFrame(Frame({{"type", "history"}, {"room", room}, {"limit", 100}}));
+  for (int i = 0; i < 45; ++i) slow->Send(Frame({{"type", "history"}, {"room", room}, {"limit", 100}}));
   // Then the room keeps talking: these frames pile up in sam's queue past its limit (256).
   std::vector<User> talkers;
   std::vector<std::unique_ptr<ChatClient>> sockets;
   for (int t = 0; t < 4; ++t) {
     talkers.push_back(Register("talker" + std::to_string(t)));
     sockets.push_back(Connect(talkers.back()));
-    sockets.back()->SendFrame(Frame({{"type", "join"}, {"room", room}}));
+    sockets.back()->Send(Frame({{"type", "join"}, {"room", room}}));
     ASSERT_TRUE(sockets.back()->NextOfType("joined"));
   }
   // Everyone else keeps up: each talker's sends are acknowledged while sam reads nothing.
   for (int i = 0; i < 90; ++i) {
     for (int t = 0; t < 4; ++t) {
-      sockets[t]->SendFrame(Frame({{"type", "send"}, {"room", room}, {"client_id", "t" + std::to_string(i)},
+      sockets[t]->Send(Frame({{"type", "send"}, {"room", room}, {"client_id", "t" + std::to_string(i)},
                                    {"body", "tick k" + std::string{static_cast<char>('a' + i % 26), 'q', static_cast<char>('a' + i / 26)}}}));
     }
     // Other talkers' messages and presence frames come in between: skip as many as were sent.
@@ -792,7 +739,7 @@ TEST_F(ChatTest, SlowConsumerIsClosedWith4008AndTheRoomKeepsFlowing) {
   EXPECT_LT(frames, 3 + 45 + 4 + 360);  // hello, joined, own presence, pages, talkers' presence, talk
   // The room is fine: a new socket of sam's joins and catches up.
   auto again = Connect(sam);
-  again->SendFrame(Frame({{"type", "join"}, {"room", room}, {"after", 90}}));
+  again->Send(Frame({{"type", "join"}, {"room", room}, {"after", 90}}));
   auto joined = again->NextOfType("joined");
   ASSERT_TRUE(joined);
   EXPECT_EQ(joined->at("missed").as_array().size(), 100u);
@@ -863,12 +810,12 @@ TEST_F(ChatTwoNodes, MessagesCrossNodesInOrder) {
   ASSERT_FALSE(on_a.Connect(a.port(), ticket(a.port(), alice)));
   ASSERT_FALSE(on_b.Connect(b.port(), ticket(b.port(), bob)));
   for (ChatClient* c : {&on_a, &on_b}) {
-    c->SendFrame(json::object{{"type", "join"}, {"room", room}});
+    c->Send(json::object{{"type", "join"}, {"room", room}});
     ASSERT_TRUE(c->NextOfType("joined"));
   }
   constexpr int kMessages = 20;
   for (int i = 1; i <= kMessages; ++i) {
-    on_a.SendFrame(json::object{{"type", "send"}, {"room", room}, {"client_id", "x" + std::to_string(i)},
+    on_a.Send(json::object{{"type", "send"}, {"room", room}, {"client_id", "x" + std::to_string(i)},
                                 {"body", "n" + std::to_string(i)}});
   }
   for (int i = 1; i <= kMessages; ++i) {
@@ -907,7 +854,7 @@ TEST(ChatDurability, AcknowledgedMessagesSurviveSigkillExactlyOnce) {
   auto ticket = post(server->port(), "/api/v1/chat/ticket", "", token);
   ChatClient client;
   ASSERT_FALSE(client.Connect(server->port(), std::string(json::parse(ticket.body).at("ticket").as_string())));
-  client.SendFrame(json::object{{"type", "join"}, {"room", room}});
+  client.Send(json::object{{"type", "join"}, {"room", room}});
   ASSERT_TRUE(client.NextOfType("joined"));
 
   // Send and read acks in one thread (a WebSocket stream is not shared across threads); the
@@ -919,7 +866,7 @@ TEST(ChatDurability, AcknowledgedMessagesSurviveSigkillExactlyOnce) {
   });
   for (int i = 0;; ++i) {
     try {
-      client.SendFrame(json::object{{"type", "send"}, {"room", room}, {"client_id", "k" + std::to_string(i)},
+      client.Send(json::object{{"type", "send"}, {"room", room}, {"client_id", "k" + std::to_string(i)},
                                     {"body", "message " + std::to_string(i)}});
     } catch (const std::exception&) {
       break;  // the server is gone
@@ -969,7 +916,7 @@ TEST_F(ChatTest, SiteAdminDeletesSomeoneElsesRoom) {
   std::string open = CreateRoom(owen, "open house"), closed = CreateRoom(owen, "backroom", "private");
   ASSERT_EQ(Post("/api/v1/chat/rooms/" + open + "/join", "", mia.token).status, 200);
   auto m = Connect(mia);
-  m->SendFrame(Frame({{"type", "join"}, {"room", open}}));
+  m->Send(Frame({{"type", "join"}, {"room", open}}));
   ASSERT_TRUE(m->NextOfType("joined"));
 
   ExpectProblem(Send("DELETE", "/api/v1/chat/rooms/" + open, "", mia.token), 403);
@@ -1018,7 +965,7 @@ TEST_F(ChatTwoNodes, PresenceIsSeenAcrossNodesAndExpiresWhenANodeDies) {
   ASSERT_FALSE(on_b.Connect(b.port(), ticket(b.port(), bob.token)));
   ASSERT_TRUE(on_b.NextOfType("hello"));
   auto presence_of_alice = [&]() -> std::string {
-    on_b.SendFrame(json::object{{"type", "presence"}, {"users", json::array{json::value(alice.id)}}});
+    on_b.Send(json::object{{"type", "presence"}, {"users", json::array{json::value(alice.id)}}});
     auto f = on_b.NextOfType("presence");
     if (!f || !f->contains("users")) return "no answer";
     return std::string(f->at("users").at(alice.id).as_string());

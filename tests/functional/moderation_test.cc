@@ -14,6 +14,7 @@
 #include <optional>
 
 #include "api_test.h"
+#include "chat_client.h"
 #include "http_client.h"
 
 namespace veza {
@@ -25,53 +26,7 @@ namespace websocket = boost::beast::websocket;
 namespace json = boost::json;
 using namespace std::chrono_literals;
 
-// A blocking WebSocket chat client; reads time out so a missing frame fails the test, not hangs it.
-class Socket {
- public:
-  boost::system::error_code Connect(unsigned short port, const std::string& ticket) {
-    boost::system::error_code ec;
-    ws_.next_layer().connect({asio::ip::make_address("127.0.0.1"), port}, ec);
-    if (!ec) ws_.handshake("127.0.0.1", "/ws?ticket=" + ticket, ec);
-    if (!ec) ws_.text(true);
-    timeval tv{5, 0};
-    ::setsockopt(ws_.next_layer().native_handle(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    return ec;
-  }
-  void Send(const json::object& o) { ws_.write(asio::buffer(json::serialize(o))); }
-  // The next frame, skipping presence announcements (they come whenever anyone joins or leaves).
-  std::optional<json::object> Next() {
-    for (;;) {
-      beast::flat_buffer b;
-      boost::system::error_code ec;
-      ws_.read(b, ec);
-      if (ec) {
-        error_ = ec;
-        return std::nullopt;
-      }
-      auto frame = json::parse(beast::buffers_to_string(b.data())).as_object();
-      if (frame.at("type").as_string() != "presence") return frame;
-    }
-  }
-  // Skips frames until one of type comes; every skipped frame is kept in skipped().
-  std::optional<json::object> NextOfType(const std::string& type) {
-    for (int i = 0; i < 50; ++i) {
-      auto f = Next();
-      if (!f) return std::nullopt;
-      if (f->at("type").as_string() == type) return f;
-      skipped_.push_back(*f);
-    }
-    return std::nullopt;
-  }
-  const std::vector<json::object>& skipped() const { return skipped_; }
-  boost::system::error_code error() const { return error_; }
-  websocket::close_reason close_reason() const { return ws_.reason(); }
-
- private:
-  asio::io_context ioc_;
-  websocket::stream<asio::ip::tcp::socket> ws_{ioc_};
-  boost::system::error_code error_;
-  std::vector<json::object> skipped_;
-};
+using test::ChatClient;
 
 std::string S(const json::object& o, const char* key) {
   auto it = o.find(key);
@@ -97,18 +52,19 @@ class ModerationTest : public test::ApiTest {
     EXPECT_EQ(r.status, 201) << r.body;
     return S(json::parse(r.body).as_object(), "id");
   }
-  std::unique_ptr<Socket> Connect(const User& u) {
+  std::unique_ptr<ChatClient> Connect(const User& u) {
     auto ticket = Post("/api/v1/chat/ticket", "", u.token);
     EXPECT_EQ(ticket.status, 200) << ticket.body;
-    auto s = std::make_unique<Socket>();
-    EXPECT_FALSE(s->Connect(veza_->port(), S(json::parse(ticket.body).as_object(), "ticket")));
+    auto s = std::make_unique<ChatClient>();
+    s->SkipPresence(true);
+    EXPECT_FALSE(s->Connect(veza_->port(), S(json::parse(ticket.body).as_object(), "ticket"), std::chrono::seconds(5)));
     auto hello = s->Next();
     EXPECT_TRUE(hello && S(*hello, "type") == "hello");
     return s;
   }
   // Joins over the socket; returns the answer frame ("joined" or "error"), skipping live
   // messages of other rooms.
-  json::object Join(Socket& s, const std::string& room) {
+  json::object Join(ChatClient& s, const std::string& room) {
     s.Send({{"type", "join"}, {"room", room}});
     for (int i = 0; i < 20; ++i) {
       auto f = s.Next();
@@ -119,7 +75,7 @@ class ModerationTest : public test::ApiTest {
     return {};
   }
   // The next live message whose body is body, skipping others.
-  std::optional<json::object> MessageWithBody(Socket& s, const std::string& body) {
+  std::optional<json::object> MessageWithBody(ChatClient& s, const std::string& body) {
     for (int i = 0; i < 20; ++i) {
       auto f = s.NextOfType("message");
       if (!f) return std::nullopt;
@@ -128,7 +84,7 @@ class ModerationTest : public test::ApiTest {
     return std::nullopt;
   }
   // Sends and returns the answer frame for it ("ack" or "error"), skipping live messages.
-  json::object Say(Socket& s, const std::string& room, const std::string& body) {
+  json::object Say(ChatClient& s, const std::string& room, const std::string& body) {
     std::string id = "c" + std::to_string(++client_ids_);
     s.Send({{"type", "send"}, {"room", room}, {"client_id", id}, {"body", body}});
     for (int i = 0; i < 20; ++i) {
@@ -140,7 +96,7 @@ class ModerationTest : public test::ApiTest {
     return {};
   }
   // Proves nothing else is queued for s: a ping's pong comes next (frames are in order).
-  void ExpectNothingPending(Socket& s) {
+  void ExpectNothingPending(ChatClient& s) {
     s.Send({{"type", "ping"}});
     auto f = s.Next();
     ASSERT_TRUE(f);
@@ -290,12 +246,12 @@ TEST_F(ModerationTest, GlobalBanClosesEverySocketOfTheUserWith4003) {
   auto ban = Post("/api/v1/moderation/sanctions",
                   R"({"action":"ban","user_id":")" + alice.id + R"(","global":true,"reason":"spam bot"})", adam.token);
   ASSERT_EQ(ban.status, 201) << ban.body;
-  for (Socket* s : {a1.get(), a2.get()}) {
+  for (ChatClient* s : {a1.get(), a2.get()}) {
     auto f = s->NextOfType("banned");
     ASSERT_TRUE(f);
     EXPECT_EQ(S(*f, "scope"), "global");
     EXPECT_FALSE(s->Next());
-    EXPECT_EQ(s->error(), websocket::error::closed);
+    EXPECT_EQ(s->last_error(), websocket::error::closed);
     EXPECT_EQ(s->close_reason().code, 4003);
   }
   auto again = Connect(alice);
@@ -597,7 +553,7 @@ class RoomStaffTest : public ModerationTest {
     ASSERT_EQ(r.status, 204) << r.body;
   }
   // The answer to a moderate frame ("moderated" or "error"), skipping live frames.
-  json::object Moderate(Socket& s, const std::string& room, const std::string& action, const User& target,
+  json::object Moderate(ChatClient& s, const std::string& room, const std::string& action, const User& target,
                         std::optional<std::int64_t> duration = std::nullopt) {
     json::object f{{"type", "moderate"}, {"room", room}, {"action", action}, {"user", target.id}, {"reason", "room rules"}};
     if (duration) f["duration_seconds"] = *duration;
@@ -620,7 +576,7 @@ TEST_F(RoomStaffTest, RoomModeratorBansMutesKicksAndDeletesInTheirRoomOnly) {
   MakeRoomModerator(owen, lobby, rita);
   ASSERT_EQ(Post("/api/v1/chat/rooms/" + other + "/join", "", rita.token).status, 200);
   auto a = Connect(alice), b = Connect(bob), c = Connect(carl), r = Connect(rita);
-  for (Socket* s : {a.get(), b.get(), c.get()}) ASSERT_EQ(S(Join(*s, lobby), "type"), "joined");
+  for (ChatClient* s : {a.get(), b.get(), c.get()}) ASSERT_EQ(S(Join(*s, lobby), "type"), "joined");
   ASSERT_EQ(S(Join(*a, other), "type"), "joined");
   ASSERT_EQ(S(Join(*r, lobby), "type"), "joined");
 

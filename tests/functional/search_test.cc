@@ -22,21 +22,7 @@ class SearchTest : public test::ApiTest {
   std::vector<std::string> ExtraServeArgs() const override { return {"--roles", "http,ws"}; }
 
   std::string Upload(const TestAccount& owner, const std::string& title, const std::string& visibility) {
-    std::string body =
-        "--B\r\nContent-Disposition: form-data; name=\"title\"\r\n\r\n" + title +
-        "\r\n--B\r\nContent-Disposition: form-data; name=\"visibility\"\r\n\r\n" + visibility +
-        "\r\n--B\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.wav\"\r\n\r\n" +
-        test::NoiseWav(2000, 5) + "\r\n--B--\r\n";
-    auto r = Http("127.0.0.1", veza_->port(),
-                  {"POST",
-                   "/api/v1/tracks",
-                   body,
-                   {{"Content-Type", "multipart/form-data; boundary=B"},
-                    {"Authorization", "Bearer " + owner.access}}});
-    EXPECT_EQ(r.status, 201) << r.body;
-    std::string id = r.status == 201 ? Str(json::parse(r.body).as_object(), "id") : "";
-    Sql("UPDATE tracks SET state='ready', duration_ms=1000 WHERE id='" + id + "'");
-    return id;
+    return UploadReadyTrack(owner, title, visibility);
   }
   json::object Search(const std::string& query, const std::string& bearer = "") {
     auto r = Send("GET", "/api/v1/search?" + query, "", bearer);

@@ -27,16 +27,7 @@ class TrackTakedownTest : public test::ApiTest, public ::testing::WithParamInter
   // A public track made ready by hand, with a stream file in the blob store, so that delivery
   // answers 200 until the takedown.
   std::string ReadyTrack(const TestAccount& owner, const std::string& title) {
-    std::string body =
-        "--B\r\nContent-Disposition: form-data; name=\"title\"\r\n\r\n" + title +
-        "\r\n--B\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.wav\"\r\n\r\n" +
-        test::NoiseWav(2000, 5) + "\r\n--B--\r\n";
-    auto r = Http("127.0.0.1", veza_->port(),
-                  {"POST", "/api/v1/tracks", body,
-                   {{"Content-Type", "multipart/form-data; boundary=B"}, {"Authorization", "Bearer " + owner.access}}});
-    EXPECT_EQ(r.status, 201) << r.body;
-    std::string id = r.status == 201 ? Str(json::parse(r.body).as_object(), "id") : "";
-    Sql("UPDATE tracks SET state='ready', duration_ms=2000 WHERE id='" + id + "'");
+    std::string id = UploadReadyTrack(owner, title, "public", 2000);
     std::filesystem::path dir = dir_.path() / "data" / "blobs" / "tracks" / id;
     std::filesystem::create_directories(dir);
     std::ofstream(dir / "stream.m4a", std::ios::binary) << "not really aac, but bytes to serve";

@@ -1,7 +1,7 @@
 // Hostile clients against the real binary (issue 9): slowloris headers and bodies, a connection
 // flood past the process's file descriptor limit, huge headers, compressed body bombs, a
-// permessage-deflate offer on the WebSocket, path traversal in every path parameter, deeply
-// nested JSON. Each test checks that the attack is refused, that an honest client is still
+// permessage-deflate offer on the WebSocket, WebSocket readers that never read, path traversal in
+// every path parameter, deeply nested JSON. Each test checks that the attack is refused, that an honest client is still
 // served during or right after it, and that memory stays under a generous ceiling; the RSS
 // figures go to the test log (docs/security.md quotes them). No timing is asserted.
 #include <gtest/gtest.h>
@@ -21,6 +21,7 @@
 #include <thread>
 
 #include "api_test.h"
+#include "chat_client.h"
 
 namespace veza {
 namespace {
@@ -31,15 +32,16 @@ using asio::ip::tcp;
 using test::Get;
 using test::SendRaw;
 
-// Resident memory of a process in MiB, from /proc.
-long RssMib(pid_t pid) {
+// A memory figure of a process in MiB from /proc: VmRSS (resident now) or VmHWM (its peak).
+long StatusMib(pid_t pid, const std::string& field) {
   std::ifstream in("/proc/" + std::to_string(pid) + "/status");
   std::string line;
   while (std::getline(in, line)) {
-    if (line.rfind("VmRSS:", 0) == 0) return std::stol(line.substr(6)) / 1024;
+    if (line.rfind(field + ":", 0) == 0) return std::stol(line.substr(field.size() + 1)) / 1024;
   }
   return -1;
 }
+long RssMib(pid_t pid) { return StatusMib(pid, "VmRSS"); }
 
 // A ceiling, not a measurement: a leak or an unbounded buffer blows through it, noise does not.
 constexpr long kRssGrowthCeilingMib = 256;
@@ -205,6 +207,89 @@ TEST_F(HostileClients, ConnectionFloodPastTheDescriptorLimit) {
   }
   EXPECT_TRUE(served) << veza_->Log().substr(0, 2000);
   Report("600 connections, 256 descriptors", before, during);
+}
+
+// WebSocket readers that never read: 40 sockets with 4 KiB receive buffers each ask for 30 pages
+// of 100 long messages (~11 MB each, ~450 MB in all) and read nothing. Each is closed with 4008
+// once its queue holds 2 MiB, the peak memory stays bounded, and a member who reads keeps
+// chatting meanwhile.
+TEST_F(HostileClients, WebSocketReadersThatNeverReadAreClosedAndHoldNoBacklog) {
+  auto ticket = [&](const TestAccount& who) {
+    auto r = Post("/api/v1/chat/ticket", "", who.access);
+    EXPECT_EQ(r.status, 200) << r.body;
+    return Str(boost::json::parse(r.body).as_object(), "ticket");
+  };
+  auto join = [](test::ChatClient& c, const std::string& room) {
+    c.Send({{"type", "join"}, {"room", room}});
+  };
+  TestAccount owner = SignUp("owner");
+  auto made = Post("/api/v1/chat/rooms", R"({"name":"firehose","kind":"public"})", owner.access);
+  ASSERT_EQ(made.status, 201) << made.body;
+  std::string room = Str(boost::json::parse(made.body).as_object(), "id");
+  test::ChatClient talker;
+  talker.SkipPresence(true);
+  ASSERT_FALSE(talker.Connect(port(), ticket(owner), 10s));
+  join(talker, room);
+  ASSERT_TRUE(talker.NextOfType("joined"));
+  // Sends one message and waits for its ack; past the frame rate limit (20/s) it waits and sends
+  // again, as a real client does.
+  auto say = [&](const std::string& id, const std::string& body) {
+    for (int attempt = 0; attempt < 20; ++attempt) {
+      talker.Send({{"type", "send"}, {"room", room}, {"client_id", id}, {"body", body}});
+      for (;;) {
+        auto f = talker.Next();
+        if (!f) return false;
+        if (f->at("type").as_string() == "ack") return true;
+        if (f->at("type").as_string() == "error") break;
+      }
+      std::this_thread::sleep_for(500ms);
+    }
+    return false;
+  };
+  for (int i = 0; i < 100; ++i) {
+    // Each body different: the spam rules refuse the same text sent again and again.
+    std::string word = {'k', static_cast<char>('a' + i % 26), 'q', static_cast<char>('a' + i / 26), ' '};
+    std::string body;
+    while (body.size() < 3900) body += word;
+    ASSERT_TRUE(say("fill" + std::to_string(i), body)) << i;
+  }
+  long before = RssMib(pid());
+
+  const int kReaders = 40;
+  // One account behind every socket, as one hostile client would do it (sign-ups are rate limited).
+  TestAccount reader = SignUp("reader");
+  std::vector<std::unique_ptr<test::ChatClient>> readers;
+  for (int r = 0; r < kReaders; ++r) {
+    auto c = std::make_unique<test::ChatClient>();
+    c->SetReceiveBuffer(4096);
+    ASSERT_FALSE(c->Connect(port(), ticket(reader), 5s));
+    join(*c, room);
+    for (int page = 0; page < 30; ++page) c->Send({{"type", "history"}, {"room", room}, {"limit", 100}});
+    readers.push_back(std::move(c));
+  }
+  // The room goes on for the member who reads.
+  for (int i = 0; i < 20; ++i) ASSERT_TRUE(say("live" + std::to_string(i), "still here " + std::to_string(i))) << i;
+  ExpectStillServing();
+
+  // The readers' requests are all answered (or their sockets closed) within a few seconds: wait
+  // until only the talker's socket is left, or 20 s.
+  for (int i = 0; i < 200; ++i) {
+    if (Send("GET", "/metrics", "").body.find("\nveza_chat_sockets 1\n") != std::string::npos) break;
+    std::this_thread::sleep_for(100ms);
+  }
+  long peak = StatusMib(pid(), "VmHWM");
+  std::cout << "[rss] peak during the attack: " << peak << " MiB\n";
+  Report("40 WebSocket readers asking for ~11 MB each and reading nothing (peak)", before, peak);
+  // Each reader finds, once it reads, what was written before the close, then 4008.
+  int closed_as_slow = 0;
+  for (auto& c : readers) {
+    int frames = 0;
+    while (c->Next()) ++frames;
+    if (c->close_reason().code == 4008) ++closed_as_slow;
+    else ADD_FAILURE() << "after " << frames << " frames: " << c->last_error().message() << " close " << c->close_reason().code;
+  }
+  EXPECT_EQ(closed_as_slow, kReaders);
+  ExpectStillServing();
 }
 
 // Every path parameter of every route in the OpenAPI document, with traversal payloads, as a

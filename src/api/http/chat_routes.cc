@@ -137,8 +137,9 @@ class ChatSocket : public std::enable_shared_from_this<ChatSocket> {
  public:
   using Frame = WebSocket::Frame;
 
-  ChatSocket(asio::any_io_executor executor, WebSocket& ws, std::size_t max_queued)
-      : executor_(std::move(executor)), wake_(executor_), ws_(&ws), max_queued_(max_queued) {
+  ChatSocket(asio::any_io_executor executor, WebSocket& ws, std::size_t max_queued, std::size_t max_queued_bytes)
+      : executor_(std::move(executor)), wake_(executor_), ws_(&ws), max_queued_(max_queued),
+        max_queued_bytes_(max_queued_bytes) {
     wake_.expires_at(asio::steady_timer::time_point::max());
   }
 
@@ -159,7 +160,7 @@ class ChatSocket : public std::enable_shared_from_this<ChatSocket> {
   // later (FlushNow), so a socket's frames of several messages go out in one write.
   void Enqueue(Frame frame) {
     if (closed_ || slow_ || !ws_) return;  // once too slow, nothing more is queued: the close comes next
-    if (ws_->Queued() >= max_queued_) {
+    if (ws_->Queued() >= max_queued_ || ws_->QueuedBytes() + frame->size() > max_queued_bytes_) {
       slow_ = true;  // slow-consumer policy: close rather than slow the room (docs/websocket.md)
       WakeWriter();
       return;
@@ -191,6 +192,7 @@ class ChatSocket : public std::enable_shared_from_this<ChatSocket> {
   asio::steady_timer wake_;
   WebSocket* ws_;
   std::size_t max_queued_;
+  std::size_t max_queued_bytes_;
 };
 
 // Routes bus events to this node's sockets, with one bus subscription per subject that has
@@ -716,7 +718,7 @@ class ChatSession {
 
 asio::awaitable<void> RunChatSocket(WebSocket& ws, SessionDeps& d, chat::ChatService::TicketOwner owner) {
   auto executor = co_await asio::this_coro::executor;
-  auto socket = std::make_shared<ChatSocket>(executor, ws, d.options.max_queued_frames);
+  auto socket = std::make_shared<ChatSocket>(executor, ws, d.options.max_queued_frames, d.options.max_queued_bytes);
   socket->user_id = owner.user_id;
   d.hub.Register(socket);
   std::uint16_t close_code = 1000;

@@ -13,7 +13,10 @@
 namespace veza::http {
 
 struct ChatSocketOptions {
-  std::size_t max_queued_frames = 256;           // per socket; beyond it the socket is closed with 4008
+  // Per socket; beyond either limit the socket is closed with 4008 (a reader too slow for the
+  // room, or one that asks for history pages it never reads).
+  std::size_t max_queued_frames = 256;
+  std::size_t max_queued_bytes = 2 << 20;
   std::chrono::milliseconds heartbeat{25'000};   // ping + session check interval
   int max_frames_per_second = 20;                // per socket, averaged over 5 s; beyond: error frames
 };

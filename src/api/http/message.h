@@ -77,7 +77,8 @@ class WebSocket {
   virtual bool TryFlush() = 0;
   // Writes everything queued, waiting for the socket when it is full.
   virtual boost::asio::awaitable<Status> Flush() = 0;
-  virtual std::size_t Queued() const = 0;
+  virtual std::size_t Queued() const = 0;       // frames
+  virtual std::size_t QueuedBytes() const = 0;  // their bytes not written yet
   // Forgets the queued frames not started yet (a frame partly written is finished first).
   virtual void DropQueued() = 0;
 

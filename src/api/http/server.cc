@@ -242,6 +242,7 @@ class WebSocketImpl final : public WebSocket {
 
   void Enqueue(Frame frame) override {
     if (close_queued_ || write_failed_) return;  // nothing may follow a close frame
+    queued_bytes_ += frame->size();
     out_.push_back(std::move(frame));
   }
 
@@ -290,11 +291,13 @@ class WebSocketImpl final : public WebSocket {
   }
 
   std::size_t Queued() const override { return out_.size() - out_head_; }
+  std::size_t QueuedBytes() const override { return queued_bytes_; }
 
   void DropQueued() override {
     if (writing_) return;  // the frames in flight are being read by the kernel right now
     std::size_t keep = out_offset_ > 0 ? out_head_ + 1 : out_head_;
     out_.resize(std::max(keep, out_head_));
+    queued_bytes_ = out_head_ < out_.size() ? out_[out_head_]->size() - out_offset_ : 0;
     Advance(0);
   }
 
@@ -333,6 +336,7 @@ class WebSocketImpl final : public WebSocket {
   }
 
   void Advance(std::size_t n) {
+    queued_bytes_ -= n;
     while (n > 0 && out_head_ < out_.size()) {
       std::size_t left = out_[out_head_]->size() - out_offset_;
       if (n < left) {
@@ -353,6 +357,7 @@ class WebSocketImpl final : public WebSocket {
 
   void Failed() {
     write_failed_ = true;
+    queued_bytes_ = 0;
     out_.clear();
     out_head_ = 0;
     out_offset_ = 0;
@@ -490,6 +495,7 @@ class WebSocketImpl final : public WebSocket {
   std::vector<Frame> out_;  // frames to write, from out_head_ (its first out_offset_ bytes written)
   std::size_t out_head_ = 0;
   std::size_t out_offset_ = 0;
+  std::size_t queued_bytes_ = 0;  // of out_, from out_head_ and out_offset_
   asio::steady_timer flushed_;  // cancelled when a Flush ends, for a Flush waiting on it
   bool writing_ = false;
   bool reading_ = false;
