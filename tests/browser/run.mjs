@@ -879,7 +879,7 @@ step('settings: an avatar upload, revoking another device\'s session, and a pass
   await page.waitForFunction(() => document.querySelectorAll('[data-testid="session"]').length === 1);
   await page.getByTestId('session').filter({ hasText: 'This device' }).waitFor();
   await other.page.reload();
-  await other.page.getByRole('link', { name: 'Sign in', exact: true }).waitFor();
+  await other.page.getByRole('link', { name: 'Sign in', exact: true }).first().waitFor();
   expect((await other.page.getByRole('link', { name: 'Account settings' }).count()) === 0, 'the revoked device is signed out');
 
   // The revoked device resets the password through the mailed link; the first device's session
@@ -902,6 +902,7 @@ step('settings: an avatar upload, revoking another device\'s session, and a pass
   const newPassword = 'frank tunes harpsichords at 10';
   await p.getByLabel('New password').fill(newPassword);
   await p.getByRole('button', { name: 'Set password' }).click();
+  await p.getByRole('heading', { name: 'Password changed' }).waitFor();
   await screenshot(p, '52-reset-password-done');
   await p.getByRole('link', { name: 'Sign in with the new password' }).click();
   await p.getByLabel('Username or email').fill(frank.username);
@@ -914,7 +915,7 @@ step('settings: an avatar upload, revoking another device\'s session, and a pass
   const reused = await p.evaluate(async (token) => (await fetch('/api/v1/auth/password/reset', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ token, new_password: 'another long password 11' }) })).status, resetUrl.searchParams.get('token'));
   expect(reused >= 400 && reused < 500, `a used reset link is refused (${reused})`);
   await page.reload();
-  await page.getByRole('link', { name: 'Sign in', exact: true }).waitFor();
+  await page.getByRole('link', { name: 'Sign in', exact: true }).first().waitFor();
   await other.context.close();
   await context.close();
 });

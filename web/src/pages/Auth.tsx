@@ -295,7 +295,10 @@ export function ResetPassword() {
     }
   };
   return (
-    <AuthCard title="Choose a new password" subtitle="Every session is signed out when it changes.">
+    <AuthCard
+      title={done ? 'Password changed' : 'Choose a new password'}
+      subtitle={done ? 'Every session was signed out, on every device.' : 'Every session is signed out when it changes.'}
+    >
       {done ? (
         <Link to="/login" className="btn wide">
           Sign in with the new password
