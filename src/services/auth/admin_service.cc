@@ -3,9 +3,9 @@
 #include <boost/json/object.hpp>
 #include <boost/json/serialize.hpp>
 
-#include <charconv>
 
 #include "base/ids.h"
+#include "base/keyset_cursor.h"
 #include "base/log.h"
 #include "services/auth/auth_service.h"
 
@@ -62,22 +62,6 @@ bool Blank(std::string_view s) {
 }
 
 }  // namespace
-
-std::string EncodeCursor(std::int64_t created_at_ms, std::string_view id) {
-  return std::to_string(created_at_ms) + "_" + std::string(id);
-}
-
-Result<std::pair<std::int64_t, std::string>> DecodeCursor(std::string_view cursor) {
-  auto bad = [] { return InvalidArgument("cursor is not one this server issued"); };
-  auto sep = cursor.find('_');
-  if (sep == std::string_view::npos || sep == 0 || sep > 19) return bad();
-  std::int64_t ms = 0;
-  auto [end, ec] = std::from_chars(cursor.data(), cursor.data() + sep, ms);
-  if (ec != std::errc() || end != cursor.data() + sep || ms < 0) return bad();
-  std::string_view id = cursor.substr(sep + 1);
-  if (!IsUuid(id)) return bad();
-  return std::pair<std::int64_t, std::string>{ms, std::string(id)};
-}
 
 AdminService::AdminService(Database& db, Cache& cache, const Clock& clock, AdminOptions options)
     : db_(db), cache_(cache), clock_(clock), options_(options) {}

@@ -97,8 +97,4 @@ class AdminService {
   std::function<void(std::string_view user_id)> sessions_ended_;
 };
 
-// Keyset cursors: "<created_at ms>_<uuid>". Exposed for tests.
-std::string EncodeCursor(std::int64_t created_at_ms, std::string_view id);
-Result<std::pair<std::int64_t, std::string>> DecodeCursor(std::string_view cursor);
-
 }  // namespace veza::auth
