@@ -5,12 +5,23 @@
 #include <atomic>
 #include <boost/json/serialize.hpp>
 #include <chrono>
+#include <deque>
+#include <mutex>
 
 #include "base/time.h"
 
 namespace veza::log {
 namespace {
 std::atomic<int> g_level{static_cast<int>(Level::kInfo)};
+
+std::mutex g_recent_mu;
+std::deque<std::string> g_recent;  // newest at the front
+
+void RememberProblem(std::string line) {
+  std::lock_guard lock(g_recent_mu);
+  g_recent.push_front(std::move(line));
+  if (g_recent.size() > kRecentProblems) g_recent.pop_back();
+}
 
 std::string_view LevelName(Level level) {
   switch (level) {
@@ -46,6 +57,7 @@ void Write(Level level, std::string_view msg, boost::json::object fields) {
   line["msg"] = msg;
   for (auto& kv : fields) line[kv.key()] = std::move(kv.value());
   std::string out = boost::json::serialize(line);
+  if (level >= Level::kWarn) RememberProblem(out);
   out.push_back('\n');
   // A single write keeps concurrent lines whole (stderr is unbuffered, lines are < PIPE_BUF
   // in practice; longer ones may interleave with others but never lose bytes).
@@ -55,6 +67,11 @@ void Write(Level level, std::string_view msg, boost::json::object fields) {
     if (n <= 0) break;
     off += static_cast<std::size_t>(n);
   }
+}
+
+std::vector<std::string> RecentProblems() {
+  std::lock_guard lock(g_recent_mu);
+  return {g_recent.begin(), g_recent.end()};
 }
 
 }  // namespace veza::log

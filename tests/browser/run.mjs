@@ -751,8 +751,13 @@ step('admin system page: live gauges and the instance figures show real numbers'
   await watcher.waitForURL(`${baseUrl}/`);
   await watcher.goto(w.roomUrl);
   await watcher.getByTestId('chat-connection').getByText('Live').waitFor();
+  // A wrong current password is logged as a warning: the page's recent errors list it.
+  const token = await bearer(a, alice);
+  const refused = await a.evaluate(async (t) => (await fetch('/api/v1/auth/change-password', { method: 'POST', headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${t}` }, body: JSON.stringify({ current_password: 'not alices password 1', new_password: 'never applied here 22' }) })).status, token);
+  expect(refused === 403, `a wrong current password is refused (${refused})`);
   await a.goto('/admin');
   await a.getByRole('tab', { name: 'System' }).click();
+  await a.getByTestId('recent-error').filter({ hasText: 'security: re-authentication failed' }).first().waitFor();
   const gauge = (id) => a.locator(`[data-testid="gauge"][data-gauge="${id}"] strong`);
   // Messages per second needs two samples (5 s apart); a message is sent in between.
   await gauge('users-online').filter({ hasText: /\d/ }).waitFor();
@@ -914,8 +919,10 @@ step('settings: an avatar upload, revoking another device\'s session, and a pass
   // The link works once.
   const reused = await p.evaluate(async (token) => (await fetch('/api/v1/auth/password/reset', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ token, new_password: 'another long password 11' }) })).status, resetUrl.searchParams.get('token'));
   expect(reused >= 400 && reused < 500, `a used reset link is refused (${reused})`);
-  await page.reload();
+  // The first device was on /settings, which sends a signed-out visitor to /login: check on home.
+  await page.goto('/');
   await page.getByRole('link', { name: 'Sign in', exact: true }).first().waitFor();
+  expect((await page.getByRole('link', { name: 'Account settings' }).count()) === 0, 'the first device is signed out by the reset');
   await other.context.close();
   await context.close();
 });

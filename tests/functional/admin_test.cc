@@ -252,6 +252,36 @@ TEST_F(AdminTest, BadInputIsAProblem) {
   EXPECT_EQ(AuditEntries(admin.access).size(), 1u);  // only the one change that succeeded
 }
 
+// The System page's "recent errors": this node's warn and error log lines, newest first, for
+// admins only, with nothing secret in them.
+TEST_F(AdminTest, RecentErrorsListThisNodesWarningsNewestFirstForAdminsOnly) {
+  Account admin = Register("ada", "admin"), mod = Register("mona", "moderator"), user = Register("uma");
+  // A wrong current password is logged as a warning ("security: re-authentication failed").
+  const std::string wrong = R"({"current_password":"not my password 123","new_password":"amber lantern 47 bass"})";
+  ASSERT_EQ(Send("POST", "/api/v1/auth/change-password", wrong, mod.access).status, 403);
+  ASSERT_EQ(Send("POST", "/api/v1/auth/change-password", wrong, user.access).status, 403);
+
+  auto r = Get("/api/v1/admin/errors", admin.access);
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.Header("cache-control"), "private, no-store");
+  EXPECT_EQ(r.body.find("not my password"), std::string::npos) << "a password in the log";
+  const json::value body = json::parse(r.body);
+  const json::array& errors = body.as_object().at("errors").as_array();
+  std::vector<std::string> reauth_users;
+  for (const json::value& v : errors) {
+    const json::object& e = v.as_object();
+    EXPECT_TRUE(Str(e, "level") == "warn" || Str(e, "level") == "error") << json::serialize(e);
+    EXPECT_FALSE(Str(e, "time").empty());
+    if (Str(e, "msg") == "security: re-authentication failed") reauth_users.push_back(Str(e, "user_id"));
+  }
+  EXPECT_EQ(reauth_users, (std::vector<std::string>{user.id, mod.id}));  // newest first
+
+  ExpectProblem(Get("/api/v1/admin/errors", ""), 401);
+  ExpectProblem(Get("/api/v1/admin/errors", user.access), 403);
+  ExpectProblem(Get("/api/v1/admin/errors", mod.access), 403);
+  ExpectProblem(Get("/api/v1/admin/errors?level=warn", admin.access), 400);
+}
+
 TEST_F(AdminTest, UserListSearchesAndPagesWithoutGapsOrRepeats) {
   Account admin = Register("ada", "admin");
   for (int i = 0; i < 7; ++i) Register("pager" + std::to_string(i));

@@ -460,6 +460,7 @@ TEST_F(AuthorizationMatrixTest, EveryEndpointAnswersEachKindOfCallerAsItShould) 
       {"GET /api/v1/search", "/api/v1/search?q=owen&type=all", "", {200, 200, 200, 200, 200}},
       {"GET /api/v1/admin/users", "/api/v1/admin/users", "", {401, 403, 403, 200, 200}},
       {"GET /api/v1/admin/audit-log", "/api/v1/admin/audit-log", "", {401, 403, 403, 403, 200}},
+      {"GET /api/v1/admin/errors", "/api/v1/admin/errors", "", {401, 403, 403, 403, 200}},
       {"PATCH /api/v1/admin/users/{id}",
        "/api/v1/admin/users/" + other.id,
        R"({"suspended":false,"reason":"matrix"})",

@@ -13,6 +13,7 @@
 #include "api/http/query_params.h"
 #include "api/http/track_routes.h"
 #include "base/blocking.h"
+#include "base/log.h"
 
 namespace veza::http {
 
@@ -129,6 +130,18 @@ void AddAdminRoutes(Router& router, auth::AuthService& auth, auth::AdminService&
                });
                if (!updated.ok()) co_return Problem(updated.error(), ctx);
                co_return Private(Json(bhttp::status::ok, AdminUserJson(updated.value()), ctx.request));
+             }));
+
+  router.Add(bhttp::verb::get, "/api/v1/admin/errors",
+             with_role(Role::kAdmin, [&](RequestContext& ctx, auth::Principal) -> asio::awaitable<Response> {
+               if (!ctx.query.empty()) co_return Problem(InvalidArgument("this route takes no query parameters"), ctx);
+               json::array errors;
+               for (const std::string& line : log::RecentProblems()) {
+                 boost::system::error_code ec;
+                 json::value v = json::parse(line, ec);
+                 if (!ec && v.is_object()) errors.push_back(std::move(v));
+               }
+               co_return Private(Json(bhttp::status::ok, json::object{{"errors", std::move(errors)}}, ctx.request));
              }));
 
   router.Add(bhttp::verb::get, "/api/v1/admin/audit-log",

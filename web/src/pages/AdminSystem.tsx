@@ -1,11 +1,13 @@
 // Admin: the system page. Live gauges every 5 s: users online and chat WebSockets (summed from
 // this node's /metrics), messages per second (the instance's message count between two polls),
 // the media queue (tracks still to process) and storage used; then the instance's figures for
-// the last 30 days from /api/v1/admin/stats with a chart, and the server's own metrics.
+// the last 30 days from /api/v1/admin/stats with a chart, the server's own metrics, and its
+// recent warn/error log lines (/api/v1/admin/errors; admins only, so a moderator sees none).
 import { useEffect, useState } from 'react';
 import { api, errorMessage } from '../api/client';
 import { Chart } from '../components/Chart';
 import { formatBytes, parseMetrics, perSecond } from '../state/metrics';
+import { type LoggedProblem, problemDetails } from '../state/problems';
 
 export interface AdminStats {
   range: { from: string; to: string };
@@ -30,6 +32,7 @@ interface Sample {
   metrics: Map<string, number>;
   stats: AdminStats | null;
   states: TrackStates | null;
+  problems: LoggedProblem[] | null;
 }
 
 const POLL_MS = 5000;
@@ -43,13 +46,16 @@ export function AdminSystem() {
     let last: Sample | null = null;
     const load = async () => {
       try {
-        const [metricsText, stats, states] = await Promise.all([
+        const [metricsText, stats, states, problems] = await Promise.all([
           fetch('/metrics', { credentials: 'same-origin' }).then((r) => r.text()),
           api<AdminStats>('/api/v1/admin/stats').catch(() => null),
           api<TrackStates>('/api/v1/admin/tracks/states').catch(() => null),
+          api<{ errors: LoggedProblem[] }>('/api/v1/admin/errors')
+            .then((r) => r.errors)
+            .catch(() => null),
         ]);
         if (!live) return;
-        const sample: Sample = { at: Date.now(), metrics: parseMetrics(metricsText), stats, states };
+        const sample: Sample = { at: Date.now(), metrics: parseMetrics(metricsText), stats, states, problems };
         const counter = (s: Sample | null, f: (s: Sample) => number | undefined) => {
           const v = s ? f(s) : undefined;
           return s && v !== undefined ? { at: s.at, value: v } : null;
@@ -181,6 +187,41 @@ export function AdminSystem() {
           ))}
         </div>
       </section>
+      {now?.problems && (
+        <section aria-labelledby="system-errors">
+          <h2 id="system-errors" className="section-title">
+            Recent errors on this server
+          </h2>
+          {now.problems.length === 0 ? (
+            <p className="muted">No warnings or errors logged since the server started.</p>
+          ) : (
+            <table className="table" data-testid="recent-errors">
+              <thead>
+                <tr>
+                  <th scope="col">Time</th>
+                  <th scope="col">Level</th>
+                  <th scope="col">Message</th>
+                  <th scope="col">Details</th>
+                </tr>
+              </thead>
+              <tbody>
+                {now.problems.slice(0, 50).map((p, i) => (
+                  <tr key={`${p.time}-${i}`} data-testid="recent-error">
+                    <td className="small">{new Date(p.time).toLocaleString()}</td>
+                    <td>
+                      <span className={p.level === 'error' ? 'badge failed' : 'badge'}>{p.level}</span>
+                    </td>
+                    <td>{p.msg}</td>
+                    <td className="small muted">
+                      <code>{problemDetails(p)}</code>
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          )}
+        </section>
+      )}
       <details className="details">
         <summary>All server metrics ({names.length}, summed over labels), refreshed every 5 s</summary>
         <table className="table">
@@ -199,3 +240,4 @@ export function AdminSystem() {
     </div>
   );
 }
+

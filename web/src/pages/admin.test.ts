@@ -1,8 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import { expiryText } from './AdminModeration';
+import { problemDetails } from '../state/problems';
 import { formatBytes, parseMetrics, perSecond } from '../state/metrics';
 
 describe('admin helpers', () => {
+  it('shows a logged problem\'s own fields, not the ones in columns', () => {
+    expect(problemDetails({ time: '2026-11-26T17:00:00Z', level: 'warn', msg: 'x', user_id: 'u1', status: 502, nested: { a: 1 } })).toBe(
+      'user_id=u1 status=502 nested={"a":1}',
+    );
+    expect(problemDetails({ time: 't', level: 'error', msg: 'only the basics' })).toBe('');
+  });
+
   it('sums Prometheus series over their labels and skips comments', () => {
     const m = parseMetrics(
       [
