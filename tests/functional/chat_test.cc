@@ -860,8 +860,14 @@ TEST(ChatDurability, AcknowledgedMessagesSurviveSigkillExactlyOnce) {
   // Send and read acks in one thread (a WebSocket stream is not shared across threads); the
   // server is killed meanwhile, so the last send may be committed without its ack arriving.
   std::set<std::string> acked;
+  // The kill comes after 25 acks (not after a fixed time: a loaded machine acks fewer per second),
+  // while sends are still going on.
+  std::atomic<int> acks{0};
   std::thread killer([&] {
-    std::this_thread::sleep_for(std::chrono::milliseconds(700));
+    auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    while (acks.load() < 25 && std::chrono::steady_clock::now() < give_up) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
     server->Stop(SIGKILL);
   });
   for (int i = 0;; ++i) {
@@ -877,6 +883,7 @@ TEST(ChatDurability, AcknowledgedMessagesSurviveSigkillExactlyOnce) {
     if (!f) break;
     ASSERT_EQ(f->at("type").as_string(), "ack") << json::serialize(*f);  // not rate limited: paced below
     acked.insert(std::string(f->at("client_id").as_string()));
+    ++acks;
     std::this_thread::sleep_for(std::chrono::milliseconds(15));
   }
   killer.join();
