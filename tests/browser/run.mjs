@@ -333,8 +333,11 @@ step('playlists: add from the track page, reorder, make private, share', async (
   await a.getByRole('heading', { name: 'Late night drive' }).waitFor();
   const titles = async () => (await a.getByTestId('playlist-item').locator('.row-main a').allTextContents()).join(',');
   expect((await titles()) === 'Night Drive,Second Take', `added in order (${await titles()})`);
+  // The move shows at once (optimistic); the reload waits for the server to have stored it.
+  const stored = a.waitForResponse((r) => r.url().includes('/api/v1/playlists/') && r.request().method() !== 'GET');
   await a.getByRole('button', { name: 'Move Second Take up' }).click();
   await a.waitForFunction(() => document.querySelector('[data-testid="playlist-item"] .row-main a')?.textContent === 'Second Take');
+  expect((await stored).ok(), 'the new order is stored');
   await a.reload();
   await a.getByTestId('playlist-item').first().getByText('Second Take').waitFor();
   await a.getByRole('button', { name: 'Edit' }).click();
