@@ -108,6 +108,7 @@ int Serve(const ServeOptions& options) {
   auth::AuthOptions auth_options;
   auth_options.data_key = options.data_key;
   auth_options.previous_data_keys = options.previous_data_keys;
+  auth_options.max_logins_per_minute_per_ip = options.auth_attempts_per_minute_per_ip;
   auth::AuthService auth(*backends.database, *backends.cache, clock, auth_options);
   if (Status started = auth.Start(); !started.ok()) {
     log::Error("startup failed", {{"error", "auth: " + started.error().message}});

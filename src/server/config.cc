@@ -55,6 +55,7 @@ Result<CommandLine> ParseCommandLine(int argc, const char* const* argv, ParseExi
   std::string listen = "127.0.0.1:8080";
   std::string roles = "http,ws,grpc,media";
   std::string cors_origins;
+  std::string trusted_proxies;
   std::string log_level = "info";
   double header_timeout = 10, body_timeout = 60, idle_timeout = 75, write_timeout = 60, grace = 15;
   std::string tls_cert, tls_key;
@@ -86,6 +87,9 @@ Result<CommandLine> ParseCommandLine(int argc, const char* const* argv, ParseExi
       ->envname("VEZA_DATA_KEY");
   app.add_option("--data-key-file", data_key_file, "File holding the --data-key")
       ->envname("VEZA_DATA_KEY_FILE")->check(CLI::ExistingFile);
+  app.add_option("--auth-attempts-per-minute", o.auth_attempts_per_minute_per_ip,
+                 "Sign-in and sign-up attempts one client address may make per minute (429 past it)")
+      ->envname("VEZA_AUTH_ATTEMPTS_PER_MINUTE")->capture_default_str()->check(CLI::Range(1, 1'000'000));
   app.add_option("--previous-data-keys", previous_data_keys, "Comma-separated old data keys, kept until secrets are resealed")
       ->envname("VEZA_PREVIOUS_DATA_KEYS");
   app.add_option("--log-level", log_level, "debug, info, warn or error")
@@ -143,6 +147,9 @@ Result<CommandLine> ParseCommandLine(int argc, const char* const* argv, ParseExi
       ->envname("VEZA_SHUTDOWN_GRACE")->capture_default_str()->check(CLI::NonNegativeNumber);
   app.add_flag("--access-log,!--no-access-log", o.http.access_log, "Log one JSON line per request")
       ->envname("VEZA_ACCESS_LOG")->capture_default_str();
+  app.add_option("--trusted-proxies", trusted_proxies,
+                 "Comma-separated addresses or networks of proxies whose X-Forwarded-For names the client")
+      ->envname("VEZA_TRUSTED_PROXIES");
   app.add_option("--cors-origins", cors_origins, "Comma-separated origins allowed to call the API from browsers (* for any)")
       ->envname("VEZA_CORS_ORIGINS");
   app.add_flag("--cors-credentials", o.http.cors.allow_credentials, "Allow credentials on cross-origin calls")
@@ -292,6 +299,12 @@ Result<CommandLine> ParseCommandLine(int argc, const char* const* argv, ParseExi
     return InvalidArgument(exit.text);
   }
   o.http.cors.allowed_origins = SplitList(cors_origins);
+  auto proxies = http::TrustedProxies::Parse(SplitList(trusted_proxies));
+  if (!proxies.ok()) {
+    exit = {2, "--trusted-proxies: " + proxies.error().message + "\n"};
+    return InvalidArgument(exit.text);
+  }
+  o.http.trusted_proxies = std::move(*proxies);
   o.http.header_timeout = Seconds(header_timeout);
   o.http.body_timeout = Seconds(body_timeout);
   o.http.idle_timeout = Seconds(idle_timeout);

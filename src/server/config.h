@@ -41,6 +41,8 @@ struct ServeOptions {
   // and kept in the database. Previous keys still open old secrets until they are resealed.
   std::string data_key;
   std::vector<std::string> previous_data_keys;
+  // Sign-in and sign-up attempts per client address per minute; behind a shared NAT raise it.
+  int auth_attempts_per_minute_per_ip = 30;
   int io_threads = 0;      // 0: one per core
   int worker_threads = 0;  // 0: max(4, 2 per core)
   std::chrono::milliseconds shutdown_grace{15'000};

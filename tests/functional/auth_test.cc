@@ -57,6 +57,50 @@ class AuthTest : public test::ApiTest {
 
 };
 
+// Sign-ups per client address are capped (--auth-attempts-per-minute). Behind a trusted proxy
+// the address is the one it forwards; from any other peer X-Forwarded-For is ignored, so it
+// cannot be used to dodge the cap.
+class AuthAddressLimitTest : public AuthTest {
+ protected:
+  int RegisterFrom(const std::string& name, const std::string& forwarded_for) {
+    auto r = Http("127.0.0.1", veza_->port(),
+                  {"POST", "/api/v1/auth/register",
+                   R"({"username":")" + name + R"(","email":")" + name + R"(@example.com","password":"violet kettle 93 drums"})",
+                   {{"Content-Type", "application/json"}, {"X-Forwarded-For", forwarded_for}}});
+    if (r.status == 429) {
+      EXPECT_EQ(r.Header("content-type"), "application/problem+json");
+      EXPECT_NE(r.body.find("rate_limited"), std::string::npos) << r.body;
+    }
+    return r.status;
+  }
+};
+
+class AuthBehindTrustedProxyTest : public AuthAddressLimitTest {
+  std::vector<std::string> ExtraServeArgs() const override {
+    return {"--trusted-proxies", "127.0.0.1", "--auth-attempts-per-minute", "3"};
+  }
+};
+
+TEST_F(AuthBehindTrustedProxyTest, EachForwardedClientHasItsOwnSignUpLimit) {
+  EXPECT_EQ(RegisterFrom("alpha1", "203.0.113.1"), 201);
+  EXPECT_EQ(RegisterFrom("alpha2", "198.51.100.9, 203.0.113.1"), 201);  // the client's own claim is not believed
+  EXPECT_EQ(RegisterFrom("alpha3", "203.0.113.1"), 201);
+  EXPECT_EQ(RegisterFrom("alpha4", "203.0.113.1"), 429);
+  EXPECT_EQ(RegisterFrom("beta1", "203.0.113.2"), 201);
+  EXPECT_EQ(RegisterFrom("beta2", "[2001:db8::2]:4711"), 201);
+}
+
+class AuthWithoutTrustedProxyTest : public AuthAddressLimitTest {
+  std::vector<std::string> ExtraServeArgs() const override { return {"--auth-attempts-per-minute", "3"}; }
+};
+
+TEST_F(AuthWithoutTrustedProxyTest, ForwardedForFromAnUntrustedPeerIsIgnored) {
+  EXPECT_EQ(RegisterFrom("gamma1", "203.0.113.1"), 201);
+  EXPECT_EQ(RegisterFrom("gamma2", "203.0.113.2"), 201);
+  EXPECT_EQ(RegisterFrom("gamma3", "203.0.113.3"), 201);
+  EXPECT_EQ(RegisterFrom("gamma4", "203.0.113.4"), 429);
+}
+
 TEST_F(AuthTest, RegisterLoginMeRefreshLogout) {
   json::object reg = Register("alice");
   std::string access = Str(reg, "access_token");

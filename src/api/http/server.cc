@@ -59,20 +59,15 @@ bool ValidRequestId(std::string_view id) {
   return true;
 }
 
-// asio's address::to_string goes through snprintf; IPv4 (the common case) is formatted by hand.
-std::string FormatAddress(const asio::ip::address& address) {
-  if (!address.is_v4()) return address.to_string();
-  auto bytes = address.to_v4().to_bytes();
-  char out[16];
-  char* p = out;
-  for (std::size_t i = 0; i < bytes.size(); ++i) {
-    unsigned v = bytes[i];
-    if (v >= 100) *p++ = static_cast<char>('0' + v / 100);
-    if (v >= 10) *p++ = static_cast<char>('0' + v / 10 % 10);
-    *p++ = static_cast<char>('0' + v % 10);
-    if (i + 1 < bytes.size()) *p++ = '.';
+// Every X-Forwarded-For field of the request, joined by commas in the order received.
+std::string ForwardedFor(const Request& req) {
+  std::string joined;
+  auto [first, last] = req.equal_range("X-Forwarded-For");
+  for (auto it = first; it != last; ++it) {
+    if (!joined.empty()) joined += ',';
+    joined += it->value();
   }
-  return std::string(out, p);
+  return joined;
 }
 
 bool IsParseError(const beast::error_code& ec) {
@@ -670,6 +665,9 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
   asio::awaitable<void> Session(std::shared_ptr<Impl> self, tcp::socket socket, tcp::endpoint peer) {
     metrics.ConnectionOpened();
     std::string remote = FormatAddress(peer.address());
+    // Only a trusted proxy's requests are read for X-Forwarded-For; decided once per connection.
+    std::optional<asio::ip::address> proxy;
+    if (options.trusted_proxies.Contains(peer.address())) proxy = peer.address();
     std::shared_ptr<asio::ssl::context> ctx;
     if (options.tls) {
       std::lock_guard lock(tls_mu);
@@ -682,7 +680,7 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
         conn->ExpiresAfter(options.header_timeout);
         auto [ec] = co_await conn->stream.async_handshake(asio::ssl::stream_base::server, kTuple);
         if (!ec) {
-          co_await Serve(conn->stream, *conn, remote);
+          co_await Serve(conn->stream, *conn, remote, proxy);
           conn->ExpiresAfter(2s);
           co_await conn->stream.async_shutdown(kTuple);
         }
@@ -691,7 +689,7 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
         beast::error_code ignored;
         conn->stream.non_blocking(true, ignored);  // lets Write try a direct send first
         auto registration = Register(*conn);
-        co_await Serve(conn->stream, *conn, remote);
+        co_await Serve(conn->stream, *conn, remote, proxy);
         // The socket's destructor closes it; a shutdown(SHUT_WR) first would add a syscall and
         // nothing else, as nothing is read after the last response.
       }
@@ -868,7 +866,8 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
   // Requests are parsed from the connection's buffer with Parser::put, reading from the socket
   // only when the buffer runs dry: no composed operation (and no posted completion) per request.
   template <class Stream>
-  asio::awaitable<void> Serve(Stream& stream, Connection& conn, const std::string& remote) {
+  asio::awaitable<void> Serve(Stream& stream, Connection& conn, const std::string& peer_address,
+                              const std::optional<asio::ip::address>& proxy) {
     beast::flat_buffer buffer;
     std::string out;  // response bytes, reused across the connection's requests
     bool first = true;
@@ -897,10 +896,10 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
         if (ec && ec != bhttp::error::need_more) {
           if (ec == bhttp::error::header_limit) {
             co_await WriteEarlyError(stream, conn, Error{ErrorCode::kPayloadTooLarge, "request header too large"},
-                                     11, "", remote, started);
+                                     11, "", peer_address, started);
           } else if (IsParseError(ec)) {
             co_await WriteEarlyError(stream, conn, InvalidArgument("malformed HTTP request: " + ec.message()), 11,
-                                     "", remote, started);
+                                     "", peer_address, started);
           }
           co_return;
         }
@@ -914,7 +913,7 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
       std::uint64_t body_limit = options.max_body_bytes;
       if (streaming && match.options->max_body_bytes) body_limit = match.options->max_body_bytes;
       if (auto len = parser.content_length(); len && *len > body_limit) {
-        co_await WriteEarlyError(stream, conn, BodyTooLarge(body_limit), header.version(), target, remote, started);
+        co_await WriteEarlyError(stream, conn, BodyTooLarge(body_limit), header.version(), target, peer_address, started);
         co_return;  // the unread body makes the connection unusable
       }
       parser.body_limit(body_limit);
@@ -939,14 +938,14 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
           beast::error_code ec;
           if (buffer.size() > 0) buffer.consume(parser.put(buffer.data(), ec));
           if (ec == bhttp::error::body_limit) {
-            co_await WriteEarlyError(stream, conn, BodyTooLarge(body_limit), header.version(), target, remote,
+            co_await WriteEarlyError(stream, conn, BodyTooLarge(body_limit), header.version(), target, peer_address,
                                      started);
             co_return;
           }
           if (ec && ec != bhttp::error::need_more) {
             if (IsParseError(ec)) {
               co_await WriteEarlyError(stream, conn, InvalidArgument("malformed HTTP body: " + ec.message()),
-                                       header.version(), target, remote, started);
+                                       header.version(), target, peer_address, started);
             }
             co_return;
           }
@@ -955,6 +954,9 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
         }
       }
       Request& req = streaming ? streamed_request : parser.get();
+      std::string forwarded_client;
+      if (proxy) forwarded_client = options.trusted_proxies.ClientAddress(*proxy, ForwardedFor(req));
+      const std::string& remote = proxy ? forwarded_client : peer_address;
       conn.NoDeadline();  // handlers bound their own work
 
       metrics.RequestStarted();

@@ -16,6 +16,7 @@
 #include "api/http/metrics.h"
 #include "api/http/router.h"
 #include "api/http/static_files.h"
+#include "api/http/trusted_proxies.h"
 #include "base/result.h"
 
 namespace veza::http {
@@ -40,6 +41,8 @@ struct HttpServerOptions {
   bool access_log = true;
   CorsOptions cors;
   std::optional<TlsOptions> tls;
+  // Peers whose X-Forwarded-For names the client (docs/configuration.md, --trusted-proxies).
+  TrustedProxies trusted_proxies;
 };
 
 class HttpServer {
