@@ -233,6 +233,46 @@ TEST_P(AnalyticsContractTest, TrackViewsCountOncePerViewerPerWindowAndReplaysNot
   EXPECT_EQ(other->totals.views, 0);
 }
 
+TEST_P(AnalyticsContractTest, ProfileViewsCountOncePerViewerPerWindowOnTheirOwnDay) {
+  const std::int64_t t0 = kDay0 * kDayMs;
+  auto view = [&](const std::string& profile, const std::string& listener, const std::string& id, std::int64_t at) {
+    PlayEvent e;
+    e.kind = EventKind::kProfileView;
+    e.profile_id = profile;
+    e.listener = listener;
+    e.session_id = id;
+    e.at_ms = at;
+    return e;
+  };
+  // Reloaded 30 times in 15 minutes with fresh ids, each event applied twice: one view; the fan's
+  // first view counts at once; after the window the reloader counts again (on the next day).
+  for (int i = 0; i < 30; ++i) {
+    PlayEvent e = view(owner_, "a:reloader", "pview-" + std::to_string(i) + "-xxxx", t0 + i * 30'000);
+    ASSERT_OK(service_->Apply(e));
+    ASSERT_OK(service_->Apply(e));
+  }
+  ASSERT_OK(service_->Apply(view(owner_, "u:" + fan_, "fan-pview-0001", t0 + 1000)));
+  ASSERT_OK(service_->Apply(view(owner_, "a:reloader", "next-day-view", t0 + kDayMs)));
+  ASSERT_OK(service_->Apply(view(fan_, "u:" + owner_, "owner-pview-01", t0)));
+  auto mine = service_->ForOwner(owner_, {kDay0, kDay0 + 1});
+  ASSERT_OK(mine);
+  EXPECT_EQ(mine->totals.profile_views, 3);
+  ASSERT_EQ(mine->days.size(), 2u);
+  EXPECT_EQ(mine->days[0].profile_views, 2);
+  EXPECT_EQ(mine->days[1].profile_views, 1);
+  EXPECT_EQ(mine->totals.views, 0);  // track page views are apart
+  EXPECT_EQ(mine->totals.plays, 0);
+  auto fans = service_->ForOwner(fan_, {kDay0, kDay0 + 1});
+  ASSERT_OK(fans);
+  EXPECT_EQ(fans->totals.profile_views, 1);
+  // The event survives the queue's encoding.
+  auto decoded = DecodeEvent(EncodeEvent(view(owner_, "u:" + fan_, "fan-pview-0002", t0)));
+  ASSERT_OK(decoded);
+  EXPECT_EQ(decoded->kind, EventKind::kProfileView);
+  EXPECT_EQ(decoded->profile_id, owner_);
+  EXPECT_FALSE(DecodeEvent(R"({"kind":"profile_view","session_id":"abcdefgh","listener":"u:x","track_id":"t"})").ok());
+}
+
 TEST_P(AnalyticsContractTest, CreatorStatsCountListenersOnceAcrossTracksWithSocialAndCountries) {
   const std::int64_t t0 = kDay0 * kDayMs + 1000;
   for (const std::string& track : {song_, other_}) {

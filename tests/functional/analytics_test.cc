@@ -37,6 +37,43 @@ class AnalyticsTest : public test::ApiTest {
     if (!country.empty()) headers.emplace_back("X-Test-Country", country);
     return Http("127.0.0.1", veza_->port(), {"POST", "/api/v1/tracks/" + track + "/play-events", body, headers});
   }
+  HttpResponse ProfileView(const std::string& username, const std::string& body, const std::string& bearer,
+                           const std::string& agent = "TestBrowser/1") {
+    std::vector<std::pair<std::string, std::string>> headers = {{"Content-Type", "application/json"},
+                                                                {"User-Agent", agent}};
+    if (!bearer.empty()) headers.emplace_back("Authorization", "Bearer " + bearer);
+    return Http("127.0.0.1", veza_->port(), {"POST", "/api/v1/users/" + username + "/views", body, headers});
+  }
+  static std::string View(const std::string& id) { return R"({"session_id":")" + id + "\"}"; }
+
+  void ProfileViewsCountOncePerViewerAndWindow() {
+    TestAccount maker = SignUp("maker"), fan = SignUp("fan");
+    // The fan's page retries one report and is reloaded with a fresh id: one view in the window.
+    EXPECT_EQ(ProfileView("maker", View("fan-view-0001"), fan.access).status, 202);
+    EXPECT_EQ(ProfileView("maker", View("fan-view-0001"), fan.access).status, 202);
+    EXPECT_EQ(ProfileView("maker", View("fan-view-0002"), fan.access).status, 202);
+    // Two anonymous browsers count apart.
+    EXPECT_EQ(ProfileView("maker", View("anon-view-0001"), "", "BrowserA/1").status, 202);
+    EXPECT_EQ(ProfileView("maker", View("anon-view-0002"), "", "BrowserB/1").status, 202);
+    // The owner looking at their own page is accepted and not counted.
+    EXPECT_EQ(ProfileView("maker", View("own-view-0001"), maker.access).status, 202);
+    // The last report, on the fan's profile: once it shows, everything above has been applied.
+    EXPECT_EQ(ProfileView("fan", View("maker-view-01"), maker.access).status, 202);
+    json::object fan_stats;
+    for (int i = 0; i < 100; ++i) {
+      fan_stats = Stats("/api/v1/analytics/me", fan.access);
+      if (fan_stats.contains("totals") && fan_stats.at("totals").as_object().at("profile_views").as_int64() >= 1) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    EXPECT_EQ(fan_stats.at("totals").as_object().at("profile_views").as_int64(), 1);
+    json::object me = Stats("/api/v1/analytics/me", maker.access);
+    EXPECT_EQ(me.at("totals").as_object().at("profile_views").as_int64(), 3);
+    EXPECT_EQ(me.at("days").as_array().back().as_object().at("profile_views").as_int64(), 3);  // today
+    EXPECT_EQ(me.at("totals").as_object().at("views").as_int64(), 0);  // track views are apart
+    EXPECT_EQ(Sql("SELECT COUNT(*) FROM analytics_profile_views WHERE profile_id='" + maker.id + "'"), "4\n");
+    EXPECT_EQ(Sql("SELECT COUNT(*) FROM analytics_profile_views WHERE listener_key LIKE '%127.0.0.1%'"), "0\n");
+  }
+
   static std::string Event(const std::string& kind, const std::string& session, std::int64_t position) {
     return R"({"kind":")" + kind + R"(","session_id":")" + session + R"(","position_ms":)" + std::to_string(position) + "}";
   }
@@ -73,6 +110,7 @@ class AnalyticsTest : public test::ApiTest {
     EXPECT_EQ(PlayEvent(song, Event("start", "anon-session-1", 0), "", "de").status, 202);
     EXPECT_EQ(PlayEvent(song, Event("complete", "anon-session-1", 200000), "", "de").status, 202);
     EXPECT_EQ(PlayEvent(song, Event("view", "anon-view-0001", 0), "", "de").status, 202);
+    EXPECT_EQ(PlayEvent(song, Event("view", "own-view-0001", 0), maker.access).status, 202);  // not counted
     EXPECT_EQ(PlayEvent(secret, Event("start", "mine-session-1", 0), maker.access).status, 202);
 
     // The queue is applied in order: once the last event (the secret track's) shows, and the
@@ -91,6 +129,8 @@ class AnalyticsTest : public test::ApiTest {
     EXPECT_EQ(totals.at("qualified_plays").as_int64(), 2);
     EXPECT_EQ(totals.at("listeners").as_int64(), 2);
     EXPECT_EQ(totals.at("completions").as_int64(), 1);
+    EXPECT_EQ(totals.at("views").as_int64(), 1);
+    EXPECT_FALSE(totals.contains("profile_views"));  // creator figures only
     EXPECT_EQ(s.at("days").as_array().size(), 30u);  // default range: the last 30 days
     json::array retention = s.at("retention").as_array();
     ASSERT_EQ(retention.size(), 20u);
@@ -129,12 +169,34 @@ class AnalyticsTest : public test::ApiTest {
 
 TEST_F(AnalyticsTest, PlayEventsBecomeStatsForTheOwnerAndModeratorsOnly) { PlayEventsBecomeStatsForTheRightPeople(); }
 
+TEST_F(AnalyticsTest, ProfileViewsCountOncePerViewerAndWindowAndNotTheOwners) {
+  ProfileViewsCountOncePerViewerAndWindow();
+}
+
+TEST_F(AnalyticsTest, BadProfileViewsAreProblems) {
+  TestAccount maker = SignUp("maker"), fan = SignUp("fan");
+  ExpectProblem(ProfileView("maker", "{", fan.access), 400);
+  ExpectProblem(ProfileView("maker", "[]", fan.access), 400);
+  ExpectProblem(ProfileView("maker", "{}", fan.access), 400, "required");
+  ExpectProblem(ProfileView("maker", View("short"), fan.access), 400, "session_id");
+  ExpectProblem(ProfileView("maker", R"({"session_id":42})", fan.access), 400, "session_id");
+  ExpectProblem(ProfileView("maker", R"({"session_id":"fan-view-0001","track":"x"})", fan.access), 400,
+                "unknown field");
+  ExpectProblem(ProfileView("maker", R"({"session_id":")" + std::string(2000, 'a') + "\"}", fan.access), 413);
+  ExpectProblem(ProfileView("maker", View("fan-view-0001"), "not-a-token"), 401);
+  ExpectProblem(ProfileView("nobody", View("fan-view-0001"), fan.access), 404);
+  Sql("UPDATE users SET suspended = 1 WHERE id='" + maker.id + "'");
+  ExpectProblem(ProfileView("maker", View("fan-view-0001"), fan.access), 404);
+  EXPECT_EQ(Sql("SELECT COUNT(*) FROM analytics_profile_views"), "0\n");
+}
+
 TEST_F(AnalyticsTest, BadInputIsAProblem) {
   TestAccount maker = SignUp("maker"), fan = SignUp("fan");
   std::string song = Upload(maker, "public"), secret = Upload(maker, "private");
   ExpectProblem(PlayEvent(song, "{", fan.access), 400);
   ExpectProblem(PlayEvent(song, "[]", fan.access), 400);
   ExpectProblem(PlayEvent(song, Event("rewind", "fan-session-1", 0), fan.access), 400, "kind");
+  ExpectProblem(PlayEvent(song, Event("profile_view", "fan-session-1", 0), fan.access), 400, "kind");
   ExpectProblem(PlayEvent(song, Event("start", "short", 0), fan.access), 400, "session_id");
   ExpectProblem(PlayEvent(song, Event("start", "has spaces in it", 0), fan.access), 400, "session_id");
   ExpectProblem(PlayEvent(song, Event("start", "fan-session-1", -5), fan.access), 400, "position_ms");
@@ -166,6 +228,10 @@ class AnalyticsPostgresTest : public AnalyticsTest {
 
 TEST_F(AnalyticsPostgresTest, PlayEventsBecomeStatsForTheOwnerAndModeratorsOnly) {
   PlayEventsBecomeStatsForTheRightPeople();
+}
+
+TEST_F(AnalyticsPostgresTest, ProfileViewsCountOncePerViewerAndWindowAndNotTheOwners) {
+  ProfileViewsCountOncePerViewerAndWindow();
 }
 
 }  // namespace

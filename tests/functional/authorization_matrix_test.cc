@@ -581,6 +581,9 @@ TEST_F(AuthorizationMatrixTest, EveryEndpointAnswersEachKindOfCallerAsItShould) 
       // moderators, a private track's for its owner alone; instance stats for moderators.
       {"POST /api/v1/tracks/{id}/play-events", "/api/v1/tracks/" + secret_track + "/play-events",
        R"({"kind":"start","session_id":"matrix-{caller}"})", {404, 404, 202, 202, 202}},
+      // Profile views from anyone; the owner's own is accepted (and not counted).
+      {"POST /api/v1/users/{username}/views", "/api/v1/users/owen/views", R"({"session_id":"matrix-{caller}"})",
+       {202, 202, 202, 202, 202}},
       {"GET /api/v1/analytics/tracks/{id}", "/api/v1/analytics/tracks/" + open_track, "", {401, 403, 200, 200, 200}},
       {"GET /api/v1/analytics/tracks/{id}", "/api/v1/analytics/tracks/" + secret_track, "", {401, 404, 200, 404, 404}},
       {"GET /api/v1/analytics/me", "/api/v1/analytics/me", "", {401, 200, 200, 200, 200}},

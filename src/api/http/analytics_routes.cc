@@ -34,7 +34,7 @@ json::object RangeJson(const analytics::DayRange& r) {
 }
 
 json::object DayJson(const analytics::DailyPlays& d) {
-  return {{"date", analytics::DayString(d.day)},
+  return json::object{{"date", analytics::DayString(d.day)},
           {"plays", d.plays},
           {"qualified_plays", d.qualified_plays},
           {"listeners", d.listeners},
@@ -58,9 +58,14 @@ json::array CountriesJson(const std::vector<analytics::CountryCount>& countries)
   return out;
 }
 
-json::array DaysJson(const std::vector<analytics::DailyPlays>& days) {
+// Creator figures add the profile's views to each day and to the totals.
+json::array DaysJson(const std::vector<analytics::DailyPlays>& days, bool profile_views = false) {
   json::array out;
-  for (const auto& d : days) out.push_back(DayJson(d));
+  for (const auto& d : days) {
+    json::object day = DayJson(d);
+    if (profile_views) day["profile_views"] = d.profile_views;
+    out.push_back(std::move(day));
+  }
   return out;
 }
 
@@ -76,7 +81,9 @@ Result<analytics::PlayEvent> ParseEvent(const RequestContext& ctx) {
       auto kind = value.is_string() ? analytics::ParseEventKind(std::string_view(value.as_string().data(),
                                                                                   value.as_string().size()))
                                     : std::nullopt;
-      if (!kind) return InvalidArgument("field 'kind' must be start, progress, complete, skip or view");
+      // Profile views have their own endpoint.
+      if (!kind || *kind == analytics::EventKind::kProfileView)
+        return InvalidArgument("field 'kind' must be start, progress, complete, skip or view");
       e.kind = *kind;
       has_kind = true;
     } else if (key == "session_id") {
@@ -94,6 +101,24 @@ Result<analytics::PlayEvent> ParseEvent(const RequestContext& ctx) {
   }
   if (!has_kind || !has_session) return InvalidArgument("fields 'kind' and 'session_id' are required");
   return e;
+}
+
+// A profile view: {"session_id": "<a fresh id per page view>"}.
+Result<std::string> ParseProfileView(const RequestContext& ctx) {
+  if (ctx.request.body().size() > kMaxEventBytes)
+    return Error{ErrorCode::kPayloadTooLarge, "a view is at most 1024 bytes"};
+  VEZA_ASSIGN_OR_RETURN(json::value body, ParseJsonBody(ctx));
+  if (!body.is_object()) return InvalidArgument("request body must be a JSON object");
+  std::string session_id;
+  for (const auto& [key, value] : body.as_object()) {
+    if (key != "session_id")
+      return InvalidArgument("unknown field '" + std::string(key.data(), std::min<std::size_t>(key.size(), 40)) + "'");
+    if (!value.is_string()) return InvalidArgument("field 'session_id' must be a string");
+    session_id = std::string(value.as_string().data(), value.as_string().size());
+  }
+  if (session_id.empty()) return InvalidArgument("field 'session_id' is required");
+  VEZA_TRY(analytics::ValidateSessionId(session_id));
+  return session_id;
 }
 
 Response NoContent(const RequestContext& ctx, bhttp::status status) {
@@ -123,6 +148,8 @@ void AddAnalyticsRoutes(Router& router, auth::AuthService& auth, auth::AdminServ
                  VEZA_ASSIGN_OR_RETURN(tracks::Track track, tracks.Get(viewer, id));
                  if (!tracks::TrackService::MayPlay(viewer, track))
                    return Conflict("the track is not ready to play");
+                 // Owners looking at their own page are no audience; their plays still count.
+                 if (e.kind == analytics::EventKind::kView && track.owner_id == viewer.user_id) return Ok();
                  e.track_id = track.id;
                  e.duration_ms = track.format.duration_ms;
                  if (e.position_ms > e.duration_ms && e.duration_ms > 0) e.position_ms = e.duration_ms;
@@ -132,6 +159,29 @@ void AddAnalyticsRoutes(Router& router, auth::AuthService& auth, auth::AdminServ
                  if (!analytics.options().country_header.empty()) {
                    e.country = analytics::NormalizeCountry(ctx.request[analytics.options().country_header]);
                  }
+                 e.at_ms = analytics.NowMs();
+                 return analytics.Submit(e);
+               });
+               if (!result.ok()) co_return AuthProblem(result.error(), ctx);
+               co_return NoContent(ctx, bhttp::status::accepted);
+             });
+
+  // Profile pages report a view; the owner's own views are accepted and not counted.
+  router.Add(bhttp::verb::post, "/api/v1/users/{username}/views",
+             [&](RequestContext& ctx) -> asio::awaitable<Response> {
+               std::string username(ctx.Param("username"));
+               auto result = co_await RunBlocking(workers, [&]() -> Status {
+                 VEZA_ASSIGN_OR_RETURN(Viewer viewer, OptionalViewer(auth, admin, ctx));
+                 VEZA_ASSIGN_OR_RETURN(std::string session_id, ParseProfileView(ctx));
+                 VEZA_ASSIGN_OR_RETURN(auth::Account profile, auth.PublicProfile(username));
+                 if (profile.user.id == viewer.user_id) return Ok();
+                 analytics::PlayEvent e;
+                 e.kind = analytics::EventKind::kProfileView;
+                 e.session_id = std::move(session_id);
+                 e.profile_id = profile.user.id;
+                 e.listener = analytics.ListenerKey(
+                     viewer.user_id, ctx.remote_address,
+                     std::string_view(ctx.request[bhttp::field::user_agent]).substr(0, 200));
                  e.at_ms = analytics.NowMs();
                  return analytics.Submit(e);
                });
@@ -183,9 +233,11 @@ void AddAnalyticsRoutes(Router& router, auth::AuthService& auth, auth::AdminServ
                    top.push_back(json::object{
                        {"id", t.id}, {"title", t.title}, {"plays", t.plays}, {"qualified_plays", t.qualified_plays}});
                  }
+                 json::object totals = TotalsJson(s.totals);
+                 totals["profile_views"] = s.totals.profile_views;
                  return json::object{{"range", RangeJson(s.range)},
-                                     {"totals", TotalsJson(s.totals)},
-                                     {"days", DaysJson(s.days)},
+                                     {"totals", std::move(totals)},
+                                     {"days", DaysJson(s.days, true)},
                                      {"top_tracks", std::move(top)},
                                      {"countries", CountriesJson(s.countries)}};
                });

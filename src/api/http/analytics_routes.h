@@ -1,5 +1,6 @@
 #pragma once
 // Analytics (docs/analytics.md): POST /api/v1/tracks/{id}/play-events from players,
+// POST /api/v1/users/{username}/views from profile pages,
 // GET /api/v1/analytics/tracks/{id} and /api/v1/analytics/me for creators (owner, or moderator+
 // for tracks that are not private), GET /api/v1/admin/stats for moderators.
 #include <boost/asio/thread_pool.hpp>

@@ -88,17 +88,18 @@ DailyPlays* DayIn(std::vector<DailyPlays>& days, DayRange range, std::int64_t da
   return &days[static_cast<std::size_t>(day - range.from)];
 }
 
-// Whether e's listener may be counted again for e's track: true (and the window restarts at
-// e.at_ms) unless the last counted one in `table` is less than `window` old.
-Result<bool> OutsideWindow(SqlSession& s, std::string_view table, const PlayEvent& e,
-                           std::chrono::milliseconds window) {
-  std::string t(table);
+// Whether listener may be counted again for the page `id` (a track or a profile, the key column
+// of `table`): true (and the window restarts at at_ms) unless the last counted one in `table` is
+// less than `window` old. Table and column are ours, never input.
+Result<bool> OutsideWindow(SqlSession& s, std::string_view table, std::string_view column, std::string_view id,
+                           std::string_view listener, std::int64_t at_ms, std::chrono::milliseconds window) {
+  std::string t(table), c(column);
   VEZA_ASSIGN_OR_RETURN(
       QueryResult counted,
-      s.Query("INSERT INTO " + t + " (track_id, listener_key, counted_at) VALUES ($1, $2, $3) "
-              "ON CONFLICT (track_id, listener_key) DO UPDATE SET counted_at = EXCLUDED.counted_at "
+      s.Query("INSERT INTO " + t + " (" + c + ", listener_key, counted_at) VALUES ($1, $2, $3) "
+              "ON CONFLICT (" + c + ", listener_key) DO UPDATE SET counted_at = EXCLUDED.counted_at "
               "WHERE " + t + ".counted_at <= $4",
-              {SqlText(e.track_id), SqlText(e.listener), SqlInt(e.at_ms), SqlInt(e.at_ms - window.count())}));
+              {SqlText(id), SqlText(listener), SqlInt(at_ms), SqlInt(at_ms - window.count())}));
   return counted.affected_rows > 0;
 }
 
@@ -120,13 +121,14 @@ std::string_view EventKindName(EventKind kind) {
     case EventKind::kComplete: return "complete";
     case EventKind::kSkip: return "skip";
     case EventKind::kView: return "view";
+    case EventKind::kProfileView: return "profile_view";
   }
   return "start";
 }
 
 std::optional<EventKind> ParseEventKind(std::string_view name) {
   for (EventKind k : {EventKind::kStart, EventKind::kProgress, EventKind::kComplete, EventKind::kSkip,
-                      EventKind::kView}) {
+                      EventKind::kView, EventKind::kProfileView}) {
     if (EventKindName(k) == name) return k;
   }
   return std::nullopt;
@@ -157,6 +159,7 @@ std::string EncodeEvent(const PlayEvent& e) {
   return json::serialize(json::object{{"kind", EventKindName(e.kind)},
                                       {"session_id", e.session_id},
                                       {"track_id", e.track_id},
+                                      {"profile_id", e.profile_id},
                                       {"position_ms", e.position_ms},
                                       {"duration_ms", e.duration_ms},
                                       {"listener", e.listener},
@@ -183,13 +186,16 @@ Result<PlayEvent> DecodeEvent(std::string_view payload) {
   e.kind = *kind;
   e.session_id = text("session_id");
   e.track_id = text("track_id");
+  e.profile_id = text("profile_id");
   e.position_ms = number("position_ms");
   e.duration_ms = number("duration_ms");
   e.listener = text("listener");
   e.country = NormalizeCountry(text("country"));
   e.at_ms = number("at_ms");
   VEZA_TRY(ValidateSessionId(e.session_id));
-  if (e.track_id.empty() || e.listener.empty()) return InvalidArgument("analytics event lacks a track or listener");
+  const bool profile = e.kind == EventKind::kProfileView;
+  if ((profile ? e.profile_id : e.track_id).empty() || e.listener.empty())
+    return InvalidArgument(profile ? "analytics event lacks a profile or listener" : "analytics event lacks a track or listener");
   return e;
 }
 
@@ -277,6 +283,22 @@ Status AnalyticsService::Apply(const PlayEvent& e) {
 
 Status AnalyticsService::ApplyIn(SqlSession& s, const PlayEvent& e) {
   std::int64_t event_day = DayOf(e.at_ms);
+  if (e.kind == EventKind::kProfileView) {
+    VEZA_ASSIGN_OR_RETURN(
+        QueryResult v,
+        s.Query("INSERT INTO analytics_profile_views (listener_key, view_id, profile_id, viewed_at) "
+                "VALUES ($1, $2, $3, $4) ON CONFLICT (listener_key, view_id) DO NOTHING",
+                {SqlText(e.listener), SqlText(e.session_id), SqlText(e.profile_id), SqlInt(e.at_ms)}));
+    if (v.affected_rows == 0) return Ok();  // a replay
+    VEZA_ASSIGN_OR_RETURN(bool counted, OutsideWindow(s, "analytics_profile_view_windows", "profile_id", e.profile_id,
+                                                      e.listener, e.at_ms, options_.qualified_window));
+    if (counted) {
+      VEZA_TRY(s.Query("INSERT INTO analytics_profile_daily (profile_id, day, views) VALUES ($1, $2, 1) "
+                       "ON CONFLICT (profile_id, day) DO UPDATE SET views = analytics_profile_daily.views + 1",
+                       {SqlText(e.profile_id), SqlInt(event_day)}));
+    }
+    return Ok();
+  }
   if (e.kind == EventKind::kView) {
     VEZA_ASSIGN_OR_RETURN(
         QueryResult v,
@@ -285,7 +307,8 @@ Status AnalyticsService::ApplyIn(SqlSession& s, const PlayEvent& e) {
                 {SqlText(e.listener), SqlText(e.session_id), SqlText(e.track_id), SqlInt(e.at_ms)}));
     if (v.affected_rows == 0) return Ok();  // a replay
     // Once per listener and track per window, as qualified plays (0091_view_windows).
-    VEZA_ASSIGN_OR_RETURN(bool counted, OutsideWindow(s, "analytics_view_windows", e, options_.qualified_window));
+    VEZA_ASSIGN_OR_RETURN(bool counted, OutsideWindow(s, "analytics_view_windows", "track_id", e.track_id, e.listener, e.at_ms,
+                                                          options_.qualified_window));
     if (counted) VEZA_TRY(Bump(s, "views", e.track_id, event_day));
     return Ok();
   }
@@ -332,7 +355,8 @@ Status AnalyticsService::ApplyIn(SqlSession& s, const PlayEvent& e) {
     if (reached.affected_rows > 0) {
       // Counted unless this listener's last counted play of the track is inside the window.
       VEZA_ASSIGN_OR_RETURN(bool counted,
-                            OutsideWindow(s, "analytics_qualified_windows", e, options_.qualified_window));
+                            OutsideWindow(s, "analytics_qualified_windows", "track_id", e.track_id, e.listener,
+                                                e.at_ms, options_.qualified_window));
       if (counted) {
         VEZA_TRY(s.Query("UPDATE analytics_play_sessions SET qualified = 1 WHERE listener_key = $1 AND session_id = $2",
                          {SqlText(e.listener), SqlText(e.session_id)}));
@@ -530,6 +554,13 @@ Result<CreatorStats> AnalyticsService::ForOwner(std::string_view owner_id, DayRa
       if (DailyPlays* d = DayIn(out.days, range, row.Int(0))) d->*member = row.Int(1);
     }
   }
+  VEZA_ASSIGN_OR_RETURN(
+      QueryResult profile_views,
+      db_.Query("SELECT day, views FROM analytics_profile_daily WHERE profile_id = $1 AND day BETWEEN $2 AND $3",
+                params));
+  for (const Row& r : profile_views.rows) {
+    if (DailyPlays* d = DayIn(out.days, range, r.Int(0))) d->profile_views = r.Int(1);
+  }
   for (const DailyPlays& d : out.days) {
     out.totals.plays += d.plays;
     out.totals.qualified_plays += d.qualified_plays;
@@ -538,6 +569,7 @@ Result<CreatorStats> AnalyticsService::ForOwner(std::string_view owner_id, DayRa
     out.totals.likes += d.likes;
     out.totals.reposts += d.reposts;
     out.totals.comments += d.comments;
+    out.totals.profile_views += d.profile_views;
   }
   VEZA_ASSIGN_OR_RETURN(
       QueryResult distinct,

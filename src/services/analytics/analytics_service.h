@@ -10,7 +10,9 @@
 //   qualified play of a track counts once per window (default 30 min), whatever session ids an
 //   abuser invents, and each one counted is also a row in track_plays (the public plays count);
 // - a session's stop position (skip, or completion) lands once in one of kRetentionBuckets
-//   buckets of the track's duration.
+//   buckets of the track's duration;
+// - a track page view or a profile page view counts once per viewer and page per window (the
+//   same window), and a replayed view id adds nothing.
 // The listener is "u:<user id>" or, for anonymous players, "a:" + SHA-256 of a per-instance
 // secret salt, the IP and the User-Agent: the raw address is never stored. The country comes
 // only from a trusted header the operator names; without one, there is no country.
@@ -45,14 +47,16 @@ struct AnalyticsOptions {
   std::string country_header;
 };
 
-enum class EventKind { kStart, kProgress, kComplete, kSkip, kView };
+// kView: a track page was viewed; kProfileView: a user's profile page was (profile_id).
+enum class EventKind { kStart, kProgress, kComplete, kSkip, kView, kProfileView };
 std::string_view EventKindName(EventKind kind);
 std::optional<EventKind> ParseEventKind(std::string_view name);
 
 struct PlayEvent {
   EventKind kind = EventKind::kStart;
   std::string session_id;  // chosen by the client: 8..64 of [A-Za-z0-9_-]
-  std::string track_id;
+  std::string track_id;    // empty for kProfileView
+  std::string profile_id;  // the viewed user, for kProfileView only
   std::int64_t position_ms = 0;
   std::int64_t duration_ms = 0;  // the track's, from the server
   std::string listener;          // see above
@@ -81,6 +85,7 @@ struct DailyPlays {
   std::int64_t day = 0;
   std::int64_t plays = 0, qualified_plays = 0, listeners = 0, completions = 0, views = 0;
   std::int64_t likes = 0, reposts = 0, comments = 0;
+  std::int64_t profile_views = 0;  // creator figures only
 };
 struct CountryCount {
   std::string country;
@@ -94,6 +99,7 @@ struct RetentionBucket {
 struct Totals {
   std::int64_t plays = 0, qualified_plays = 0, listeners = 0, completions = 0, views = 0;
   std::int64_t likes = 0, reposts = 0, comments = 0;
+  std::int64_t profile_views = 0;  // creator figures only
 };
 struct TrackStats {
   DayRange range;

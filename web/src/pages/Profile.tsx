@@ -9,6 +9,7 @@ import { FollowButton, formatCount, ShareButton, UserList } from '../components/
 import { Empty, TrackCard } from '../components/TrackList';
 import { useAuth } from '../state/auth';
 import { useSocial } from '../state/social';
+import { reportProfileView } from '../state/playReport';
 import { useTrackPages } from './Home';
 
 const TABS = [
@@ -22,7 +23,7 @@ type Tab = (typeof TABS)[number][0];
 
 export function Profile() {
   const { username = '' } = useParams();
-  const { user } = useAuth();
+  const { user, ready: authReady } = useAuth();
   const { noteFollowing } = useSocial();
   const navigate = useNavigate();
   const [params, setParams] = useSearchParams();
@@ -42,6 +43,12 @@ export function Profile() {
       })
       .catch((e) => setError(errorMessage(e)));
   }, [u, username, noteFollowing]);
+  // One view per showing of someone else's profile (the server ignores one's own anyway).
+  const shown = profile?.username.toLowerCase() === username.toLowerCase();
+  const own = user?.username.toLowerCase() === username.toLowerCase();
+  useEffect(() => {
+    if (authReady && shown && !own) reportProfileView(username);
+  }, [username, authReady, shown, own]);
   if (error) return <div className="page"><Empty icon="user" title="No such profile" level={1}><p className="muted">{error}</p></Empty></div>;
   const mine = user?.username === username;
   const counters: [string, number | undefined, Tab | null][] = [

@@ -82,6 +82,8 @@ export function Stats() {
                 ['Likes', data.totals.likes],
                 ['Reposts', data.totals.reposts],
                 ['Comments', data.totals.comments],
+                ['Track page views', data.totals.views],
+                ['Profile views', data.totals.profile_views ?? 0],
               ] as [string, number][]
             ).map(([l, v]) => (
               <div key={l} className="stat-tile" data-testid="stat-tile">

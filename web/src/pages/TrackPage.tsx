@@ -1,4 +1,4 @@
-import { useEffect, useState, type FormEvent } from 'react';
+import { useEffect, useRef, useState, type FormEvent } from 'react';
 import { useTitle } from '../state/useTitle';
 import { Link, useNavigate, useParams } from 'react-router-dom';
 import { api, errorMessage } from '../api/client';
@@ -13,6 +13,7 @@ import { WaveformView } from '../components/Waveform';
 import { useAuth } from '../state/auth';
 import { usePlayer } from '../state/player';
 import { formatTime } from '../state/queue';
+import { reportTrackView } from '../state/playReport';
 
 export function TrackPage() {
   const { id = '' } = useParams();
@@ -79,6 +80,16 @@ export function TrackPage() {
       window.clearTimeout(timer);
     };
   }, [id, authReady, viewerId]);
+
+  // One view per showing of a playable track that is not the viewer's own (polling reloads too).
+  const reportedView = useRef('');
+  const viewable = !!track && track.id === id && track.state === 'ready' && !track.taken_down;
+  const ownTrack = !!track && user?.id === track.owner.id;
+  useEffect(() => {
+    if (!authReady || !viewable || ownTrack || reportedView.current === id) return;
+    reportedView.current = id;
+    reportTrackView(id);
+  }, [id, authReady, viewable, ownTrack]);
 
   if (error) {
     return (

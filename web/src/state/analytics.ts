@@ -19,6 +19,7 @@ export interface Totals {
   likes: number;
   reposts: number;
   comments: number;
+  profile_views?: number; // creator figures only
 }
 export interface Day extends Partial<Totals> {
   date: string;

@@ -1,5 +1,5 @@
-import { describe, expect, it } from 'vitest';
-import { newSessionId, PlayReporter, type PlayEventKind } from './playReport';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { newSessionId, PlayReporter, reportProfileView, reportTrackView, type PlayEventKind } from './playReport';
 
 function recorder() {
   const sent: [string, PlayEventKind, number][] = [];
@@ -42,5 +42,34 @@ describe('play events', () => {
   it('makes session ids the server accepts', () => {
     expect(newSessionId(() => '0193c0dd-7c1e-7000-8000-00000000abcd')).toMatch(/^[A-Za-z0-9_-]{8,64}$/);
     expect(newSessionId(() => 'a.b')).toMatch(/^[A-Za-z0-9_-]{8,64}$/);
+  });
+});
+
+describe('page views', () => {
+  afterEach(() => vi.unstubAllGlobals());
+  const captured = () => {
+    const calls: { url: string; body: Record<string, unknown> }[] = [];
+    vi.stubGlobal('fetch', (url: string, init: RequestInit) => {
+      calls.push({ url, body: JSON.parse(String(init.body)) });
+      return Promise.resolve(new Response(null, { status: 202 }));
+    });
+    return calls;
+  };
+  it('reports a profile view with a fresh id each time, the username escaped', async () => {
+    const calls = captured();
+    reportProfileView('dj mia');
+    reportProfileView('dj mia');
+    await vi.waitFor(() => expect(calls.length).toBe(2));
+    expect(calls.map((c) => c.url)).toEqual(['/api/v1/users/dj%20mia/views', '/api/v1/users/dj%20mia/views']);
+    expect(calls[0].body.session_id).toMatch(/^[A-Za-z0-9_-]{8,64}$/);
+    expect(calls[0].body.session_id).not.toEqual(calls[1].body.session_id);
+    expect(Object.keys(calls[0].body)).toEqual(['session_id']);
+  });
+  it('reports a track view as a view play event at position 0', async () => {
+    const calls = captured();
+    reportTrackView('t1');
+    await vi.waitFor(() => expect(calls.length).toBe(1));
+    expect(calls[0].url).toBe('/api/v1/tracks/t1/play-events');
+    expect(calls[0].body).toMatchObject({ kind: 'view', position_ms: 0 });
   });
 });

@@ -57,3 +57,13 @@ export class PlayReporter {
 function sendPlayEvent(trackId: string, body: { kind: PlayEventKind; session_id: string; position_ms: number }) {
   api(`/api/v1/tracks/${trackId}/play-events`, { method: 'POST', body }).catch(() => undefined);
 }
+
+// Page views (docs/analytics.md): one report each time a track page or a profile is shown; the
+// server counts a viewer once per page per window and ignores owners looking at their own.
+export function reportTrackView(trackId: string) {
+  api(`/api/v1/tracks/${trackId}/play-events`, { method: 'POST', body: { kind: 'view', session_id: newSessionId(), position_ms: 0 } }).catch(() => undefined);
+}
+
+export function reportProfileView(username: string) {
+  api(`/api/v1/users/${encodeURIComponent(username)}/views`, { method: 'POST', body: { session_id: newSessionId() } }).catch(() => undefined);
+}
