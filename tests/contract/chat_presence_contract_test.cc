@@ -3,6 +3,9 @@
 // cache stand for two nodes; destroying one without closing its sockets is a node dying.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <mutex>
+
 #include <chrono>
 #include <cstdlib>
 #include <memory>
@@ -122,6 +125,49 @@ TEST_P(ChatPresenceContractTest, AUserOnTwoNodesStaysOnlineWhenOneDies) {
   ASSERT_TRUE(StaysOnline(*b, 4 * kTtl));
   // b's clean close is not held up by a's stale count for longer than the ttl.
   EXPECT_EQ(b->Closed(user_).value(), 0);
+}
+
+TEST_P(ChatPresenceContractTest, AWatchingNodeLearnsOnceWhichRoomsToTellWhenANodeDies) {
+  constexpr auto kTtl = 1200ms;
+  auto a = Node(kTtl), b = Node(kTtl);
+  std::mutex mu;
+  std::vector<std::pair<std::string, std::vector<std::string>>> lost;
+  b->SetLostSink([&](const std::string& user, const std::vector<std::string>& rooms) {
+    std::lock_guard lock(mu);
+    lost.emplace_back(user, rooms);
+  });
+  auto lost_now = [&] {
+    std::lock_guard lock(mu);
+    return lost;
+  };
+  // b holds a listener (its own user); the user on a is seen online in two rooms, and a user
+  // who left cleanly is no longer watched.
+  std::string listener = user_ + "-listener", left = user_ + "-left";
+  ASSERT_TRUE(b->Opened(listener).ok());
+  ASSERT_TRUE(a->Opened(user_).ok());
+  ASSERT_TRUE(a->Opened(left).ok());
+  b->Watch(user_, "room-1");
+  b->Watch(user_, "room-2");
+  b->Watch(user_, "room-1");
+  b->Watch(left, "room-1");
+  b->Unwatch(left);
+  ASSERT_EQ(a->Closed(left).value(), 0);
+  // b's own user is never reported by b: its clean close is announced by b itself.
+  b->Watch(listener, "room-1");
+  // Alive, a keeps its user online: nothing is lost over several ttls.
+  std::this_thread::sleep_for(3 * kTtl);
+  EXPECT_TRUE(lost_now().empty());
+  a.reset();  // dies
+  auto end = std::chrono::steady_clock::now() + 20 * kTtl;
+  while (lost_now().empty() && std::chrono::steady_clock::now() < end) std::this_thread::sleep_for(50ms);
+  std::this_thread::sleep_for(2 * kTtl);  // and no second report
+  auto reported = lost_now();
+  ASSERT_EQ(reported.size(), 1u);
+  EXPECT_EQ(reported[0].first, user_);
+  std::sort(reported[0].second.begin(), reported[0].second.end());
+  EXPECT_EQ(reported[0].second, (std::vector<std::string>{"room-1", "room-2"}));
+  EXPECT_EQ(b->WatchedUsers(), 1u);  // the listener, held here
+  EXPECT_EQ(b->Closed(listener).value(), 0);
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, ChatPresenceContractTest, testing::Values("memory", "redis"),

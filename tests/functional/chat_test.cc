@@ -948,6 +948,54 @@ TEST_F(ChatTest, SiteAdminDeletesSomeoneElsesRoom) {
 
 // A user online on node A is online from node B; after A is SIGKILLed (no socket closed, no
 // count taken back), B sees the user go offline within the presence ttl.
+// A node that dies cannot say that its users left: the nodes that saw them online in a room
+// tell their own sockets there, once their presence runs out (the ttl).
+TEST_F(ChatTwoNodes, ADeadNodesUsersAreAnnouncedOfflineInTheirRooms) {
+  ASSERT_NO_FATAL_FAILURE(StartNodes({"--chat-presence-ttl", "4"}));
+  test::VezaProcess &a = *a_, &b = *b_;
+  auto account = [&](const std::string& name) {
+    auto r = post(b.port(), "/api/v1/auth/register",
+                  R"({"username":")" + name + R"(","email":")" + name + R"(@example.com","password":"violet kettle 93 drums"})",
+                  "");
+    EXPECT_EQ(r.status, 201) << r.body;
+    auto o = json::parse(r.body).as_object();
+    return std::make_pair(std::string(o.at("user").at("id").as_string()), std::string(o.at("access_token").as_string()));
+  };
+  auto [alice_id, alice] = account("alice");
+  auto [bob_id, bob] = account("bob");
+  auto created = post(b.port(), "/api/v1/chat/rooms", R"({"name":"wake"})", bob);
+  ASSERT_EQ(created.status, 201) << created.body;
+  std::string room(json::parse(created.body).at("id").as_string());
+  auto ticket = [&](unsigned short port, const std::string& token) {
+    auto r = post(port, "/api/v1/chat/ticket", "", token);
+    EXPECT_EQ(r.status, 200) << r.body;
+    return std::string(json::parse(r.body).at("ticket").as_string());
+  };
+  // Waits for a presence frame about alice with that status (other frames are skipped).
+  auto presence_of_alice = [&](ChatClient& c, const std::string& status) {
+    for (int i = 0; i < 20; ++i) {
+      auto f = c.NextOfType("presence");
+      if (!f) return false;
+      if (f->at("user").as_string() == alice_id && f->at("status").as_string() == status) return true;
+    }
+    return false;
+  };
+  ChatClient on_b;
+  ASSERT_FALSE(on_b.Connect(b.port(), ticket(b.port(), bob), 60s));
+  on_b.Send(json::object{{"type", "join"}, {"room", room}});
+  ASSERT_TRUE(on_b.NextOfType("joined"));
+  {
+    ChatClient on_a;
+    ASSERT_FALSE(on_a.Connect(a.port(), ticket(a.port(), alice)));
+    on_a.Send(json::object{{"type", "join"}, {"room", room}});
+    ASSERT_TRUE(on_a.NextOfType("joined"));
+    ASSERT_TRUE(presence_of_alice(on_b, "online"));
+    a.Stop(SIGKILL);
+  }
+  // Within the 4-s ttl and a heartbeat; the 60-s read timeout is the bound of a loaded machine.
+  EXPECT_TRUE(presence_of_alice(on_b, "offline")) << "node B did not announce that alice left with node A";
+}
+
 TEST_F(ChatTwoNodes, PresenceIsSeenAcrossNodesAndExpiresWhenANodeDies) {
   ASSERT_NO_FATAL_FAILURE(StartNodes({"--chat-presence-ttl", "4"}));
   test::VezaProcess &a = *a_, &b = *b_;

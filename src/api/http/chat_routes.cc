@@ -200,7 +200,7 @@ class ChatSocket : public std::enable_shared_from_this<ChatSocket> {
 // subject (frames of type "notification").
 class ChatHub {
  public:
-  explicit ChatHub(EventBus& bus) : bus_(bus) {}
+  ChatHub(EventBus& bus, chat::ChatService& chat) : bus_(bus), chat_(chat) {}
   // The room subscriptions end outside mu_ and after the map is empty: a handler in progress
   // (which takes mu_) finds nothing instead of a map being destroyed under it.
   ~ChatHub() {
@@ -273,6 +273,13 @@ class ChatHub {
     return Ok();
   }
 
+  // Users whose node died without saying they left (chat::Presence's lost sink): told to this
+  // node's own sockets in the rooms they were seen in; every node does the same for its own.
+  void AnnounceOfflineHere(const std::string& user_id, const std::vector<std::string>& room_ids) {
+    std::string frame = json::serialize(json::object{{"type", "presence"}, {"user", user_id}, {"status", "offline"}});
+    for (const auto& room : room_ids) Fan(chat::RoomSubject(room), "", frame);
+  }
+
   void Unlisten(const std::string& subject, ChatSocket* socket) {
     std::unique_ptr<Subscription> doomed;
     {
@@ -323,6 +330,7 @@ class ChatHub {
   // size), not one per recipient; the writes come in a second post, so that under load a
   // socket's frames of several messages queued meanwhile leave in one write.
   void Fan(const std::string& subject, const std::string& prefix, const std::string& payload) {
+    if (prefix.empty()) NotePresence(subject, payload);
     WebSocket::Frame frame = WebSocket::EncodeText(prefix.empty() ? payload : prefix + payload + "}");
     struct Group {
       asio::any_io_executor executor;
@@ -352,11 +360,28 @@ class ChatHub {
     }
   }
 
+  // Presence events of a room (announced by any node) keep the watch of users held elsewhere.
+  void NotePresence(const std::string& subject, const std::string& payload) {
+    static constexpr std::string_view kPresence = R"({"type":"presence")";
+    static constexpr std::string_view kRoomPrefix = "chat.room.";
+    if (!std::string_view(payload).starts_with(kPresence) || !subject.starts_with(kRoomPrefix)) return;
+    boost::system::error_code ec;
+    json::value v = json::parse(payload, ec);
+    if (ec || !v.is_object()) return;
+    const json::object& o = v.as_object();
+    const json::value* user = o.if_contains("user");
+    const json::value* status = o.if_contains("status");
+    if (!user || !user->is_string() || !status || !status->is_string()) return;
+    chat_.NotePresence(std::string_view(user->as_string()), std::string_view(subject).substr(kRoomPrefix.size()),
+                       std::string_view(status->as_string()));
+  }
+
   struct Listeners {
     std::unique_ptr<Subscription> subscription;
     std::unordered_map<ChatSocket*, std::weak_ptr<ChatSocket>> sockets;
   };
   EventBus& bus_;
+  chat::ChatService& chat_;
   std::mutex mu_;
   std::unordered_map<std::string, Listeners> subjects_;
   std::unordered_map<std::string, std::unordered_map<ChatSocket*, std::weak_ptr<ChatSocket>>> users_;
@@ -654,11 +679,17 @@ class ChatSession {
     co_return json::serialize(reply);
   }
 
+  // Users answered online or away are watched in this socket's rooms, so that their node's death
+  // is told here too (presence.h).
   asio::awaitable<std::string> Presence(const ClientFrame& f) {
+    std::vector<std::string> rooms(listening_.begin(), listening_.end());
     auto statuses = co_await RunBlocking(d_.workers, [&]() -> Result<json::object> {
       json::object out;
       for (const auto& u : f.users) {
         VEZA_ASSIGN_OR_RETURN(std::string status, d_.chat.PresenceOf(u));
+        if (status != "offline" && u != owner_.user_id) {
+          for (const auto& room : rooms) d_.chat.NotePresence(u, room, status);
+        }
         out[u] = status;
       }
       return out;
@@ -789,7 +820,10 @@ asio::awaitable<void> RunChatSocket(WebSocket& ws, SessionDeps& d, chat::ChatSer
 void AddChatRoutes(Router& router, auth::AuthService& auth, chat::ChatService& chat, EventBus& bus, Cache& cache,
                    asio::thread_pool& workers, ChatSocketOptions options,
                    moderation::ModerationService* moderation, Metrics* metrics) {
-  auto hub = std::make_shared<ChatHub>(bus);
+  auto hub = std::make_shared<ChatHub>(bus, chat);
+  chat.SetPresenceLostSink([weak = std::weak_ptr<ChatHub>(hub)](const std::string& user, const std::vector<std::string>& rooms) {
+    if (auto h = weak.lock()) h->AnnounceOfflineHere(user, rooms);
+  });
   if (metrics) {
     metrics->AddGauge("veza_chat_sockets", "Open chat WebSockets on this node.",
                       [hub] { return static_cast<double>(hub->Counts().first); });

@@ -546,6 +546,14 @@ Result<std::string> ChatService::PresenceOf(std::string_view user_id) {
   return std::string(away ? "away" : "online");
 }
 
+void ChatService::NotePresence(std::string_view user_id, std::string_view room_id, std::string_view status) {
+  if (status == "offline") {
+    presence_.Unwatch(user_id);
+  } else {
+    presence_.Watch(user_id, room_id);
+  }
+}
+
 void ChatService::AnnouncePresence(std::string_view user_id, const std::vector<std::string>& room_ids,
                                    std::string_view status) {
   json::object o;

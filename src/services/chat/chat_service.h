@@ -202,6 +202,11 @@ class ChatService {
   Status SetAway(std::string_view user_id, bool away);
   // "online", "away" or "offline".
   Result<std::string> PresenceOf(std::string_view user_id);
+  // A presence event seen on a room's subject here, or a presence answer given to a socket in
+  // that room: users online elsewhere are watched, and the sink learns which went offline
+  // without an announcement (their node died), with the rooms to tell (presence.h).
+  void NotePresence(std::string_view user_id, std::string_view room_id, std::string_view status);
+  void SetPresenceLostSink(Presence::LostSink sink) { presence_.SetLostSink(std::move(sink)); }
   // Publishes {"type":"presence","user":...,"status":...} on each of the rooms.
   void AnnouncePresence(std::string_view user_id, const std::vector<std::string>& room_ids, std::string_view status);
 

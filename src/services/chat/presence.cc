@@ -140,6 +140,60 @@ Status Presence::Refresh() {
   return result;
 }
 
+void Presence::SetLostSink(LostSink sink) {
+  std::lock_guard lock(mu_);
+  lost_sink_ = std::move(sink);
+}
+
+void Presence::Watch(std::string_view user_id, std::string_view room_id) {
+  std::lock_guard lock(mu_);
+  auto it = watched_.find(std::string(user_id));
+  if (it == watched_.end()) {
+    if (watched_.size() >= kMaxWatchedUsers) return;
+    it = watched_.emplace(std::string(user_id), std::unordered_set<std::string>{}).first;
+  }
+  if (it->second.size() < kMaxWatchedRooms) it->second.emplace(room_id);
+  StartHeartbeatLocked();
+}
+
+void Presence::Unwatch(std::string_view user_id) {
+  std::lock_guard lock(mu_);
+  watched_.erase(std::string(user_id));
+}
+
+std::size_t Presence::WatchedUsers() {
+  std::lock_guard lock(mu_);
+  return watched_.size();
+}
+
+void Presence::CheckWatched() {
+  std::vector<std::string> remote;
+  {
+    std::lock_guard lock(mu_);
+    if (!lost_sink_) return;
+    for (const auto& [user, rooms] : watched_) {
+      // Held here: a clean close announces it.
+      if (!users_.count(user)) remote.push_back(user);
+    }
+  }
+  for (const std::string& user : remote) {
+    auto online = Online(user);
+    if (!online.ok()) return;  // the cache is down: nothing is known, try at the next beat
+    if (*online) continue;
+    std::vector<std::string> rooms;
+    LostSink sink;
+    {
+      std::lock_guard lock(mu_);
+      auto it = watched_.find(user);
+      if (it == watched_.end() || users_.count(user)) continue;
+      rooms.assign(it->second.begin(), it->second.end());
+      watched_.erase(it);
+      sink = lost_sink_;
+    }
+    sink(user, rooms);
+  }
+}
+
 void Presence::StartHeartbeatLocked() {
   if (heartbeat_.joinable() || stopping_) return;
   heartbeat_ = std::thread([this] { Heartbeat(); });
@@ -155,6 +209,7 @@ void Presence::Heartbeat() {
       log::Warn("presence heartbeat failed; users may look offline until the next beat",
                 {{"error", st.error().message}});
     }
+    CheckWatched();
     lock.lock();
   }
 }

@@ -16,11 +16,13 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <mutex>
 #include <string>
 #include <string_view>
 #include <thread>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "base/result.h"
@@ -57,6 +59,22 @@ class Presence {
 
   std::chrono::milliseconds epoch() const { return options_.ttl / 2; }
 
+  // A dead node cannot say that its users left. So every node watches the users it has seen
+  // online in rooms with listeners here (Watch, from the rooms' presence events) and, when one
+  // held by no socket here reads offline at a heartbeat, hands the user and those rooms to the
+  // lost sink, which tells this node's own sockets. An offline event seen meanwhile (a clean
+  // close elsewhere, announced already) ends the watch (Unwatch). Bounded: kMaxWatchedUsers
+  // users, kMaxWatchedRooms rooms each.
+  static constexpr std::size_t kMaxWatchedUsers = 100'000;
+  static constexpr std::size_t kMaxWatchedRooms = 64;
+  using LostSink = std::function<void(const std::string& user_id, const std::vector<std::string>& room_ids)>;
+  void SetLostSink(LostSink sink);
+  void Watch(std::string_view user_id, std::string_view room_id);
+  void Unwatch(std::string_view user_id);
+  // What the heartbeat does after Refresh: reads the watched users no socket here holds.
+  void CheckWatched();
+  std::size_t WatchedUsers();
+
  private:
   struct Local {
     std::int64_t sockets = 0;
@@ -73,6 +91,8 @@ class Presence {
   PresenceOptions options_;
   std::mutex mu_;
   std::unordered_map<std::string, Local> users_;
+  std::unordered_map<std::string, std::unordered_set<std::string>> watched_;  // user -> rooms
+  LostSink lost_sink_;
   std::condition_variable wake_;
   bool stopping_ = false;
   std::thread heartbeat_;
