@@ -855,9 +855,10 @@ void AddChatRoutes(Router& router, auth::AuthService& auth, chat::ChatService& c
         std::string ticket(QueryValue(ctx.query, "ticket"));
         auto owner = co_await RunBlocking(workers, [&] { return chat.RedeemTicket(ticket); });
         if (!owner.ok()) co_return AuthProblem(owner.error(), ctx);
-        SessionDeps deps{auth, chat, cache, workers, *hub, options, moderation};
+        // The session runs after this handler has returned (server.h): it owns what it uses.
         // Named, not a temporary inside the co_await (GCC 12 would destroy its captures twice).
-        const WebSocketSession session = [&deps, &owner](WebSocket& ws) { return RunChatSocket(ws, deps, *owner); };
+        const WebSocketSession session = [deps = SessionDeps{auth, chat, cache, workers, *hub, options, moderation},
+                                          owner = *owner](WebSocket& ws) mutable { return RunChatSocket(ws, deps, owner); };
         co_await ctx.websocket->Accept(session);
         co_return Text(bhttp::status::ok, "", "text/plain", ctx.request);
       },

@@ -91,13 +91,15 @@ using WebSocketSession = std::function<boost::asio::awaitable<void>(WebSocket&)>
 
 // Handed to a WebSocket route's handler for an upgrade request. The handler checks the request
 // (authentication, origin) and either returns an error response, or calls Accept, which sends
-// 101, runs session until it returns and then closes the connection; the handler's return
-// value is then ignored.
+// 101 and keeps a copy of session; the handler's return value is then ignored. The session
+// runs once the handler and the HTTP request's coroutines have returned (so an open WebSocket
+// holds none of them), and the connection closes when it returns: a session must own what it
+// uses, never refer to the handler's locals.
 class WebSocketUpgrade {
  public:
   virtual ~WebSocketUpgrade() = default;
-  // session must stay alive until Accept returns (keep it in a named local: GCC 12 destroys
-  // some temporaries inside a co_await expression twice).
+  // Keep session in a named local: GCC 12 destroys some temporaries inside a co_await
+  // expression twice.
   virtual boost::asio::awaitable<void> Accept(const WebSocketSession& session) = 0;
 };
 

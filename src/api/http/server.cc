@@ -13,7 +13,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
-#include <boost/beast/websocket.hpp>
+#include <boost/beast/websocket/rfc6455.hpp>
 #include <boost/beast/ssl.hpp>
 #include <boost/container/static_vector.hpp>
 #include <boost/intrusive/list.hpp>
@@ -205,13 +205,13 @@ class WebSocketImpl final : public WebSocket {
       : stream_(stream), conn_(conn), idle_(route.idle_timeout), parser_(route.max_message_bytes),
         flushed_(stream.get_executor(), asio::steady_timer::time_point::max()) {}
 
-  // bytes_after_request: what the client sent after the upgrade request (its first frames).
-  asio::awaitable<beast::error_code> AcceptUpgrade(const Request& req, std::string_view bytes_after_request) {
+  // Sends the 101 (the request was checked by Serve). bytes_after_request: what the client sent
+  // after the upgrade request (its first frames).
+  asio::awaitable<beast::error_code> AcceptUpgrade(std::string_view accept, std::string_view bytes_after_request) {
     conn_.ExpiresAfter(idle_);
-    websocket::stream<Stream&> handshake(stream_);
-    handshake.set_option(websocket::stream_base::decorator(
-        [](websocket::response_type& res) { res.set(bhttp::field::server, "veza"); }));
-    auto [ec] = co_await handshake.async_accept(req, kTuple);
+    std::string response = ws::HandshakeResponse(accept);
+    auto [ec, n] = co_await asio::async_write(stream_, asio::buffer(response), kTuple);
+    (void)n;
     in_.assign(bytes_after_request);
     co_return ec;
   }
@@ -500,41 +500,54 @@ class WebSocketImpl final : public WebSocket {
   bool binary_ = false;
 };
 
+// An accepted upgrade: the WebSocket (the 101 already sent) and the session to run on it. The
+// session runs after the HTTP request's coroutines have returned (Impl::Session), so an open
+// WebSocket keeps none of their frames, parser or request fields.
+struct UpgradedConnection {
+  std::unique_ptr<WebSocket> ws;
+  WebSocketSession session;
+};
+
 template <class Stream>
 class WebSocketUpgradeImpl final : public WebSocketUpgrade {
  public:
-  WebSocketUpgradeImpl(Stream& stream, Connection& conn, const Request& req, const RouteOptions& route,
+  WebSocketUpgradeImpl(Stream& stream, Connection& conn, std::string accept, const RouteOptions& route,
                        beast::flat_buffer& buffer)
-      : stream_(stream), conn_(conn), req_(req), route_(route), buffer_(buffer) {}
+      : stream_(stream), conn_(conn), accept_(std::move(accept)), route_(route), buffer_(buffer) {}
 
   asio::awaitable<void> Accept(const WebSocketSession& session) override {
     accepted_ = true;
-    WebSocketImpl<Stream> ws(stream_, conn_, route_);
+    auto ws = std::make_unique<WebSocketImpl<Stream>>(stream_, conn_, route_);
     std::string_view after(static_cast<const char*>(buffer_.data().data()), buffer_.size());
-    auto ec = co_await ws.AcceptUpgrade(req_, after);
-    // The HTTP read buffer is not needed again on this connection: an idle socket keeps none.
-    buffer_.consume(buffer_.size());
-    buffer_.shrink_to_fit();
+    auto ec = co_await ws->AcceptUpgrade(accept_, after);
     if (ec) co_return;
-    bool threw = false;
-    try {
-      co_await session(ws);
-    } catch (const std::exception& e) {
-      log::Error("websocket session threw", {{"error", e.what()}});
-      threw = true;
-    }
-    if (threw) co_await ws.Close(1011, "internal error");
+    upgraded_ = UpgradedConnection{std::move(ws), session};
   }
   bool accepted() const { return accepted_; }
+  // The WebSocket to run, unless the handshake failed.
+  std::optional<UpgradedConnection> Take() { return std::move(upgraded_); }
 
  private:
   Stream& stream_;
   Connection& conn_;
-  const Request& req_;
+  std::string accept_;  // Sec-WebSocket-Accept
   const RouteOptions& route_;
   beast::flat_buffer& buffer_;
   bool accepted_ = false;
+  std::optional<UpgradedConnection> upgraded_;
 };
+
+// Runs an upgraded connection's session; an exception closes it with 1011.
+asio::awaitable<void> RunUpgraded(UpgradedConnection& upgraded) {
+  bool threw = false;
+  try {
+    co_await upgraded.session(*upgraded.ws);
+  } catch (const std::exception& e) {
+    log::Error("websocket session threw", {{"error", e.what()}});
+    threw = true;
+  }
+  if (threw) co_await upgraded.ws->Close(1011, "internal error");
+}
 
 }  // namespace
 
@@ -680,7 +693,8 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
         conn->ExpiresAfter(options.header_timeout);
         auto [ec] = co_await conn->stream.async_handshake(asio::ssl::stream_base::server, kTuple);
         if (!ec) {
-          co_await Serve(conn->stream, *conn, remote, proxy);
+          auto upgraded = co_await Serve(conn->stream, *conn, remote, proxy);
+          if (upgraded) co_await RunUpgraded(*upgraded);
           conn->ExpiresAfter(2s);
           co_await conn->stream.async_shutdown(kTuple);
         }
@@ -689,7 +703,8 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
         beast::error_code ignored;
         conn->stream.non_blocking(true, ignored);  // lets Write try a direct send first
         auto registration = Register(*conn);
-        co_await Serve(conn->stream, *conn, remote, proxy);
+        auto upgraded = co_await Serve(conn->stream, *conn, remote, proxy);
+        if (upgraded) co_await RunUpgraded(*upgraded);
         // The socket's destructor closes it; a shutdown(SHUT_WR) first would add a syscall and
         // nothing else, as nothing is read after the last response.
       }
@@ -865,20 +880,22 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
 
   // Requests are parsed from the connection's buffer with Parser::put, reading from the socket
   // only when the buffer runs dry: no composed operation (and no posted completion) per request.
+  // Ends when the connection is done with HTTP: closed, or upgraded (returned to run outside).
   template <class Stream>
-  asio::awaitable<void> Serve(Stream& stream, Connection& conn, const std::string& peer_address,
-                              const std::optional<asio::ip::address>& proxy) {
+  asio::awaitable<std::optional<UpgradedConnection>> Serve(Stream& stream, Connection& conn,
+                                                           const std::string& peer_address,
+                                                           const std::optional<asio::ip::address>& proxy) {
     beast::flat_buffer buffer;
     std::string out;  // response bytes, reused across the connection's requests
     bool first = true;
     for (;;) {
       conn.idle = true;
-      if (stopping) co_return;
+      if (stopping) co_return std::nullopt;
       if (buffer.size() == 0) {
         // Waiting for the next request is bounded by the idle timeout; once its first byte is
         // here, the whole header must arrive within the header timeout.
         conn.ExpiresAfter(first ? options.header_timeout : options.idle_timeout);
-        if (co_await ReadMore(stream, buffer)) co_return;
+        if (co_await ReadMore(stream, buffer)) co_return std::nullopt;
       }
       conn.idle = false;
       first = false;
@@ -901,9 +918,9 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
             co_await WriteEarlyError(stream, conn, InvalidArgument("malformed HTTP request: " + ec.message()), 11,
                                      "", peer_address, started);
           }
-          co_return;
+          co_return std::nullopt;
         }
-        if (co_await ReadMore(stream, buffer)) co_return;  // timeouts and resets just close
+        if (co_await ReadMore(stream, buffer)) co_return std::nullopt;  // timeouts and resets just close
       }
       auto& header = parser.get();
       std::string_view full_target = header.target();
@@ -914,14 +931,14 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
       if (streaming && match.options->max_body_bytes) body_limit = match.options->max_body_bytes;
       if (auto len = parser.content_length(); len && *len > body_limit) {
         co_await WriteEarlyError(stream, conn, BodyTooLarge(body_limit), header.version(), target, peer_address, started);
-        co_return;  // the unread body makes the connection unusable
+        co_return std::nullopt;  // the unread body makes the connection unusable
       }
       parser.body_limit(body_limit);
       if (beast::iequals(header[bhttp::field::expect], "100-continue")) {
         static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
         conn.ExpiresAfter(options.write_timeout);
         auto [cec, cn] = co_await asio::async_write(stream, asio::buffer(kContinue), kTuple);
-        if (cec) co_return;
+        if (cec) co_return std::nullopt;
       }
 
       std::optional<bhttp::request_parser<bhttp::buffer_body>> body_parser;
@@ -940,17 +957,17 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
           if (ec == bhttp::error::body_limit) {
             co_await WriteEarlyError(stream, conn, BodyTooLarge(body_limit), header.version(), target, peer_address,
                                      started);
-            co_return;
+            co_return std::nullopt;
           }
           if (ec && ec != bhttp::error::need_more) {
             if (IsParseError(ec)) {
               co_await WriteEarlyError(stream, conn, InvalidArgument("malformed HTTP body: " + ec.message()),
                                        header.version(), target, peer_address, started);
             }
-            co_return;
+            co_return std::nullopt;
           }
           if (parser.is_done()) break;
-          if (co_await ReadMore(stream, buffer)) co_return;
+          if (co_await ReadMore(stream, buffer)) co_return std::nullopt;
         }
       }
       Request& req = streaming ? streamed_request : parser.get();
@@ -965,12 +982,24 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
       std::string_view route;
       std::optional<WebSocketUpgradeImpl<Stream>> upgrade;
       bool websocket_route = match.handler && match.options->websocket;
-      if (websocket_route && websocket::is_upgrade(req)) upgrade.emplace(stream, conn, req, *match.options, buffer);
       Response res;
-      if (websocket_route && !upgrade) {
+      std::optional<Error> refused_upgrade;
+      if (websocket_route) {
+        if (!websocket::is_upgrade(req)) {
+          refused_upgrade = InvalidArgument("this endpoint needs a WebSocket upgrade (Connection: Upgrade, Upgrade: websocket)");
+        } else if (req["Sec-WebSocket-Version"] != "13") {
+          refused_upgrade = InvalidArgument("only WebSocket version 13 is spoken (Sec-WebSocket-Version: 13)");
+        } else if (std::string accept = ws::HandshakeAccept(req["Sec-WebSocket-Key"]); accept.empty()) {
+          refused_upgrade = InvalidArgument("Sec-WebSocket-Key must be base64 of 16 bytes");
+        } else {
+          upgrade.emplace(stream, conn, std::move(accept), *match.options, buffer);
+        }
+      }
+      if (refused_upgrade) {
         route = match.pattern;
-        res = Problem(InvalidArgument("this endpoint needs a WebSocket upgrade (Connection: Upgrade, Upgrade: websocket)"),
-                      req.version(), req.keep_alive(), target, request_id);
+        auto problem = Problem(*refused_upgrade, req.version(), req.keep_alive(), target, request_id);
+        problem.set("Sec-WebSocket-Version", "13");
+        res = std::move(problem);
       } else {
         res = co_await Handle(req, match, body_reader ? &*body_reader : nullptr, upgrade ? &*upgrade : nullptr,
                               request_id, remote, route);
@@ -978,7 +1007,7 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
       if (upgrade && upgrade->accepted()) {
         metrics.RequestFinished();
         Finish(route, "GET", target, 101, 0, request_id, remote, started);
-        co_return;  // the WebSocket session owned the connection and has ended
+        co_return upgrade->Take();  // nothing more of HTTP on this connection
       }
       // A streamed body the handler left unread cannot be skipped safely: close after answering.
       bool keep_alive = req.keep_alive() && !stopping && !(body_reader && !body_reader->Done());
@@ -993,7 +1022,7 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
           res);
       metrics.RequestFinished();
       Finish(route, bhttp::to_string(req.method()), target, status, bytes, request_id, remote, started);
-      if (wec || !keep_alive) co_return;
+      if (wec || !keep_alive) co_return std::nullopt;
     }
   }
 

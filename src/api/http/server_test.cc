@@ -696,6 +696,36 @@ TEST_F(HttpServerTest, WebSocketRefusedUpgradeIsAnHttpProblem) {
   EXPECT_NE(r.body.find("WebSocket upgrade"), std::string::npos);
 }
 
+// The opening handshake (RFC 6455 section 4.2) is checked before the handler runs: another
+// version or a key that is not base64 of 16 bytes is a 400 problem naming version 13.
+TEST_F(HttpServerTest, WebSocketBadHandshakesAreProblemsAndAGoodOneIsAnsweredPerTheRfc) {
+  StartServer();
+  auto upgrade = [&](const std::string& version, const std::string& key) {
+    asio::io_context ioc;
+    asio::ip::tcp::socket socket(ioc);
+    socket.connect({asio::ip::make_address("127.0.0.1"), port_});
+    std::string request = "GET /ws?ticket=good HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                          "Sec-WebSocket-Key: " + key + "\r\nSec-WebSocket-Version: " + version + "\r\n\r\n";
+    asio::write(socket, asio::buffer(request));
+    std::string head;
+    char c;
+    boost::system::error_code ec;
+    while (head.find("\r\n\r\n") == std::string::npos && asio::read(socket, asio::buffer(&c, 1), ec) == 1) head += c;
+    return head;
+  };
+  std::string good = upgrade("13", "dGhlIHNhbXBsZSBub25jZQ==");
+  EXPECT_EQ(good.rfind("HTTP/1.1 101", 0), 0u) << good;
+  EXPECT_NE(good.find("Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n"), std::string::npos) << good;
+  for (auto [version, key] : std::vector<std::pair<std::string, std::string>>{
+           {"8", "dGhlIHNhbXBsZSBub25jZQ=="}, {"13", "short"}, {"13", "dGhlIHNhbXBsZSBub25jZQ"},
+           {"13", "dGhlIHNhbXBsZSBub2!jZQ=="}}) {
+    std::string head = upgrade(version, key);
+    EXPECT_EQ(head.rfind("HTTP/1.1 400", 0), 0u) << version << " " << key << ": " << head;
+    EXPECT_NE(head.find("application/problem+json"), std::string::npos) << head;
+    EXPECT_NE(head.find("Sec-WebSocket-Version: 13"), std::string::npos) << head;
+  }
+}
+
 TEST_F(HttpServerTest, WebSocketOversizedMessageClosesWith1009) {
   StartServer();
   WsClient c;

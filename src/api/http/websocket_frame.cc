@@ -2,6 +2,9 @@
 
 #include "api/http/message.h"
 
+#include <openssl/evp.h>
+#include <openssl/sha.h>
+
 #include <algorithm>
 #include <cstring>
 
@@ -200,6 +203,32 @@ FrameParser::Kind FrameParser::Parse(std::string_view input, std::size_t& consum
   message_opcode_ = Opcode::kContinuation;
   if (text && !ValidUtf8(message_)) return Fail(kCloseInvalidPayload, "text message is not UTF-8");
   return text ? Kind::kText : Kind::kBinary;
+}
+
+std::string HandshakeAccept(std::string_view key) {
+  auto base64_char = [](char c) {
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' || c == '/';
+  };
+  // 16 bytes are 22 base64 characters and "==".
+  if (key.size() != 24 || key[22] != '=' || key[23] != '=' ||
+      !std::all_of(key.begin(), key.begin() + 22, base64_char)) {
+    return "";
+  }
+  static constexpr std::string_view kGuid = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
+  std::string material(key);
+  material += kGuid;
+  unsigned char digest[SHA_DIGEST_LENGTH];
+  SHA1(reinterpret_cast<const unsigned char*>(material.data()), material.size(), digest);
+  unsigned char encoded[4 * ((SHA_DIGEST_LENGTH + 2) / 3) + 1];
+  int n = EVP_EncodeBlock(encoded, digest, SHA_DIGEST_LENGTH);
+  return std::string(reinterpret_cast<const char*>(encoded), static_cast<std::size_t>(n));
+}
+
+std::string HandshakeResponse(std::string_view accept) {
+  std::string out = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ";
+  out += accept;
+  out += "\r\nServer: veza\r\n\r\n";
+  return out;
 }
 
 }  // namespace veza::http::ws

@@ -32,6 +32,12 @@ std::string EncodeClose(std::uint16_t code, std::string_view reason);
 
 bool ValidUtf8(std::string_view text);
 
+// The opening handshake (RFC 6455 section 4.2): the Sec-WebSocket-Accept value answering a
+// client's Sec-WebSocket-Key, or "" when the key is not base64 of 16 bytes (section 4.1).
+std::string HandshakeAccept(std::string_view sec_websocket_key);
+// The 101 answer that completes the handshake.
+std::string HandshakeResponse(std::string_view accept);
+
 // Turns the bytes a client sends into messages and control frames, one event per call.
 // Enforces what a server must: masking, no reserved bits or opcodes, control frames short and
 // unfragmented, continuation only inside a message, the message size limit (1009), UTF-8 in

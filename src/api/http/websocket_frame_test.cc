@@ -60,6 +60,18 @@ Parsed ParseAll(FrameParser& parser, const std::string& bytes) {
 
 using K = FrameParser::Kind;
 
+TEST(WebSocketFrame, HandshakeAcceptIsTheRfcsAndBadKeysHaveNone) {
+  EXPECT_EQ(HandshakeAccept("dGhlIHNhbXBsZSBub25jZQ=="), "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=");  // RFC 6455 section 1.3
+  for (const char* bad : {"", "dGhlIHNhbXBsZSBub25jZQ", "dGhlIHNhbXBsZSBub25jZQ==x", "dGhlIHNhbXBsZSBub2 jZQ==",
+                          "dGhlIHNhbXBsZSBub25jZ===", "ZGhlIHNhbXBsZSBub25jZQ=a"}) {
+    EXPECT_EQ(HandshakeAccept(bad), "") << bad;
+  }
+  std::string response = HandshakeResponse("abc=");
+  EXPECT_EQ(response.rfind("HTTP/1.1 101 Switching Protocols\r\n", 0), 0u);
+  EXPECT_NE(response.find("\r\nSec-WebSocket-Accept: abc=\r\n"), std::string::npos);
+  EXPECT_EQ(response.substr(response.size() - 4), "\r\n\r\n");
+}
+
 TEST(WebSocketFrame, EncodesUnmaskedServerFramesWithEveryLengthForm) {
   EXPECT_EQ(EncodeFrame(Opcode::kText, "hi"), std::string("\x81\x02hi", 4));
   std::string mid = EncodeFrame(Opcode::kText, std::string(300, 'a'));
