@@ -781,6 +781,28 @@ class ChatTwoNodes : public testing::Test {
     if (!token.empty()) headers.emplace_back("Authorization", "Bearer " + token);
     return test::Http("127.0.0.1", port, {"POST", target, body, headers});
   }
+  struct Account {
+    std::string id, token;
+  };
+  static Account SignUp(unsigned short port, const std::string& name) {
+    auto r = post(port, "/api/v1/auth/register",
+                  R"({"username":")" + name + R"(","email":")" + name + R"(@example.com","password":"violet kettle 93 drums"})",
+                  "");
+    EXPECT_EQ(r.status, 201) << r.body;
+    if (r.status != 201) return {};
+    auto o = json::parse(r.body).as_object();
+    return Account{std::string(o.at("user").at("id").as_string()), std::string(o.at("access_token").as_string())};
+  }
+  static std::string Ticket(unsigned short port, const std::string& token) {
+    auto r = post(port, "/api/v1/chat/ticket", "", token);
+    EXPECT_EQ(r.status, 200) << r.body;
+    return r.status == 200 ? std::string(json::parse(r.body).at("ticket").as_string()) : std::string();
+  }
+  static std::string CreateRoom(unsigned short port, const std::string& name, const std::string& token) {
+    auto created = post(port, "/api/v1/chat/rooms", R"({"name":")" + name + R"("})", token);
+    EXPECT_EQ(created.status, 201) << created.body;
+    return created.status == 201 ? std::string(json::parse(created.body).at("id").as_string()) : std::string();
+  }
 
   test::TempDir dir_;
   std::string pg_, db_name_;
@@ -790,25 +812,12 @@ class ChatTwoNodes : public testing::Test {
 TEST_F(ChatTwoNodes, MessagesCrossNodesInOrder) {
   ASSERT_NO_FATAL_FAILURE(StartNodes());
   test::VezaProcess &a = *a_, &b = *b_;
-  auto token_of = [&](const std::string& name) {
-    auto r = post(a.port(), "/api/v1/auth/register",
-                  R"({"username":")" + name + R"(","email":")" + name + R"(@example.com","password":"violet kettle 93 drums"})",
-                  "");
-    EXPECT_EQ(r.status, 201) << r.body;
-    return std::string(json::parse(r.body).at("access_token").as_string());
-  };
-  std::string alice = token_of("alice"), bob = token_of("bob");
-  auto created = post(a.port(), "/api/v1/chat/rooms", R"({"name":"across"})", alice);
-  ASSERT_EQ(created.status, 201) << created.body;
-  std::string room(json::parse(created.body).at("id").as_string());
-  auto ticket = [&](unsigned short port, const std::string& token) {
-    auto r = post(port, "/api/v1/chat/ticket", "", token);
-    EXPECT_EQ(r.status, 200) << r.body;
-    return std::string(json::parse(r.body).at("ticket").as_string());
-  };
+  std::string alice = SignUp(a.port(), "alice").token, bob = SignUp(a.port(), "bob").token;
+  std::string room = CreateRoom(a.port(), "across", alice);
+  ASSERT_FALSE(room.empty());
   ChatClient on_a, on_b;
-  ASSERT_FALSE(on_a.Connect(a.port(), ticket(a.port(), alice)));
-  ASSERT_FALSE(on_b.Connect(b.port(), ticket(b.port(), bob)));
+  ASSERT_FALSE(on_a.Connect(a.port(), Ticket(a.port(), alice)));
+  ASSERT_FALSE(on_b.Connect(b.port(), Ticket(b.port(), bob)));
   for (ChatClient* c : {&on_a, &on_b}) {
     c->Send(json::object{{"type", "join"}, {"room", room}});
     ASSERT_TRUE(c->NextOfType("joined"));
@@ -953,24 +962,10 @@ TEST_F(ChatTest, SiteAdminDeletesSomeoneElsesRoom) {
 TEST_F(ChatTwoNodes, ADeadNodesUsersAreAnnouncedOfflineInTheirRooms) {
   ASSERT_NO_FATAL_FAILURE(StartNodes({"--chat-presence-ttl", "4"}));
   test::VezaProcess &a = *a_, &b = *b_;
-  auto account = [&](const std::string& name) {
-    auto r = post(b.port(), "/api/v1/auth/register",
-                  R"({"username":")" + name + R"(","email":")" + name + R"(@example.com","password":"violet kettle 93 drums"})",
-                  "");
-    EXPECT_EQ(r.status, 201) << r.body;
-    auto o = json::parse(r.body).as_object();
-    return std::make_pair(std::string(o.at("user").at("id").as_string()), std::string(o.at("access_token").as_string()));
-  };
-  auto [alice_id, alice] = account("alice");
-  auto [bob_id, bob] = account("bob");
-  auto created = post(b.port(), "/api/v1/chat/rooms", R"({"name":"wake"})", bob);
-  ASSERT_EQ(created.status, 201) << created.body;
-  std::string room(json::parse(created.body).at("id").as_string());
-  auto ticket = [&](unsigned short port, const std::string& token) {
-    auto r = post(port, "/api/v1/chat/ticket", "", token);
-    EXPECT_EQ(r.status, 200) << r.body;
-    return std::string(json::parse(r.body).at("ticket").as_string());
-  };
+  Account alice = SignUp(b.port(), "alice"), bob = SignUp(b.port(), "bob");
+  std::string room = CreateRoom(b.port(), "wake", bob.token);
+  ASSERT_FALSE(room.empty());
+  const std::string alice_id = alice.id;
   // Waits for a presence frame about alice with that status (other frames are skipped).
   auto presence_of_alice = [&](ChatClient& c, const std::string& status) {
     for (int i = 0; i < 20; ++i) {
@@ -981,12 +976,12 @@ TEST_F(ChatTwoNodes, ADeadNodesUsersAreAnnouncedOfflineInTheirRooms) {
     return false;
   };
   ChatClient on_b;
-  ASSERT_FALSE(on_b.Connect(b.port(), ticket(b.port(), bob), 60s));
+  ASSERT_FALSE(on_b.Connect(b.port(), Ticket(b.port(), bob.token), 60s));
   on_b.Send(json::object{{"type", "join"}, {"room", room}});
   ASSERT_TRUE(on_b.NextOfType("joined"));
   {
     ChatClient on_a;
-    ASSERT_FALSE(on_a.Connect(a.port(), ticket(a.port(), alice)));
+    ASSERT_FALSE(on_a.Connect(a.port(), Ticket(a.port(), alice.token)));
     on_a.Send(json::object{{"type", "join"}, {"room", room}});
     ASSERT_TRUE(on_a.NextOfType("joined"));
     ASSERT_TRUE(presence_of_alice(on_b, "online"));
@@ -999,25 +994,9 @@ TEST_F(ChatTwoNodes, ADeadNodesUsersAreAnnouncedOfflineInTheirRooms) {
 TEST_F(ChatTwoNodes, PresenceIsSeenAcrossNodesAndExpiresWhenANodeDies) {
   ASSERT_NO_FATAL_FAILURE(StartNodes({"--chat-presence-ttl", "4"}));
   test::VezaProcess &a = *a_, &b = *b_;
-  struct Account {
-    std::string id, token;
-  };
-  auto account = [&](const std::string& name) {
-    auto r = post(b.port(), "/api/v1/auth/register",
-                  R"({"username":")" + name + R"(","email":")" + name + R"(@example.com","password":"violet kettle 93 drums"})",
-                  "");
-    EXPECT_EQ(r.status, 201) << r.body;
-    auto o = json::parse(r.body).as_object();
-    return Account{std::string(o.at("user").at("id").as_string()), std::string(o.at("access_token").as_string())};
-  };
-  Account alice = account("alice"), bob = account("bob");
-  auto ticket = [&](unsigned short port, const std::string& token) {
-    auto r = post(port, "/api/v1/chat/ticket", "", token);
-    EXPECT_EQ(r.status, 200) << r.body;
-    return std::string(json::parse(r.body).at("ticket").as_string());
-  };
+  Account alice = SignUp(b.port(), "alice"), bob = SignUp(b.port(), "bob");
   ChatClient on_b;
-  ASSERT_FALSE(on_b.Connect(b.port(), ticket(b.port(), bob.token)));
+  ASSERT_FALSE(on_b.Connect(b.port(), Ticket(b.port(), bob.token)));
   ASSERT_TRUE(on_b.NextOfType("hello"));
   auto presence_of_alice = [&]() -> std::string {
     on_b.Send(json::object{{"type", "presence"}, {"users", json::array{json::value(alice.id)}}});
@@ -1029,7 +1008,7 @@ TEST_F(ChatTwoNodes, PresenceIsSeenAcrossNodesAndExpiresWhenANodeDies) {
 
   {
     ChatClient on_a;
-    ASSERT_FALSE(on_a.Connect(a.port(), ticket(a.port(), alice.token)));
+    ASSERT_FALSE(on_a.Connect(a.port(), Ticket(a.port(), alice.token)));
     ASSERT_TRUE(on_a.NextOfType("hello"));
     // Opening is counted after the hello goes out: poll for it.
     std::string seen;

@@ -103,6 +103,19 @@ Result<bool> OutsideWindow(SqlSession& s, std::string_view table, std::string_vi
   return counted.affected_rows > 0;
 }
 
+// A page view (a track's or a profile's, `id` in `column`): recorded once per view id in
+// `views` (a replay is a no-op) and counted once per viewer and page per window in `windows`.
+Result<bool> CountsAsView(SqlSession& s, std::string_view views, std::string_view windows, std::string_view column,
+                          std::string_view id, const PlayEvent& e, std::chrono::milliseconds window) {
+  VEZA_ASSIGN_OR_RETURN(
+      QueryResult recorded,
+      s.Query("INSERT INTO " + std::string(views) + " (listener_key, view_id, " + std::string(column) +
+                  ", viewed_at) VALUES ($1, $2, $3, $4) ON CONFLICT (listener_key, view_id) DO NOTHING",
+              {SqlText(e.listener), SqlText(e.session_id), SqlText(id), SqlInt(e.at_ms)}));
+  if (recorded.affected_rows == 0) return false;  // a replay
+  return OutsideWindow(s, windows, column, id, e.listener, e.at_ms, window);
+}
+
 std::vector<SqlValue> RangeParams(std::string_view id, DayRange range) {
   return {SqlText(id), SqlInt(range.from), SqlInt(range.to)};
 }
@@ -284,14 +297,8 @@ Status AnalyticsService::Apply(const PlayEvent& e) {
 Status AnalyticsService::ApplyIn(SqlSession& s, const PlayEvent& e) {
   std::int64_t event_day = DayOf(e.at_ms);
   if (e.kind == EventKind::kProfileView) {
-    VEZA_ASSIGN_OR_RETURN(
-        QueryResult v,
-        s.Query("INSERT INTO analytics_profile_views (listener_key, view_id, profile_id, viewed_at) "
-                "VALUES ($1, $2, $3, $4) ON CONFLICT (listener_key, view_id) DO NOTHING",
-                {SqlText(e.listener), SqlText(e.session_id), SqlText(e.profile_id), SqlInt(e.at_ms)}));
-    if (v.affected_rows == 0) return Ok();  // a replay
-    VEZA_ASSIGN_OR_RETURN(bool counted, OutsideWindow(s, "analytics_profile_view_windows", "profile_id", e.profile_id,
-                                                      e.listener, e.at_ms, options_.qualified_window));
+    VEZA_ASSIGN_OR_RETURN(bool counted, CountsAsView(s, "analytics_profile_views", "analytics_profile_view_windows",
+                                                     "profile_id", e.profile_id, e, options_.qualified_window));
     if (counted) {
       VEZA_TRY(s.Query("INSERT INTO analytics_profile_daily (profile_id, day, views) VALUES ($1, $2, 1) "
                        "ON CONFLICT (profile_id, day) DO UPDATE SET views = analytics_profile_daily.views + 1",
@@ -300,15 +307,9 @@ Status AnalyticsService::ApplyIn(SqlSession& s, const PlayEvent& e) {
     return Ok();
   }
   if (e.kind == EventKind::kView) {
-    VEZA_ASSIGN_OR_RETURN(
-        QueryResult v,
-        s.Query("INSERT INTO analytics_views (listener_key, view_id, track_id, viewed_at) VALUES ($1, $2, $3, $4) "
-                "ON CONFLICT (listener_key, view_id) DO NOTHING",
-                {SqlText(e.listener), SqlText(e.session_id), SqlText(e.track_id), SqlInt(e.at_ms)}));
-    if (v.affected_rows == 0) return Ok();  // a replay
     // Once per listener and track per window, as qualified plays (0091_view_windows).
-    VEZA_ASSIGN_OR_RETURN(bool counted, OutsideWindow(s, "analytics_view_windows", "track_id", e.track_id, e.listener, e.at_ms,
-                                                          options_.qualified_window));
+    VEZA_ASSIGN_OR_RETURN(bool counted, CountsAsView(s, "analytics_views", "analytics_view_windows", "track_id",
+                                                     e.track_id, e, options_.qualified_window));
     if (counted) VEZA_TRY(Bump(s, "views", e.track_id, event_day));
     return Ok();
   }

@@ -4,6 +4,7 @@ import QRCode from 'qrcode';
 import { useNavigate, useSearchParams } from 'react-router-dom';
 import { api, errorMessage } from '../api/client';
 import type { Session, User } from '../api/types';
+import { deviceName } from '../state/device';
 import { UserAvatar } from '../components/Art';
 import { useAuth } from '../state/auth';
 
@@ -358,7 +359,7 @@ function SessionsTab() {
         {sessions?.map((s) => (
           <li key={s.id} data-testid="session">
             <div>
-              <strong>{s.device || 'Unknown device'}</strong> {s.current && <span className="badge ready">This device</span>}
+              <strong title={s.device || undefined}>{deviceName(s.device)}</strong> {s.current && <span className="badge ready">This device</span>}
               <div className="muted small">
                 {s.ip} · last active {new Date(s.last_used_at).toLocaleString()}
               </div>
