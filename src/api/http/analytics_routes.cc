@@ -69,11 +69,17 @@ json::array DaysJson(const std::vector<analytics::DailyPlays>& days, bool profil
   return out;
 }
 
-Result<analytics::PlayEvent> ParseEvent(const RequestContext& ctx) {
+// A report's body: a JSON object of at most kMaxEventBytes (what: "a play event").
+Result<json::value> ReportBody(const RequestContext& ctx, std::string_view what) {
   if (ctx.request.body().size() > kMaxEventBytes)
-    return Error{ErrorCode::kPayloadTooLarge, "a play event is at most 1024 bytes"};
+    return Error{ErrorCode::kPayloadTooLarge, std::string(what) + " is at most 1024 bytes"};
   VEZA_ASSIGN_OR_RETURN(json::value body, ParseJsonBody(ctx));
   if (!body.is_object()) return InvalidArgument("request body must be a JSON object");
+  return body;
+}
+
+Result<analytics::PlayEvent> ParseEvent(const RequestContext& ctx) {
+  VEZA_ASSIGN_OR_RETURN(json::value body, ReportBody(ctx, "a play event"));
   analytics::PlayEvent e;
   bool has_kind = false, has_session = false;
   for (const auto& [key, value] : body.as_object()) {
@@ -105,10 +111,7 @@ Result<analytics::PlayEvent> ParseEvent(const RequestContext& ctx) {
 
 // A profile view: {"session_id": "<a fresh id per page view>"}.
 Result<std::string> ParseProfileView(const RequestContext& ctx) {
-  if (ctx.request.body().size() > kMaxEventBytes)
-    return Error{ErrorCode::kPayloadTooLarge, "a view is at most 1024 bytes"};
-  VEZA_ASSIGN_OR_RETURN(json::value body, ParseJsonBody(ctx));
-  if (!body.is_object()) return InvalidArgument("request body must be a JSON object");
+  VEZA_ASSIGN_OR_RETURN(json::value body, ReportBody(ctx, "a view"));
   std::string session_id;
   for (const auto& [key, value] : body.as_object()) {
     if (key != "session_id")
