@@ -2,6 +2,8 @@
 // fixture of a few hundred tracks with known answers, filters, and that nothing unlisted leaks.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "base/ids.h"
 #include "services/auth/user_repository.h"
 #include "services/search/search_service.h"
@@ -179,6 +181,37 @@ TEST_P(SearchContractTest, FiltersByGenreDurationAndUploadDate) {
   t.created_after_ms.reset();
   t.created_before_ms = 5005;
   EXPECT_EQ(Ids(t), std::vector<std::string>{ocean_quiet_});
+}
+
+// Broad matches are scored newest first up to a cap (search_service.cc); a genre filter is
+// applied inside the index as well, so older tracks of the genre are not lost behind newer
+// matches of other genres. Genres with quotes or without letters are not FTS syntax.
+TEST_P(SearchContractTest, AGenreFilterFindsOldMatchesBehindManyNewerOnes) {
+  std::vector<std::string> old_ones;
+  for (int i = 0; i < 3; ++i) old_ones.push_back(Track("Tidepool " + std::to_string(i), "Crew", "Hip-Hop \"Live\"", 180'000, 100 + i));
+  ASSERT_OK(db().Transaction([&](SqlSession& s) -> Status {
+    for (int i = 0; i < 1'200; ++i) {
+      std::string id = NewId();
+      VEZA_TRY(s.Query(
+          "INSERT INTO tracks (id, owner_id, title, artist, album, genre, visibility, state, duration_ms, original_key, "
+          "original_size, original_content_type, created_at, updated_at) VALUES ($1, $2, $3, 'Band', '', 'ambient', "
+          "'public', 'ready', 180000, $4, 1, 'audio/wav', $5, $5)",
+          {SqlText(id), SqlText(owner_), SqlText("Tidepool filler " + std::to_string(i)), SqlText("tracks/" + id),
+           SqlInt(10'000 + i)}));
+    }
+    return Ok();
+  }));
+  Query q;
+  q.text = "tidepool";
+  q.genre = "hip-hop \"live\"";
+  std::vector<std::string> found = Ids(q);
+  std::sort(found.begin(), found.end());
+  std::sort(old_ones.begin(), old_ones.end());
+  EXPECT_EQ(found, old_ones);
+  q.genre = "!!!";
+  EXPECT_TRUE(Ids(q).empty());
+  q.genre = "ambient";
+  EXPECT_EQ(Ids(q).size(), 20u);  // a full page
 }
 
 TEST_P(SearchContractTest, PagesAreDisjointAndBounded) {

@@ -1,6 +1,7 @@
 #include "services/search/search_service.h"
 
 #include <algorithm>
+#include <cctype>
 #include <unordered_set>
 
 #include "services/search/search_text.h"
@@ -18,17 +19,31 @@ constexpr int kFuzzyCandidates = 200;
 // misspelling match a large part of a big catalogue, and ranking all of them took 15-25 ms
 // with 100k tracks. Queries with fewer matches (nearly all typed ones) rank exactly as before;
 // broader ones rank the newest kScoredMatches. A filtered query is not capped: the filter
-// applies after the cap and could leave nothing of the newest. See docs/search.md.
+// applies after the cap and could leave nothing of the newest, unless the index applies it
+// too (a genre, in the words index: SqliteGenreTerm). See docs/search.md.
 constexpr int kScoredMatches = 1000;
 
-bool HasFilters(const Query& q) {
-  return !q.genre.empty() || q.min_duration_ms || q.max_duration_ms || q.created_after_ms ||
-         q.created_before_ms;
+// " ORDER BY rowid DESC LIMIT n" for the FTS subquery when it is capped.
+std::string ScoredMatchesCap(bool capped) {
+  return capped ? " ORDER BY rowid DESC LIMIT " + std::to_string(kScoredMatches) : "";
 }
 
-// " ORDER BY rowid DESC LIMIT n" for the FTS subquery when it is capped.
-std::string ScoredMatchesCap(const Query& q) {
-  return HasFilters(q) ? "" : " ORDER BY rowid DESC LIMIT " + std::to_string(kScoredMatches);
+// SQLite: the genre filter as an FTS5 term on the tags column (which holds the genre), so
+// that the words index narrows the matches before they are scored; the SQL filter still has
+// the final say. Empty when the genre has no letter or digit (FTS would see no token).
+std::string SqliteGenreTerm(const Query& q) {
+  if (std::none_of(q.genre.begin(), q.genre.end(), [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || (c & 0x80); }))
+    return "";
+  std::string phrase;
+  for (char c : q.genre) phrase += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return " AND tags:\"" + phrase + "\"";
+}
+
+// Whether the newest kScoredMatches may be all that is scored: a filter the index cannot
+// apply (duration, dates) could leave nothing of them.
+bool Cappable(const Query& q, bool genre_in_index) {
+  return !(q.min_duration_ms || q.max_duration_ms || q.created_after_ms || q.created_before_ms) &&
+         (q.genre.empty() || genre_in_index);
 }
 
 bool IsPostgres(Database& db) { return db.Dialect() == "postgres"; }
@@ -115,11 +130,12 @@ Result<std::vector<SearchService::Candidate>> SearchService::WordMatches(
   } else {
     // "term"* "term"*  (implicit AND), in the text columns, of the kind asked for.
     for (const std::string& t : terms) match += (match.empty() ? "\"" : " \"") + t + "\"*";
-    params.push_back(SqlText(SqliteKindFilter(q.kind) + "{title subtitle tags}:(" + match + ")"));
+    std::string genre_term = SqliteGenreTerm(q);
+    params.push_back(SqlText(SqliteKindFilter(q.kind) + "{title subtitle tags}:(" + match + ")" + genre_term));
     sql =
         "SELECT d.id, d.ref_id, d.title, d.subtitle FROM (SELECT rowid AS doc, "
         "bm25(search_words, 10.0, 4.0, 1.0, 0.0) AS score FROM search_words WHERE search_words MATCH $1 "
-        + ScoredMatchesCap(q) + ") w "
+        + ScoredMatchesCap(Cappable(q, !genre_term.empty())) + ") w "
         "JOIN search_documents d ON d.id = w.doc WHERE 1 = 1" +
         Filters(q, params) + " ORDER BY w.score, d.popularity DESC, d.id DESC";
   }
@@ -165,7 +181,7 @@ Result<std::vector<SearchService::Candidate>> SearchService::TrigramMatches(
     sql =
         "SELECT d.id, d.ref_id, d.title, d.subtitle FROM (SELECT rowid AS doc, "
         "bm25(search_trigrams, 2.0, 1.0, 0.0) AS score FROM search_trigrams WHERE search_trigrams MATCH $1 "
-        + ScoredMatchesCap(q) + ") g "
+        + ScoredMatchesCap(Cappable(q, false)) + ") g "
         "JOIN search_documents d ON d.id = g.doc WHERE 1 = 1" +
         Filters(q, params) + " ORDER BY g.score, d.popularity DESC, d.id DESC";
   }
