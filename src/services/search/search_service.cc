@@ -48,15 +48,13 @@ bool Cappable(const Query& q, bool genre_in_index) {
 
 bool IsPostgres(Database& db) { return db.Dialect() == "postgres"; }
 
-// PostgreSQL: the query text $1 folded once (0090_search_unaccent). unaccent costs ~25 µs a
+// PostgreSQL: the query words $1 folded once (0090_search_unaccent). unaccent costs ~25 µs a
 // call; written inline, a generic plan re-folds it for every row the index hands back (67 ms
 // instead of 38 ms for "gol" at 100k tracks). OFFSET 0 keeps the subquery from being pulled up.
 // ASCII text is its own fold (the terms are lower-cased and Latin letters folded already), so
 // it is passed as it is: the planner then sees the value and estimates as before 0090.
-constexpr std::string_view kPgFoldedText = "(SELECT search_fold($1) AS text OFFSET 0) f";
 constexpr std::string_view kPgFoldedWords =
     "(SELECT to_tsquery('simple', search_fold($1)) AS words OFFSET 0) f";
-constexpr std::string_view kPgPlainText = "(SELECT CAST($1 AS TEXT) AS text) f";
 constexpr std::string_view kPgPlainWords = "(SELECT to_tsquery('simple', $1) AS words) f";
 
 bool IsAscii(std::string_view s) {
@@ -147,6 +145,40 @@ Result<std::vector<SearchService::Candidate>> SearchService::WordMatches(
   return out;
 }
 
+// PostgreSQL: the catalogue's words close to each term (search_terms, 0093_search_terms; pg_trgm
+// similarity over 0.3, the 8 closest), as a tsquery: every term that has close words must
+// match one of them, "(midnight | midnite) & (ocean)". Empty when no term has any.
+Result<std::string> SearchService::PgCloseWords(const std::vector<std::string>& terms) {
+  std::string joined;
+  for (const std::string& t : terms) joined += (joined.empty() ? "" : " ") + t;
+  VEZA_ASSIGN_OR_RETURN(
+      QueryResult close,
+      db_.Query("SELECT t.n, s.term FROM (SELECT search_fold(u.q) AS q, u.n FROM "
+                "unnest(string_to_array($1, ' ')) WITH ORDINALITY AS u(q, n)) t CROSS JOIN LATERAL "
+                "(SELECT term FROM search_terms WHERE term % t.q ORDER BY similarity(term, t.q) DESC, term "
+                "LIMIT 8) s ORDER BY t.n",
+                {SqlText(joined)}));
+  std::string query, group;
+  std::int64_t current = -1;
+  auto close_group = [&] {
+    if (!group.empty()) query += (query.empty() ? "(" : " & (") + group + ")";
+    group.clear();
+  };
+  for (const Row& r : close.rows) {
+    if (r.Int(0) != current) {
+      close_group();
+      current = r.Int(0);
+    }
+    // A quoted lexeme: a quote inside is doubled, so no word is tsquery syntax.
+    std::string word = "'";
+    for (char c : r.Text(1)) word += c == '\'' ? std::string("''") : std::string(1, c);
+    word += "'";
+    group += (group.empty() ? "" : " | ") + word;
+  }
+  close_group();
+  return query;
+}
+
 Result<std::vector<SearchService::Candidate>> SearchService::TrigramMatches(
     const Query& q, const std::vector<std::string>& terms, int max) {
   std::vector<std::string> long_terms;
@@ -157,16 +189,13 @@ Result<std::vector<SearchService::Candidate>> SearchService::TrigramMatches(
   std::vector<SqlValue> params;
   std::string sql;
   if (IsPostgres(db_)) {
-    std::string text;
-    for (const std::string& t : long_terms) text += (text.empty() ? "" : " ") + t;
-    params.push_back(SqlText(text));
-    // `%>`: some word of the document is close to the query (pg_trgm word_similarity), which
-    // the GIN trigram index over the folded text (0090_search_unaccent) answers.
+    VEZA_ASSIGN_OR_RETURN(std::string close_words, PgCloseWords(long_terms));
+    if (close_words.empty()) return std::vector<Candidate>{};
+    params.push_back(SqlText(close_words));
     sql =
-        "SELECT d.id, d.ref_id, d.title, d.subtitle FROM search_documents d, " +
-        std::string(IsAscii(text) ? kPgPlainText : kPgFoldedText) +
-        " WHERE d.folded %> f.text" + Filters(q, params) +
-        " ORDER BY word_similarity(f.text, d.folded) DESC, d.popularity DESC, d.id DESC";
+        "SELECT d.id, d.ref_id, d.title, d.subtitle FROM search_documents d, "
+        "(SELECT to_tsquery('simple', $1) AS words) f WHERE d.words @@ f.words" + Filters(q, params) +
+        " ORDER BY ts_rank(d.words, f.words, 1) DESC, d.popularity DESC, d.id DESC";
   } else {
     // Any trigram of any term; FTS5's trigram tokenizer matches each as a substring.
     std::string match;
@@ -187,18 +216,7 @@ Result<std::vector<SearchService::Candidate>> SearchService::TrigramMatches(
   }
   params.push_back(SqlInt(max));
   sql += " LIMIT $" + std::to_string(params.size());
-  QueryResult result;
-  if (IsPostgres(db_)) {
-    // pg_trgm's default word threshold (0.6) misses one-letter typos in short words; the final
-    // say is MatchScore's below, so let more candidates through, for this transaction only.
-    VEZA_TRY(db_.Transaction([&](SqlSession& session) -> Status {
-      VEZA_TRY(session.Query("SET LOCAL pg_trgm.word_similarity_threshold = 0.4"));
-      VEZA_ASSIGN_OR_RETURN(result, session.Query(sql, params));
-      return Status();
-    }));
-  } else {
-    VEZA_ASSIGN_OR_RETURN(result, db_.Query(sql, params));
-  }
+  VEZA_ASSIGN_OR_RETURN(QueryResult result, db_.Query(sql, params));
   struct Scored {
     double score;
     std::size_t order;

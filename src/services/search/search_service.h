@@ -65,6 +65,7 @@ class SearchService {
   };
   Result<std::vector<Candidate>> WordMatches(const Query& q, const std::vector<std::string>& terms,
                                              int max);
+  Result<std::string> PgCloseWords(const std::vector<std::string>& terms);
   Result<std::vector<Candidate>> TrigramMatches(const Query& q,
                                                 const std::vector<std::string>& terms, int max);
   // " AND ..." for the query's filters, numbering parameters from params.size() + 1.
