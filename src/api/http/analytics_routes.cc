@@ -124,6 +124,12 @@ Result<std::string> ParseProfileView(const RequestContext& ctx) {
   return session_id;
 }
 
+// Who is listening or viewing: the account, or an anonymous key of the address and browser.
+std::string ListenerOf(const AnalyticsService& analytics, const Viewer& viewer, const RequestContext& ctx) {
+  return analytics.ListenerKey(viewer.user_id, ctx.remote_address,
+                               std::string_view(ctx.request[bhttp::field::user_agent]).substr(0, 200));
+}
+
 Response NoContent(const RequestContext& ctx, bhttp::status status) {
   StringResponse res{status, ctx.request.version()};
   res.keep_alive(ctx.request.keep_alive());
@@ -156,9 +162,7 @@ void AddAnalyticsRoutes(Router& router, auth::AuthService& auth, auth::AdminServ
                  e.track_id = track.id;
                  e.duration_ms = track.format.duration_ms;
                  if (e.position_ms > e.duration_ms && e.duration_ms > 0) e.position_ms = e.duration_ms;
-                 e.listener = analytics.ListenerKey(
-                     viewer.user_id, ctx.remote_address,
-                     std::string_view(ctx.request[bhttp::field::user_agent]).substr(0, 200));
+                 e.listener = ListenerOf(analytics, viewer, ctx);
                  if (!analytics.options().country_header.empty()) {
                    e.country = analytics::NormalizeCountry(ctx.request[analytics.options().country_header]);
                  }
@@ -182,9 +186,7 @@ void AddAnalyticsRoutes(Router& router, auth::AuthService& auth, auth::AdminServ
                  e.kind = analytics::EventKind::kProfileView;
                  e.session_id = std::move(session_id);
                  e.profile_id = profile.user.id;
-                 e.listener = analytics.ListenerKey(
-                     viewer.user_id, ctx.remote_address,
-                     std::string_view(ctx.request[bhttp::field::user_agent]).substr(0, 200));
+                 e.listener = ListenerOf(analytics, viewer, ctx);
                  e.at_ms = analytics.NowMs();
                  return analytics.Submit(e);
                });
