@@ -273,6 +273,42 @@ TEST_P(AnalyticsContractTest, ProfileViewsCountOncePerViewerPerWindowOnTheirOwnD
   EXPECT_FALSE(DecodeEvent(R"({"kind":"profile_view","session_id":"abcdefgh","listener":"u:x","track_id":"t"})").ok());
 }
 
+// The replay bookkeeping goes after the retention and the abuse windows once over; the
+// aggregates stay. A session purged and then replayed would count again (docs/analytics.md).
+TEST_P(AnalyticsContractTest, PurgeDropsOldBookkeepingAndKeepsTheFigures) {
+  const std::int64_t t0 = kDay0 * kDayMs;  // long before now: every window is over
+  ASSERT_OK(service_->Apply(Play(EventKind::kProgress, song_, "u:" + fan_, "old-session-1", 31'000, t0)));
+  ASSERT_OK(service_->Apply(Play(EventKind::kView, song_, "u:" + fan_, "old-view-0001", 0, t0)));
+  PlayEvent profile_view;
+  profile_view.kind = EventKind::kProfileView;
+  profile_view.profile_id = owner_;
+  profile_view.listener = "u:" + fan_;
+  profile_view.session_id = "old-pview-001";
+  profile_view.at_ms = t0;
+  ASSERT_OK(service_->Apply(profile_view));
+  const std::int64_t recent = t0 + 10 * kDayMs;
+  ASSERT_OK(service_->Apply(Play(EventKind::kStart, other_, "u:" + fan_, "new-session-1", 0, recent)));
+
+  auto purged = service_->Purge(t0 + 5 * kDayMs);
+  ASSERT_OK(purged);
+  EXPECT_EQ(*purged, 6);  // one session, one view, one profile view, three windows
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM analytics_play_sessions"), 1);
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM analytics_views"), 0);
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM analytics_profile_views"), 0);
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM analytics_qualified_windows"), 0);
+  auto stats = service_->ForTrack(song_, {kDay0, kDay0});
+  ASSERT_OK(stats);
+  EXPECT_EQ(stats->totals.plays, 1);
+  EXPECT_EQ(stats->totals.qualified_plays, 1);
+  EXPECT_EQ(stats->totals.views, 1);
+  auto mine = service_->ForOwner(owner_, {kDay0, kDay0});
+  ASSERT_OK(mine);
+  EXPECT_EQ(mine->totals.profile_views, 1);
+  auto again = service_->Purge(t0 + 5 * kDayMs);
+  ASSERT_OK(again);
+  EXPECT_EQ(*again, 0);
+}
+
 TEST_P(AnalyticsContractTest, CreatorStatsCountListenersOnceAcrossTracksWithSocialAndCountries) {
   const std::int64_t t0 = kDay0 * kDayMs + 1000;
   for (const std::string& track : {song_, other_}) {

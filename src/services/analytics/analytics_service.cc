@@ -392,6 +392,24 @@ Status AnalyticsService::ApplyIn(SqlSession& s, const PlayEvent& e) {
   return Ok();
 }
 
+Result<std::int64_t> AnalyticsService::Purge(std::int64_t before_ms) {
+  const std::int64_t window_over = NowMs() - options_.qualified_window.count();
+  std::int64_t deleted = 0;
+  const std::pair<const char*, std::int64_t> purges[] = {
+      {"DELETE FROM analytics_play_sessions WHERE started_at < $1", before_ms},
+      {"DELETE FROM analytics_views WHERE viewed_at < $1", before_ms},
+      {"DELETE FROM analytics_profile_views WHERE viewed_at < $1", before_ms},
+      {"DELETE FROM analytics_qualified_windows WHERE counted_at < $1", window_over},
+      {"DELETE FROM analytics_view_windows WHERE counted_at < $1", window_over},
+      {"DELETE FROM analytics_profile_view_windows WHERE counted_at < $1", window_over},
+  };
+  for (const auto& [sql, cutoff] : purges) {
+    VEZA_ASSIGN_OR_RETURN(QueryResult r, db_.Query(sql, {SqlInt(cutoff)}));
+    deleted += r.affected_rows;
+  }
+  return deleted;
+}
+
 void AnalyticsService::StartConsumers(int threads) {
   stopping_ = false;
   for (int i = 0; i < threads; ++i) consumers_.emplace_back([this] { Consume(); });
@@ -404,7 +422,13 @@ void AnalyticsService::Stop() {
 }
 
 void AnalyticsService::Consume() {
+  auto next_purge = std::chrono::steady_clock::now();
   while (!stopping_) {
+    if (std::chrono::steady_clock::now() >= next_purge) {
+      next_purge = std::chrono::steady_clock::now() + std::chrono::hours(1);
+      auto purged = Purge(NowMs() - kSessionRetentionMs);
+      if (!purged.ok()) log::Warn("analytics purge failed; tried again in an hour", {{"error", purged.error().message}});
+    }
     auto job = bus_.Fetch(kEventQueue, std::chrono::milliseconds(500));
     if (!job.ok()) {
       log::Warn("analytics queue unavailable", {{"error", job.error().message}});

@@ -39,6 +39,9 @@ inline constexpr int kRetentionBuckets = 20;
 inline constexpr std::int64_t kQualifyingMs = 30'000;
 inline constexpr int kMaxRangeDays = 366;
 inline constexpr std::int64_t kDayMs = 86'400'000;
+// How long the rows that make a replayed event a no-op are kept (sessions, view ids): a client
+// retrying an event later than this would count it again. Aggregates are kept for good.
+inline constexpr std::int64_t kSessionRetentionMs = 7 * kDayMs;
 
 struct AnalyticsOptions {
   std::chrono::milliseconds qualified_window{30 * 60 * 1000};
@@ -145,6 +148,9 @@ class AnalyticsService {
   Status Submit(const PlayEvent& e);
   // Applies one event in one transaction; applying it again changes nothing.
   Status Apply(const PlayEvent& e);
+  // Deletes the replay bookkeeping older than before_ms (sessions, view ids) and the abuse
+  // windows that are over; returns the rows deleted. The consumers run it once an hour.
+  Result<std::int64_t> Purge(std::int64_t before_ms);
   // Consumers of the work queue on `threads` threads (the http role's nodes run them).
   void StartConsumers(int threads = 1);
   void Stop();
