@@ -138,10 +138,7 @@ class ChatSocket : public std::enable_shared_from_this<ChatSocket> {
   using Frame = WebSocket::Frame;
 
   ChatSocket(asio::any_io_executor executor, WebSocket& ws, std::size_t max_queued, std::size_t max_queued_bytes)
-      : executor_(std::move(executor)), wake_(executor_), ws_(&ws), max_queued_(max_queued),
-        max_queued_bytes_(max_queued_bytes) {
-    wake_.expires_at(asio::steady_timer::time_point::max());
-  }
+      : executor_(std::move(executor)), ws_(&ws), max_queued_(max_queued), max_queued_bytes_(max_queued_bytes) {}
 
   void Deliver(std::string text) { Deliver(WebSocket::EncodeText(text)); }
   void Deliver(Frame frame) {
@@ -167,29 +164,28 @@ class ChatSocket : public std::enable_shared_from_this<ChatSocket> {
     }
     ws_->Enqueue(std::move(frame));
   }
-  // Writes what the socket takes without waiting; the writer coroutine waits for the rest.
+  // Writes what the socket takes without waiting; the writer coroutine writes the rest.
   void FlushNow() {
     if (closed_ || !ws_ || slow_) return;
     if (!ws_->TryFlush()) WakeWriter();
   }
   void WakeWriter() {
-    if (writer_waiting_) wake_.cancel();
+    if (wake_writer_) wake_writer_();
   }
   // The session is over: the WebSocket is about to go away.
   void Detach() {
     closed_ = true;
     ws_ = nullptr;
-    wake_.cancel();
+    wake_writer_ = nullptr;
   }
 
   bool closed_ = false;
   bool slow_ = false;
   bool evicted_ = false;  // banned everywhere (moderation): the writer closes with 4003
   bool recheck_ = false;  // a session of the user ended somewhere: check ours now
-  bool writer_waiting_ = false;
   std::string user_id;    // whose socket: moderation evicts by user
   asio::any_io_executor executor_;
-  asio::steady_timer wake_;
+  std::function<void()> wake_writer_;  // starts the connection's writer (ChatConnection)
   WebSocket* ws_;
   std::size_t max_queued_;
   std::size_t max_queued_bytes_;
@@ -408,75 +404,21 @@ struct SessionDeps {
   moderation::ModerationService* moderation = nullptr;
 };
 
-// Writes queued frames and, every heartbeat, pings and re-checks the session; ends when the
-// socket is closed, too slow, or the session was revoked.
-asio::awaitable<void> WriteLoop(WebSocket& ws, const std::shared_ptr<ChatSocket>& socket, SessionDeps& d,
-                                const chat::ChatService::TicketOwner& owner, std::uint16_t& close_code,
-                                std::string& close_reason) {
-  auto next_beat = std::chrono::steady_clock::now() + d.options.heartbeat;
-  bool writer_closes = false;
-  while (!socket->closed_) {
-    // Once over the limit, the backlog is not written: the client resumes with `after` anyway.
-    if (ws.Queued() > 0 && !socket->slow_) {
-      if (!(co_await ws.Flush()).ok()) {
-        socket->closed_ = true;
-        break;
-      }
-      continue;
-    }
-    if (socket->slow_ && !socket->closed_) {
-      ws.DropQueued();
-      close_code = 4008;
-      close_reason = "slow consumer";
-      socket->closed_ = true;
-      writer_closes = true;
-    }
-    if (socket->evicted_ && !socket->closed_) {
-      close_code = 4003;
-      close_reason = "banned";
-      socket->closed_ = true;
-      writer_closes = true;
-    }
-    if (socket->closed_) break;
-    const bool beat = std::chrono::steady_clock::now() >= next_beat;
-    if (beat || socket->recheck_) {
-      socket->recheck_ = false;
-      if (beat) next_beat = std::chrono::steady_clock::now() + d.options.heartbeat;
-      auto revoked = co_await RunBlocking(d.workers, [&d, &owner]() -> Result<bool> {
-        VEZA_ASSIGN_OR_RETURN(auto session, d.cache.Get(auth::RevokedSessionKey(owner.session_id)));
-        VEZA_ASSIGN_OR_RETURN(auto user, d.cache.Get(auth::SuspendedUserKey(owner.user_id)));
-        return session.has_value() || user.has_value();
-      });
-      if (revoked.ok() && *revoked) {
-        close_code = 4001;
-        close_reason = "session ended";
-        socket->closed_ = true;
-        writer_closes = true;
-        break;
-      }
-      if (beat && !(co_await ws.Ping()).ok()) {
-        socket->closed_ = true;
-        break;
-      }
-    }
-    socket->wake_.expires_at(next_beat);
-    socket->writer_waiting_ = true;
-    co_await socket->wake_.async_wait(asio::as_tuple(asio::use_awaitable));  // woken by a full socket or the beat
-    socket->writer_waiting_ = false;
-  }
-  // The reader is waiting for the client's next frame, which may never come: close from here.
-  // Beast lets a close run while a read is pending; that read then ends with the peer's reply.
-  if (writer_closes) co_await ws.Close(close_code, close_reason);
-}
-
 class ChatSession {
  public:
   ChatSession(WebSocket& ws, std::shared_ptr<ChatSocket> socket, SessionDeps& d, chat::ChatService::TicketOwner owner)
       : ws_(ws), socket_(std::move(socket)), d_(d), owner_(std::move(owner)) {}
 
-  ~ChatSession() {
+  ~ChatSession() { StopListening(); }
+
+  const chat::ChatService::TicketOwner& owner() const { return owner_; }
+
+  // No more room messages or notifications for this socket.
+  void StopListening() {
     for (const auto& room : listening_) d_.hub.Unlisten(chat::RoomSubject(room), socket_.get());
+    listening_.clear();
     if (notified_) d_.hub.Unlisten(notifications::UserSubject(owner_.user_id), socket_.get());
+    notified_ = false;
   }
 
   // The user's notifications come over every socket of theirs, whatever rooms it joined.
@@ -747,72 +689,219 @@ class ChatSession {
   bool notified_ = false;
 };
 
-asio::awaitable<void> RunChatSocket(WebSocket& ws, SessionDeps& d, chat::ChatService::TicketOwner owner) {
-  auto executor = co_await asio::this_coro::executor;
-  auto socket = std::make_shared<ChatSocket>(executor, ws, d.options.max_queued_frames, d.options.max_queued_bytes);
-  socket->user_id = owner.user_id;
-  d.hub.Register(socket);
-  std::uint16_t close_code = 1000;
-  std::string close_reason = "bye";
-  bool writer_done = false;
-  asio::steady_timer writer_exit(executor, asio::steady_timer::time_point::max());
-  asio::co_spawn(
-      executor,
-      [&]() -> asio::awaitable<void> {
-        co_await WriteLoop(ws, socket, d, owner, close_code, close_reason);
-        writer_done = true;
-        writer_exit.cancel();
-      },
-      asio::detached);
-  {
-    ChatSession session(ws, socket, d, owner);
-    co_await session.Opened();
-    if (auto st = session.ListenForNotifications(); !st.ok()) {
-      log::Warn("notification subscription failed", {{"user", owner.user_id}, {"error", st.error().message}});
+// One chat WebSocket's session. An idle socket holds no coroutine: the reader waits for
+// readability with a completion handler (WebSocket::WhenReadable) and the heartbeat is a
+// timer's handler; a coroutine runs only while there are frames to read or to write, or a
+// session to check (docs/benchmarks.md, idle sockets). Used on the socket's executor only.
+class ChatConnection : public std::enable_shared_from_this<ChatConnection> {
+ public:
+  ChatConnection(const asio::any_io_executor& executor, WebSocket& ws, SessionDeps& d,
+                 chat::ChatService::TicketOwner owner)
+      : executor_(executor), ws_(ws), d_(d),
+        socket_(std::make_shared<ChatSocket>(executor, ws, d.options.max_queued_frames, d.options.max_queued_bytes)),
+        session_(ws, socket_, d, std::move(owner)), beat_(executor),
+        finished_(executor, asio::steady_timer::time_point::max()) {}
+
+  // The whole session; returns once the socket is closed.
+  asio::awaitable<void> Run() {
+    Open();
+    co_await session_.Opened();
+    Greet();
+    ArmHeartbeat();
+    AwaitFrames();
+    while (!reader_done_) co_await finished_.async_wait(asio::as_tuple(asio::use_awaitable));
+    co_await session_.Closing();
+    Leave();
+    while (writer_running_) co_await finished_.async_wait(asio::as_tuple(asio::use_awaitable));
+    co_await ws_.Close(close_code_, close_reason_);
+  }
+
+ private:
+  void Open() {
+    socket_->user_id = session_.owner().user_id;
+    socket_->wake_writer_ = [this] { StartWriter(); };
+    d_.hub.Register(socket_);
+  }
+
+  void Greet() {
+    if (auto st = session_.ListenForNotifications(); !st.ok()) {
+      log::Warn("notification subscription failed", {{"user", session_.owner().user_id}, {"error", st.error().message}});
     }
-    {
-      json::object hello;
-      hello["type"] = "hello";
-      hello["protocol"] = 1;
-      hello["user"] = owner.user_id;
-      socket->Push(json::serialize(hello));
-    }
-    // Frames per 5-s window; a client far over the limit is disconnected.
-    auto window_start = std::chrono::steady_clock::now();
-    int frames_in_window = 0;
-    const int window_limit = d.options.max_frames_per_second * 5;
-    while (!socket->closed_) {
-      auto text = co_await ws.Read();
+    json::object hello;
+    hello["type"] = "hello";
+    hello["protocol"] = 1;
+    hello["user"] = session_.owner().user_id;
+    socket_->Push(json::serialize(hello));
+  }
+
+  void Leave() {
+    session_.StopListening();
+    d_.hub.Unregister(socket_.get());
+    socket_->Detach();
+    beat_.cancel();
+  }
+
+  // ---- reading: a coroutine only while frames are there to read
+  void AwaitFrames() {
+    ws_.WhenReadable([this] {
+      asio::co_spawn(executor_, ReadFrames(), [this](std::exception_ptr thrown, bool finished) {
+        if (thrown) {
+          LogThrown(thrown, "reading");
+          if (!socket_->closed_) close_code_ = 1011, close_reason_ = "internal error";
+        }
+        if (thrown || finished) {
+          reader_done_ = true;
+          finished_.cancel();
+        } else {
+          AwaitFrames();
+        }
+      });
+    });
+  }
+
+  // Handles the frames that have arrived; true when the session is over.
+  asio::awaitable<bool> ReadFrames() {
+    for (;;) {
+      auto text = co_await ws_.ReadReady();
       if (!text.ok()) {
-        if (socket->closed_) break;  // the writer closed the socket (4001, 4008): keep its code
-        if (text.error().code == ErrorCode::kPayloadTooLarge) close_code = 1009;
-        if (text.error().code == ErrorCode::kTimeout) close_code = 1001, close_reason = "idle";
+        if (socket_->closed_) co_return true;  // the writer closed the socket (4001, 4008): keep its code
+        if (text.error().code == ErrorCode::kPayloadTooLarge) close_code_ = 1009;
+        if (text.error().code == ErrorCode::kTimeout) close_code_ = 1001, close_reason_ = "idle";
+        co_return true;
+      }
+      if (!*text) co_return socket_->closed_;  // nothing more for now
+      if (ws_.LastReadWasBinary()) {
+        socket_->Push(ErrorFrame(InvalidArgument("binary frames are not part of the protocol")));
+        continue;
+      }
+      // Frames per 5-s window; a client far over the limit is disconnected.
+      auto now = std::chrono::steady_clock::now();
+      if (now - window_start_ > 5s) window_start_ = now, frames_in_window_ = 0;
+      const int window_limit = d_.options.max_frames_per_second * 5;
+      if (++frames_in_window_ > window_limit) {
+        if (frames_in_window_ > 2 * window_limit) {
+          close_code_ = 1008;
+          close_reason_ = "flooding";
+          co_return true;
+        }
+        socket_->Push(ErrorFrame(Error{ErrorCode::kRateLimited, "too many frames; slow down"}));
+        continue;
+      }
+      std::string reply = co_await session_.Handle(**text);
+      if (!reply.empty()) socket_->Push(std::move(reply));
+      if (socket_->closed_) co_return true;
+    }
+  }
+
+  // ---- writing: queued frames the socket did not take at once, closes, heartbeats
+  void ArmHeartbeat() {
+    beat_.expires_after(d_.options.heartbeat);
+    beat_.async_wait([weak = weak_from_this()](const boost::system::error_code& ec) {
+      auto self = weak.lock();
+      if (ec || !self || self->socket_->closed_) return;
+      self->beat_due_ = true;
+      self->StartWriter();
+    });
+  }
+
+  void StartWriter() {
+    if (writer_running_ || socket_->closed_) return;
+    writer_running_ = true;
+    asio::co_spawn(executor_, Write(), [self = shared_from_this()](std::exception_ptr thrown) {
+      if (thrown) {
+        LogThrown(thrown, "writing");
+        self->socket_->closed_ = true;
+      }
+      self->writer_running_ = false;
+      self->finished_.cancel();  // Run may be waiting for the writer
+    });
+  }
+
+  bool WriterHasWork() const {
+    return ws_.Queued() > 0 || socket_->slow_ || socket_->evicted_ || socket_->recheck_ || beat_due_;
+  }
+
+  // Writes until nothing is left to do; pings and re-checks the session at the heartbeat (or at
+  // once when a session of the user ended); closes a slow, evicted or revoked socket.
+  asio::awaitable<void> Write() {
+    bool writer_closes = false;
+    while (!socket_->closed_ && WriterHasWork()) {
+      // Once over the limit, the backlog is not written: the client resumes with `after` anyway.
+      if (ws_.Queued() > 0 && !socket_->slow_) {
+        if (!(co_await ws_.Flush()).ok()) socket_->closed_ = true;
+        continue;
+      }
+      if (socket_->slow_) {
+        ws_.DropQueued();
+        close_code_ = 4008;
+        close_reason_ = "slow consumer";
+        writer_closes = true;
         break;
       }
-      if (ws.LastReadWasBinary()) {
-        socket->Push(ErrorFrame(InvalidArgument("binary frames are not part of the protocol")));
-        continue;
+      if (socket_->evicted_) {
+        close_code_ = 4003;
+        close_reason_ = "banned";
+        writer_closes = true;
+        break;
       }
-      auto now = std::chrono::steady_clock::now();
-      if (now - window_start > 5s) window_start = now, frames_in_window = 0;
-      if (++frames_in_window > window_limit) {
-        if (frames_in_window > 2 * window_limit) {
-          close_code = 1008;
-          close_reason = "flooding";
+      const bool beat = std::exchange(beat_due_, false);
+      socket_->recheck_ = false;
+      auto revoked = co_await RunBlocking(d_.workers, [this]() -> Result<bool> {
+        VEZA_ASSIGN_OR_RETURN(auto session, d_.cache.Get(auth::RevokedSessionKey(session_.owner().session_id)));
+        VEZA_ASSIGN_OR_RETURN(auto user, d_.cache.Get(auth::SuspendedUserKey(session_.owner().user_id)));
+        return session.has_value() || user.has_value();
+      });
+      if (revoked.ok() && *revoked) {
+        close_code_ = 4001;
+        close_reason_ = "session ended";
+        writer_closes = true;
+        break;
+      }
+      if (beat) {
+        if (!(co_await ws_.Ping()).ok()) {
+          socket_->closed_ = true;
           break;
         }
-        socket->Push(ErrorFrame(Error{ErrorCode::kRateLimited, "too many frames; slow down"}));
-        continue;
+        ArmHeartbeat();
       }
-      std::string reply = co_await session.Handle(*text);
-      if (!reply.empty()) socket->Push(std::move(reply));
     }
-    co_await session.Closing();
+    // The reader may be waiting for the client's next frame, which may never come: close from
+    // here. The close reply then reaches the reader (WhenReadable counts as a read in progress).
+    if (writer_closes) {
+      socket_->closed_ = true;
+      co_await ws_.Close(close_code_, close_reason_);
+    }
   }
-  d.hub.Unregister(socket.get());
-  socket->Detach();
-  while (!writer_done) co_await writer_exit.async_wait(asio::as_tuple(asio::use_awaitable));
-  co_await ws.Close(close_code, close_reason);
+
+  static void LogThrown(const std::exception_ptr& thrown, std::string_view while_doing) {
+    try {
+      std::rethrow_exception(thrown);
+    } catch (const std::exception& e) {
+      log::Error("chat socket failed", {{"while", std::string(while_doing)}, {"error", e.what()}});
+    } catch (...) {
+      log::Error("chat socket failed", {{"while", std::string(while_doing)}});
+    }
+  }
+
+  asio::any_io_executor executor_;
+  WebSocket& ws_;
+  SessionDeps& d_;
+  std::shared_ptr<ChatSocket> socket_;
+  ChatSession session_;
+  asio::steady_timer beat_;      // the next heartbeat
+  asio::steady_timer finished_;  // cancelled when the reader or the writer ends, for Run
+  std::chrono::steady_clock::time_point window_start_ = std::chrono::steady_clock::now();
+  int frames_in_window_ = 0;
+  std::uint16_t close_code_ = 1000;
+  std::string close_reason_ = "bye";
+  bool reader_done_ = false;
+  bool writer_running_ = false;
+  bool beat_due_ = false;
+};
+
+asio::awaitable<void> RunChatSocket(WebSocket& ws, SessionDeps& d, chat::ChatService::TicketOwner owner) {
+  auto connection = std::make_shared<ChatConnection>(co_await asio::this_coro::executor, ws, d, std::move(owner));
+  co_await connection->Run();
 }
 
 }  // namespace

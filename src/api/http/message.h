@@ -50,7 +50,7 @@ class BodyReader {
   virtual std::uint64_t BytesRead() const = 0;
 };
 
-// A WebSocket connection after the upgrade (RFC 6455: Beast answers the handshake, the HTTP
+// A WebSocket connection after the upgrade (RFC 6455: veza answers the handshake, the HTTP
 // core does the framing itself, websocket_frame.h). Used from the connection's executor only.
 // One Read at a time; writes are queued in order and may come from several coroutines.
 class WebSocket {
@@ -66,6 +66,14 @@ class WebSocket {
   // message over the route's limit (the caller closes with 1009); kTimeout when nothing (not
   // even a pong) came for the idle timeout. Pings are answered with pongs here.
   virtual boost::asio::awaitable<Result<std::string>> Read() = 0;
+  // For a session that holds no coroutine while the socket idles: `ready` runs on the
+  // connection's executor once the socket is readable, closed or past its idle deadline
+  // (plain TCP waits with a completion handler and no buffer; over TLS it runs at once), and
+  // then ReadReady tells which. The wait counts as a Read in progress for Close.
+  virtual void WhenReadable(std::function<void()> ready) = 0;
+  // Like Read, but gives no message instead of waiting when no whole one has arrived (the
+  // control frames that did are answered). Over TLS it waits, as Read does.
+  virtual boost::asio::awaitable<Result<std::optional<std::string>>> ReadReady() = 0;
   virtual bool LastReadWasBinary() const = 0;
   virtual boost::asio::awaitable<Status> Write(std::string_view text) = 0;  // one text message
   virtual boost::asio::awaitable<Status> Ping() = 0;

@@ -213,12 +213,38 @@ class WebSocketImpl final : public WebSocket {
     auto [ec, n] = co_await asio::async_write(stream_, asio::buffer(response), kTuple);
     (void)n;
     in_.assign(bytes_after_request);
+    unparsed_ = !in_.empty();
     co_return ec;
   }
 
   asio::awaitable<Result<std::string>> Read() override {
     reading_ = true;
-    auto result = co_await ReadMessage();
+    auto result = co_await ReadMessage(true);
+    reading_ = false;
+    if (!result.ok()) co_return result.take_error();
+    co_return std::move(**result);
+  }
+
+  void WhenReadable(std::function<void()> ready) override {
+    reading_ = true;
+    if (unparsed_) {  // frames came with the upgrade request: the socket may never signal them
+      asio::post(stream_.get_executor(), std::move(ready));
+      return;
+    }
+    if constexpr (kPlainTcp) {
+      if (!close_queued_) conn_.ExpiresAfter(idle_);
+      stream_.async_wait(tcp::socket::wait_read, [this, ready = std::move(ready)](const beast::error_code& ec) {
+        wait_error_ = ec;
+        ready();
+      });
+    } else {
+      asio::post(stream_.get_executor(), std::move(ready));
+    }
+  }
+
+  asio::awaitable<Result<std::optional<std::string>>> ReadReady() override {
+    reading_ = true;
+    auto result = co_await ReadMessage(!kPlainTcp);
     reading_ = false;
     co_return result;
   }
@@ -312,7 +338,7 @@ class WebSocketImpl final : public WebSocket {
       co_await DiscardUntilThePeerCloses();
     } else {
       for (;;) {
-        auto r = co_await ReadMessage();
+        auto r = co_await ReadMessage(true);
         if (!r.ok()) break;
       }
     }
@@ -369,7 +395,16 @@ class WebSocketImpl final : public WebSocket {
     }
   }
 
-  asio::awaitable<Result<std::string>> ReadMessage() {
+  // The next whole message; without `wait`, none when the socket has nothing more to read now.
+  asio::awaitable<Result<std::optional<std::string>>> ReadMessage(bool wait) {
+    unparsed_ = false;
+    if (wait_error_) {  // WhenReadable's wait ended without the socket becoming readable
+      beast::error_code ec = std::exchange(wait_error_, {});
+      if (ec == asio::error::operation_aborted) {
+        co_return Timeout("no frame for " + std::to_string(idle_.count()) + " ms");
+      }
+      co_return Unavailable(ec.message());
+    }
     for (;;) {
       std::size_t consumed = 0;
       std::string_view pending(in_.data() + in_pos_, in_.size() - in_pos_);
@@ -381,7 +416,7 @@ class WebSocketImpl final : public WebSocket {
           binary_ = kind == ws::FrameParser::Kind::kBinary;
           std::string message = std::move(parser_.message());
           parser_.message() = std::string();
-          co_return message;
+          co_return std::optional<std::string>(std::move(message));
         }
         case ws::FrameParser::Kind::kPing: {
           if (!close_queued_) conn_.ExpiresAfter(idle_);
@@ -415,7 +450,8 @@ class WebSocketImpl final : public WebSocket {
       }
       if (peer_closed_ || write_failed_) co_return Unavailable("closed");
       if (!close_queued_) conn_.ExpiresAfter(idle_);
-      beast::error_code ec = co_await ReadMore(pending.empty() ? 0 : parser_.WantBytes(pending));
+      beast::error_code ec = co_await ReadMore(pending.empty() ? 0 : parser_.WantBytes(pending), wait);
+      if (ec == asio::error::would_block) co_return std::optional<std::string>();
       if (ec == asio::error::operation_aborted) {
         co_return Timeout("no frame for " + std::to_string(idle_.count()) + " ms");
       }
@@ -437,19 +473,22 @@ class WebSocketImpl final : public WebSocket {
       discarded += in_.size() - in_pos_;
       in_.clear();
       in_pos_ = 0;
-      if (co_await ReadMore(0)) break;
+      if (co_await ReadMore(0, true)) break;
     }
   }
 
   // Reads at least one more byte into in_; want: the bytes the parser needs in all (0: unknown).
-  asio::awaitable<beast::error_code> ReadMore(std::size_t want) {
+  // Without `wait` (plain TCP), would_block when the socket has nothing to read now.
+  asio::awaitable<beast::error_code> ReadMore(std::size_t want, bool wait) {
     if (in_pos_ == in_.size()) {
       // Nothing pending: give the buffer back while the socket idles.
       std::string().swap(in_);
       in_pos_ = 0;
       if constexpr (kPlainTcp) {
-        auto [ec] = co_await stream_.async_wait(tcp::socket::wait_read, kTuple);
-        if (ec) co_return ec;
+        if (wait) {
+          auto [ec] = co_await stream_.async_wait(tcp::socket::wait_read, kTuple);
+          if (ec) co_return ec;
+        }
       }
     } else if (in_pos_ > 0) {
       in_.erase(0, in_pos_);
@@ -463,6 +502,14 @@ class WebSocketImpl final : public WebSocket {
       std::size_t n = 0;
       if constexpr (kPlainTcp) {
         n = stream_.read_some(asio::buffer(in_.data() + have, room), ec);
+        if ((ec == asio::error::would_block || ec == asio::error::try_again) && !wait) {
+          if (have == 0) {
+            std::string().swap(in_);  // an idle socket holds no buffer
+          } else {
+            in_.resize(have);
+          }
+          co_return asio::error::would_block;
+        }
         if (ec == asio::error::would_block || ec == asio::error::try_again) {
           auto [wec] = co_await stream_.async_wait(tcp::socket::wait_read, kTuple);
           if (wec) ec = wec;
@@ -493,7 +540,9 @@ class WebSocketImpl final : public WebSocket {
   std::size_t queued_bytes_ = 0;  // of out_, from out_head_ and out_offset_
   asio::steady_timer flushed_;  // cancelled when a Flush ends, for a Flush waiting on it
   bool writing_ = false;
-  bool reading_ = false;
+  bool reading_ = false;  // a Read, ReadReady or WhenReadable is in progress
+  beast::error_code wait_error_;  // how WhenReadable's wait ended, when not readable
+  bool unparsed_ = false;         // in_ holds bytes no ReadMessage has looked at yet
   bool write_failed_ = false;
   bool close_queued_ = false;
   bool peer_closed_ = false;

@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/read.hpp>
 #include <boost/asio/ssl.hpp>
 #include <boost/asio/write.hpp>
@@ -99,6 +100,41 @@ class HttpServerTest : public ::testing::Test {
               }
               std::string reply = (ws.LastReadWasBinary() ? "binary:" : "echo:") + *m;
               if (!(co_await ws.Write(reply)).ok()) co_return;
+            }
+          };
+          co_await ctx.websocket->Accept(echo);
+          co_return Text(bhttp::status::ok, "ignored", "text/plain", ctx.request);
+        },
+        RouteOptions{.websocket = true, .max_message_bytes = 1024, .idle_timeout = 400ms});
+    // The same echo as a session that waits with WhenReadable and reads with ReadReady, the way
+    // the chat socket holds no coroutine while idle.
+    router_.Add(
+        bhttp::verb::get, "/ws-ready",
+        [](RequestContext& ctx) -> asio::awaitable<Response> {
+          static const WebSocketSession echo = [](WebSocket& ws) -> asio::awaitable<void> {
+            asio::steady_timer readable(co_await asio::this_coro::executor, asio::steady_timer::time_point::max());
+            for (;;) {
+              bool ready = false;
+              ws.WhenReadable([&] {
+                ready = true;
+                readable.cancel();
+              });
+              while (!ready) co_await readable.async_wait(asio::as_tuple(asio::use_awaitable));
+              for (;;) {
+                auto m = co_await ws.ReadReady();
+                if (!m.ok()) {
+                  if (m.error().code == ErrorCode::kTimeout) co_await ws.Close(1001, "idle");
+                  if (m.error().code == ErrorCode::kPayloadTooLarge) co_await ws.Close(1009, "too big");
+                  co_return;
+                }
+                if (!*m) break;  // nothing more now: wait again
+                if (**m == "close") {
+                  co_await ws.Close(1000, "bye");
+                  co_return;
+                }
+                std::string reply = (ws.LastReadWasBinary() ? "binary:" : "echo:") + **m;
+                if (!(co_await ws.Write(reply)).ok()) co_return;
+              }
             }
           };
           co_await ctx.websocket->Accept(echo);
@@ -756,12 +792,12 @@ struct RawWsClient {
   asio::ip::tcp::socket socket{ioc};
 
   // Sends the upgrade request followed by first_frames in the same write; true on 101.
-  bool Connect(unsigned short port, const std::string& first_frames = {}) {
+  bool Connect(unsigned short port, const std::string& first_frames = {}, const std::string& path = "/ws") {
     boost::system::error_code ec;
     socket.connect({asio::ip::make_address("127.0.0.1"), port}, ec);
     if (ec) return false;
     std::string request =
-        "GET /ws?ticket=good HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+        "GET " + path + "?ticket=good HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
         "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n" + first_frames;
     asio::write(socket, asio::buffer(request), ec);
     std::string head;
@@ -837,6 +873,43 @@ TEST_F(HttpServerTest, WebSocketReassemblesFragmentsAndAnswersAPingBetweenThem) 
   // A pong from the client (unsolicited) is allowed and ignored.
   c.Send(RawWsClient::Frame(0x8A, "") + RawWsClient::Frame(0x81, "again"));
   EXPECT_EQ(c.Next().payload, "echo:again");
+}
+
+// The session of /ws-ready holds no coroutine between frames (WhenReadable, ReadReady): the
+// frames that came with the upgrade request, a ping between fragments, several frames in one
+// segment, the idle timeout and an oversized message behave as with Read.
+TEST_F(HttpServerTest, WebSocketReadyReadsWhatCameWithTheUpgradeAndAnswersPings) {
+  StartServer();
+  RawWsClient c;
+  ASSERT_TRUE(c.Connect(port_, RawWsClient::Frame(0x81, "first") + RawWsClient::Frame(0x01, "hel"), "/ws-ready"));
+  EXPECT_EQ(c.Next().payload, "echo:first");
+  c.Send(RawWsClient::Frame(0x89, "are you there") + RawWsClient::Frame(0x00, "lo ") +
+         RawWsClient::Frame(0x80, "w\xc3\xb6rld") + RawWsClient::Frame(0x82, "\x01"));
+  auto pong = c.Next();
+  EXPECT_EQ(pong.opcode, 0xA);
+  EXPECT_EQ(pong.payload, "are you there");
+  EXPECT_EQ(c.Next().payload, "echo:hello w\xc3\xb6rld");
+  EXPECT_EQ(c.Next().payload, "binary:\x01");
+  // Half a frame, then the rest later: the half waits in the buffer.
+  std::string again = RawWsClient::Frame(0x81, "again");
+  c.Send(again.substr(0, 3));
+  std::this_thread::sleep_for(50ms);
+  c.Send(again.substr(3));
+  EXPECT_EQ(c.Next().payload, "echo:again");
+  c.Send(RawWsClient::Frame(0x81, "close"));
+  c.ExpectClose(1000);
+}
+
+TEST_F(HttpServerTest, WebSocketReadyClosesAnIdlePeerAndAnOversizedMessage) {
+  StartServer();
+  RawWsClient idle;
+  ASSERT_TRUE(idle.Connect(port_, {}, "/ws-ready"));
+  idle.ExpectClose(1001);  // nothing sent: the server gives up after 400 ms
+  RawWsClient big;
+  ASSERT_TRUE(big.Connect(port_, {}, "/ws-ready"));
+  big.Send(RawWsClient::Frame(0x81, std::string(2000, 'x')));
+  big.ExpectClose(1009);
+  EXPECT_EQ(Get(port_, "/items/3").status, 200);
 }
 
 TEST_F(HttpServerTest, WebSocketClientCloseIsAnsweredWithItsCode) {
