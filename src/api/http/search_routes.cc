@@ -101,18 +101,23 @@ Result<SearchRequest> ParseSearch(std::string_view query_string) {
 void AddSearchRoutes(Router& router, auth::AuthService& auth, auth::AdminService& admin,
                      search::SearchService& search, tracks::TrackService& tracks,
                      asio::thread_pool& workers) {
-  // One kind's hits as JSON. Tracks are read again through the TrackService, which applies
-  // the visibility rules a second time and adds the viewer's signed URLs.
+  // One kind's hits as JSON. Tracks are read again through the TrackService (all of a page
+  // in one query), which applies the visibility rules a second time and adds the viewer's
+  // signed URLs.
   auto hits_json = [&tracks](const std::vector<search::Hit>& hits,
-                             const tracks::Viewer& viewer) -> json::array {
+                             const tracks::Viewer& viewer) -> Result<json::array> {
     json::array items;
+    if (!hits.empty() && hits.front().kind == search::Kind::kTrack) {
+      std::vector<std::string> ids;
+      for (const search::Hit& h : hits) ids.push_back(h.id);
+      VEZA_ASSIGN_OR_RETURN(std::vector<tracks::Track> found, tracks.GetMany(viewer, ids));
+      for (const tracks::Track& t : found) items.push_back(TrackJson(t, viewer, tracks.StreamToken(viewer, t)));
+      return items;
+    }
     for (const search::Hit& h : hits) {
       switch (h.kind) {
-        case search::Kind::kTrack: {
-          auto t = tracks.Get(viewer, h.id);
-          if (t.ok()) items.push_back(TrackJson(*t, viewer, tracks.StreamToken(viewer, *t)));
-          break;
-        }
+        case search::Kind::kTrack:
+          break;  // a page holds one kind: tracks are read above
         case search::Kind::kUser:
           items.push_back(
               json::object{{"id", h.id}, {"username", h.title}, {"display_name", h.subtitle}});
@@ -145,14 +150,16 @@ void AddSearchRoutes(Router& router, auth::AuthService& auth, auth::AdminService
                      search::Query q = request->query;
                      q.kind = kind;
                      VEZA_ASSIGN_OR_RETURN(search::Page page, search.Search(q));
-                     out[std::string(search::KindName(kind)) + "s"] = hits_json(page.hits, viewer);
+                     VEZA_ASSIGN_OR_RETURN(json::array items, hits_json(page.hits, viewer));
+                     out[std::string(search::KindName(kind)) + "s"] = std::move(items);
                    }
                    return out;
                  }
                  VEZA_ASSIGN_OR_RETURN(search::Page page, search.Search(request->query));
+                 VEZA_ASSIGN_OR_RETURN(json::array items, hits_json(page.hits, viewer));
                  return json::object{
                      {"type", search::KindName(request->query.kind)},
-                     {"results", hits_json(page.hits, viewer)},
+                     {"results", std::move(items)},
                      {"next_cursor", page.next_offset ? json::value(std::to_string(*page.next_offset))
                                                       : json::value(nullptr)}};
                });

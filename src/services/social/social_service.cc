@@ -66,21 +66,6 @@ void SocialService::Emit(SocialEvent event) {
   sink_(event);
 }
 
-Result<std::vector<Track>> SocialService::Hydrate(const Viewer& viewer,
-                                                  const std::vector<std::string>& ids) {
-  VEZA_ASSIGN_OR_RETURN(std::vector<Track> found, tracks_.repository().FindByIds(ids));
-  std::unordered_map<std::string, Track> by_id;
-  for (Track& t : found) by_id.emplace(t.id, std::move(t));
-  std::vector<Track> out;
-  for (const std::string& id : ids) {
-    auto it = by_id.find(id);
-    // Checked again here as well as in SQL: a track made private between the two reads stays
-    // hidden.
-    if (it != by_id.end() && TrackService::MaySee(viewer, it->second)) out.push_back(it->second);
-  }
-  return out;
-}
-
 // --- follows ------------------------------------------------------------------------------
 
 Result<UserRef> SocialService::Follow(const Viewer& viewer, std::string_view username) {
@@ -167,7 +152,7 @@ Result<std::pair<std::vector<Track>, std::string>> SocialService::Likes(const Vi
                                                                        int limit) {
   VEZA_ASSIGN_OR_RETURN(UserRef user, repo_.FindUser(username));
   VEZA_ASSIGN_OR_RETURN(TrackIdPage page, repo_.ListLikes(user.id, ReaderOf(viewer), cursor, limit));
-  VEZA_ASSIGN_OR_RETURN(std::vector<Track> list, Hydrate(viewer, page.track_ids));
+  VEZA_ASSIGN_OR_RETURN(std::vector<Track> list, tracks_.GetMany(viewer, page.track_ids));
   return std::make_pair(std::move(list), page.next_cursor);
 }
 
@@ -374,7 +359,7 @@ Result<std::pair<std::vector<ItemWithTrack>, std::string>> SocialService::Items(
   VEZA_ASSIGN_OR_RETURN(PlaylistItemPage page, repo_.ListItems(p.id, ReaderOf(viewer), cursor, limit));
   std::vector<std::string> ids;
   for (const PlaylistItem& i : page.items) ids.push_back(i.track_id);
-  VEZA_ASSIGN_OR_RETURN(std::vector<Track> found, Hydrate(viewer, ids));
+  VEZA_ASSIGN_OR_RETURN(std::vector<Track> found, tracks_.GetMany(viewer, ids));
   std::unordered_map<std::string, Track> by_id;
   for (Track& t : found) by_id.emplace(t.id, std::move(t));
   std::vector<ItemWithTrack> out;
@@ -396,7 +381,7 @@ Result<std::pair<std::vector<FeedItem>, std::string>> SocialService::HomeFeed(
   VEZA_ASSIGN_OR_RETURN(FeedPage page, repo_.HomeFeed(viewer.user_id, cursor, limit));
   std::vector<std::string> ids;
   for (const FeedEntry& e : page.entries) ids.push_back(e.track_id);
-  VEZA_ASSIGN_OR_RETURN(std::vector<Track> found, Hydrate(viewer, ids));
+  VEZA_ASSIGN_OR_RETURN(std::vector<Track> found, tracks_.GetMany(viewer, ids));
   std::unordered_map<std::string, Track> by_id;
   for (Track& t : found) by_id.emplace(t.id, std::move(t));
   std::vector<FeedItem> out;
@@ -414,7 +399,7 @@ Result<std::pair<std::vector<std::pair<Track, std::int64_t>>, std::string>> Soci
   VEZA_ASSIGN_OR_RETURN(RankedPage page, repo_.Discover(since, cursor, limit));
   std::vector<std::string> ids;
   for (const RankedTrack& r : page.tracks) ids.push_back(r.track_id);
-  VEZA_ASSIGN_OR_RETURN(std::vector<Track> found, Hydrate(Viewer{}, ids));
+  VEZA_ASSIGN_OR_RETURN(std::vector<Track> found, tracks_.GetMany(Viewer{}, ids));
   std::unordered_map<std::string, Track> by_id;
   for (Track& t : found) by_id.emplace(t.id, std::move(t));
   std::vector<std::pair<Track, std::int64_t>> out;

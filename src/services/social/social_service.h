@@ -141,9 +141,6 @@ class SocialService {
  private:
   Result<Playlist> OwnedPlaylist(const tracks::Viewer& viewer, std::string_view id);
   Result<Playlist> EditablePlaylist(const tracks::Viewer& viewer, std::string_view id);
-  // The tracks for these ids the viewer may see, in the ids' order.
-  Result<std::vector<tracks::Track>> Hydrate(const tracks::Viewer& viewer,
-                                             const std::vector<std::string>& ids);
   void Emit(SocialEvent event);
   std::int64_t NowMs() const;
 

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <unordered_map>
 
 #include "base/ids.h"
 #include "base/log.h"
@@ -94,6 +95,18 @@ Result<Track> TrackService::Get(const Viewer& viewer, std::string_view id) {
   VEZA_ASSIGN_OR_RETURN(Track track, repo_.FindById(id));
   if (!MaySee(viewer, track)) return NotFound("no such track");
   return track;
+}
+
+Result<std::vector<Track>> TrackService::GetMany(const Viewer& viewer, const std::vector<std::string>& ids) {
+  VEZA_ASSIGN_OR_RETURN(std::vector<Track> found, repo_.FindByIds(ids));
+  std::unordered_map<std::string, Track> by_id;
+  for (Track& t : found) by_id.emplace(t.id, std::move(t));
+  std::vector<Track> out;
+  for (const std::string& id : ids) {
+    auto it = by_id.find(id);
+    if (it != by_id.end() && MaySee(viewer, it->second)) out.push_back(it->second);
+  }
+  return out;
 }
 
 Result<TrackPage> TrackService::ListPublic(std::string_view cursor, int limit) {

@@ -78,6 +78,9 @@ class TrackService {
   const StreamTokens& tokens() const { return tokens_; }
 
   Result<Track> Get(const Viewer& viewer, std::string_view id);
+  // The tracks with these ids (at most 100) that the viewer may see, in the order of ids, read
+  // in one query: for lists (feeds, search results) that hold track ids.
+  Result<std::vector<Track>> GetMany(const Viewer& viewer, const std::vector<std::string>& ids);
   Result<TrackPage> ListPublic(std::string_view cursor, int limit);
   // The viewer's own tracks, every state and visibility.
   Result<TrackPage> ListMine(const Viewer& viewer, std::string_view cursor, int limit);
