@@ -1,3 +1,5 @@
+#include <malloc.h>
+
 #include <cstdio>
 #include <iostream>
 
@@ -5,6 +7,13 @@
 #include "server/config.h"
 
 int main(int argc, char** argv) {
+  // glibc raises its mmap threshold (up to 32 MiB) and its trim threshold (to twice that) each
+  // time a large mmapped block is freed, and every argon2id hash frees one (its 19+ MiB work
+  // area). After a few sign-ins, work areas came from the heap and tens of MiB of freed memory
+  // stayed resident in each worker's arena: RSS 116 MiB before any client instead of ~40, and
+  // 6.9 instead of 5.1 KiB per idle WebSocket (docs/benchmarks.md). A fixed threshold keeps
+  // large blocks mmapped, returned to the system when freed, and the heaps trimmed.
+  mallopt(M_MMAP_THRESHOLD, 128 * 1024);
   veza::server::ParseExit exit{0, ""};
   auto parsed = veza::server::ParseCommandLine(argc, argv, exit);
   if (!parsed.ok()) {

@@ -691,33 +691,58 @@ class ChatSession {
 
 // One chat WebSocket's session. An idle socket holds no coroutine: the reader waits for
 // readability with a completion handler (WebSocket::WhenReadable) and the heartbeat is a
-// timer's handler; a coroutine runs only while there are frames to read or to write, or a
-// session to check (docs/benchmarks.md, idle sockets). Used on the socket's executor only.
+// timer's handler; a coroutine runs only while there are frames to read or to write, a
+// session to check, or the socket to open or close (docs/benchmarks.md, idle sockets). What is
+// pending holds the connection (and so the WebSocket): it goes when the last of it ends. Used
+// on the socket's executor only.
 class ChatConnection : public std::enable_shared_from_this<ChatConnection> {
  public:
-  ChatConnection(const asio::any_io_executor& executor, WebSocket& ws, SessionDeps& d,
-                 chat::ChatService::TicketOwner owner)
-      : executor_(executor), ws_(ws), d_(d),
-        socket_(std::make_shared<ChatSocket>(executor, ws, d.options.max_queued_frames, d.options.max_queued_bytes)),
-        session_(ws, socket_, d, std::move(owner)), beat_(executor),
-        finished_(executor, asio::steady_timer::time_point::max()) {}
+  // deps are copied: the route's session function that holds them goes once the session starts.
+  ChatConnection(std::shared_ptr<WebSocket> ws, const SessionDeps& deps, chat::ChatService::TicketOwner owner)
+      : executor_(ws->Executor()), ws_(std::move(ws)), d_(deps),
+        socket_(std::make_shared<ChatSocket>(executor_, *ws_, d_.options.max_queued_frames, d_.options.max_queued_bytes)),
+        session_(*ws_, socket_, d_, std::move(owner)), beat_(executor_) {}
 
-  // The whole session; returns once the socket is closed.
-  asio::awaitable<void> Run() {
-    Open();
+  void Start() {
+    asio::co_spawn(executor_, Open(), [self = shared_from_this()](std::exception_ptr thrown) {
+      if (!thrown) return;
+      LogThrown(thrown, "opening");
+      self->close_code_ = 1011, self->close_reason_ = "internal error";
+      self->ReaderEnded();
+    });
+  }
+
+ private:
+  asio::awaitable<void> Open() {
+    Register();
     co_await session_.Opened();
     Greet();
     ArmHeartbeat();
     AwaitFrames();
-    while (!reader_done_) co_await finished_.async_wait(asio::as_tuple(asio::use_awaitable));
-    co_await session_.Closing();
-    Leave();
-    while (writer_running_) co_await finished_.async_wait(asio::as_tuple(asio::use_awaitable));
-    co_await ws_.Close(close_code_, close_reason_);
   }
 
- private:
-  void Open() {
+  // The reader has ended (the peer closed or went away, a timeout, a protocol error, or after
+  // the writer closed): the socket leaves, and closes once the writer is done.
+  void ReaderEnded() {
+    asio::co_spawn(executor_, Leave(), [self = shared_from_this()](std::exception_ptr thrown) {
+      if (thrown) LogThrown(thrown, "closing");
+    });
+  }
+
+  asio::awaitable<void> Leave() {
+    co_await session_.Closing();
+    session_.StopListening();
+    d_.hub.Unregister(socket_.get());
+    socket_->Detach();
+    beat_.cancel();
+    if (writer_running_) {
+      close_after_writer_ = true;  // the writer's end closes
+    } else {
+      co_await ws_->Close(close_code_, close_reason_);
+    }
+  }
+
+  void Register() {
     socket_->user_id = session_.owner().user_id;
     socket_->wake_writer_ = [this] { StartWriter(); };
     d_.hub.Register(socket_);
@@ -734,26 +759,18 @@ class ChatConnection : public std::enable_shared_from_this<ChatConnection> {
     socket_->Push(json::serialize(hello));
   }
 
-  void Leave() {
-    session_.StopListening();
-    d_.hub.Unregister(socket_.get());
-    socket_->Detach();
-    beat_.cancel();
-  }
-
   // ---- reading: a coroutine only while frames are there to read
   void AwaitFrames() {
-    ws_.WhenReadable([this] {
-      asio::co_spawn(executor_, ReadFrames(), [this](std::exception_ptr thrown, bool finished) {
+    ws_->WhenReadable([self = shared_from_this()] {
+      asio::co_spawn(self->executor_, self->ReadFrames(), [self](std::exception_ptr thrown, bool finished) {
         if (thrown) {
           LogThrown(thrown, "reading");
-          if (!socket_->closed_) close_code_ = 1011, close_reason_ = "internal error";
+          if (!self->socket_->closed_) self->close_code_ = 1011, self->close_reason_ = "internal error";
         }
         if (thrown || finished) {
-          reader_done_ = true;
-          finished_.cancel();
+          self->ReaderEnded();
         } else {
-          AwaitFrames();
+          self->AwaitFrames();
         }
       });
     });
@@ -762,7 +779,7 @@ class ChatConnection : public std::enable_shared_from_this<ChatConnection> {
   // Handles the frames that have arrived; true when the session is over.
   asio::awaitable<bool> ReadFrames() {
     for (;;) {
-      auto text = co_await ws_.ReadReady();
+      auto text = co_await ws_->ReadReady();
       if (!text.ok()) {
         if (socket_->closed_) co_return true;  // the writer closed the socket (4001, 4008): keep its code
         if (text.error().code == ErrorCode::kPayloadTooLarge) close_code_ = 1009;
@@ -770,7 +787,7 @@ class ChatConnection : public std::enable_shared_from_this<ChatConnection> {
         co_return true;
       }
       if (!*text) co_return socket_->closed_;  // nothing more for now
-      if (ws_.LastReadWasBinary()) {
+      if (ws_->LastReadWasBinary()) {
         socket_->Push(ErrorFrame(InvalidArgument("binary frames are not part of the protocol")));
         continue;
       }
@@ -813,12 +830,15 @@ class ChatConnection : public std::enable_shared_from_this<ChatConnection> {
         self->socket_->closed_ = true;
       }
       self->writer_running_ = false;
-      self->finished_.cancel();  // Run may be waiting for the writer
+      if (self->close_after_writer_) {
+        asio::co_spawn(self->executor_, self->ws_->Close(self->close_code_, self->close_reason_),
+                       [self](std::exception_ptr) {});
+      }
     });
   }
 
   bool WriterHasWork() const {
-    return ws_.Queued() > 0 || socket_->slow_ || socket_->evicted_ || socket_->recheck_ || beat_due_;
+    return ws_->Queued() > 0 || socket_->slow_ || socket_->evicted_ || socket_->recheck_ || beat_due_;
   }
 
   // Writes until nothing is left to do; pings and re-checks the session at the heartbeat (or at
@@ -827,12 +847,12 @@ class ChatConnection : public std::enable_shared_from_this<ChatConnection> {
     bool writer_closes = false;
     while (!socket_->closed_ && WriterHasWork()) {
       // Once over the limit, the backlog is not written: the client resumes with `after` anyway.
-      if (ws_.Queued() > 0 && !socket_->slow_) {
-        if (!(co_await ws_.Flush()).ok()) socket_->closed_ = true;
+      if (ws_->Queued() > 0 && !socket_->slow_) {
+        if (!(co_await ws_->Flush()).ok()) socket_->closed_ = true;
         continue;
       }
       if (socket_->slow_) {
-        ws_.DropQueued();
+        ws_->DropQueued();
         close_code_ = 4008;
         close_reason_ = "slow consumer";
         writer_closes = true;
@@ -858,7 +878,7 @@ class ChatConnection : public std::enable_shared_from_this<ChatConnection> {
         break;
       }
       if (beat) {
-        if (!(co_await ws_.Ping()).ok()) {
+        if (!(co_await ws_->Ping()).ok()) {
           socket_->closed_ = true;
           break;
         }
@@ -869,7 +889,7 @@ class ChatConnection : public std::enable_shared_from_this<ChatConnection> {
     // here. The close reply then reaches the reader (WhenReadable counts as a read in progress).
     if (writer_closes) {
       socket_->closed_ = true;
-      co_await ws_.Close(close_code_, close_reason_);
+      co_await ws_->Close(close_code_, close_reason_);
     }
   }
 
@@ -884,25 +904,19 @@ class ChatConnection : public std::enable_shared_from_this<ChatConnection> {
   }
 
   asio::any_io_executor executor_;
-  WebSocket& ws_;
-  SessionDeps& d_;
+  std::shared_ptr<WebSocket> ws_;
+  SessionDeps d_;
   std::shared_ptr<ChatSocket> socket_;
   ChatSession session_;
-  asio::steady_timer beat_;      // the next heartbeat
-  asio::steady_timer finished_;  // cancelled when the reader or the writer ends, for Run
+  asio::steady_timer beat_;  // the next heartbeat
   std::chrono::steady_clock::time_point window_start_ = std::chrono::steady_clock::now();
   int frames_in_window_ = 0;
   std::uint16_t close_code_ = 1000;
   std::string close_reason_ = "bye";
-  bool reader_done_ = false;
   bool writer_running_ = false;
+  bool close_after_writer_ = false;
   bool beat_due_ = false;
 };
-
-asio::awaitable<void> RunChatSocket(WebSocket& ws, SessionDeps& d, chat::ChatService::TicketOwner owner) {
-  auto connection = std::make_shared<ChatConnection>(co_await asio::this_coro::executor, ws, d, std::move(owner));
-  co_await connection->Run();
-}
 
 }  // namespace
 
@@ -947,7 +961,9 @@ void AddChatRoutes(Router& router, auth::AuthService& auth, chat::ChatService& c
         // The session runs after this handler has returned (server.h): it owns what it uses.
         // Named, not a temporary inside the co_await (GCC 12 would destroy its captures twice).
         const WebSocketSession session = [deps = SessionDeps{auth, chat, cache, workers, *hub, options, moderation},
-                                          owner = *owner](WebSocket& ws) mutable { return RunChatSocket(ws, deps, owner); };
+                                          owner = *owner](std::shared_ptr<WebSocket> ws) {
+          std::make_shared<ChatConnection>(std::move(ws), deps, owner)->Start();
+        };
         co_await ctx.websocket->Accept(session);
         co_return Text(bhttp::status::ok, "", "text/plain", ctx.request);
       },

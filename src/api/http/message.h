@@ -1,5 +1,6 @@
 #pragma once
 // What a handler sees and returns. Handlers parse, call one service, encode (ARCHITECTURE.md).
+#include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
 #include <boost/beast/http/basic_file_body.hpp>
 #include <boost/beast/http/message.hpp>
@@ -61,6 +62,8 @@ class WebSocket {
   static Frame EncodeText(std::string_view text);
 
   virtual ~WebSocket() = default;
+  // The connection's executor: every call below is made on it.
+  virtual boost::asio::any_io_executor Executor() const = 0;
   // One whole message. Errors: kUnavailable when the peer closed or went away, or broke the
   // protocol (closed with 1002, or 1007 for text that is not UTF-8); kPayloadTooLarge for a
   // message over the route's limit (the caller closes with 1009); kTimeout when nothing (not
@@ -95,14 +98,18 @@ class WebSocket {
   virtual boost::asio::awaitable<void> Close(std::uint16_t code, std::string_view reason) = 0;
 };
 
-using WebSocketSession = std::function<boost::asio::awaitable<void>(WebSocket&)>;
+// Starts a session on an upgraded connection and returns; the session goes on in whatever it
+// started (coroutines, completion handlers). The connection stays open while anything holds
+// the WebSocket and closes when the last holder lets go, so an idle session need hold no
+// coroutine at all: its pending waits hold it (docs/websocket.md, server side). Over TLS the
+// connection ends without a TLS close_notify (the WebSocket close handshake comes first).
+using WebSocketSession = std::function<void(std::shared_ptr<WebSocket>)>;
 
 // Handed to a WebSocket route's handler for an upgrade request. The handler checks the request
 // (authentication, origin) and either returns an error response, or calls Accept, which sends
 // 101 and keeps a copy of session; the handler's return value is then ignored. The session
-// runs once the handler and the HTTP request's coroutines have returned (so an open WebSocket
-// holds none of them), and the connection closes when it returns: a session must own what it
-// uses, never refer to the handler's locals.
+// starts once the handler and the HTTP request's coroutines have returned (so an open WebSocket
+// holds none of them): a session must own what it uses, never refer to the handler's locals.
 class WebSocketUpgrade {
  public:
   virtual ~WebSocketUpgrade() = default;

@@ -197,13 +197,19 @@ class StreamingBody final : public BodyReader {
 // read, pongs included. An idle socket holds no read buffer: on plain TCP it waits for
 // readability with a zero-byte wait and only then reads.
 template <class Stream>
-class WebSocketImpl final : public WebSocket {
+class WebSocketImpl final : public WebSocket, public std::enable_shared_from_this<WebSocketImpl<Stream>> {
  public:
   static constexpr bool kPlainTcp = std::is_same_v<Stream, tcp::socket>;
 
   WebSocketImpl(Stream& stream, Connection& conn, const RouteOptions& route)
       : stream_(stream), conn_(conn), idle_(route.idle_timeout), parser_(route.max_message_bytes),
         flushed_(stream.get_executor(), asio::steady_timer::time_point::max()) {}
+
+  // What keeps the connection open, registered and counted (Impl::Session hands it over):
+  // released with the WebSocket.
+  void Adopt(std::shared_ptr<void> lease) { lease_ = std::move(lease); }
+
+  asio::any_io_executor Executor() const override { return stream_.get_executor(); }
 
   // Sends the 101 (the request was checked by Serve). bytes_after_request: what the client sent
   // after the upgrade request (its first frames).
@@ -233,10 +239,11 @@ class WebSocketImpl final : public WebSocket {
     }
     if constexpr (kPlainTcp) {
       if (!close_queued_) conn_.ExpiresAfter(idle_);
-      stream_.async_wait(tcp::socket::wait_read, [this, ready = std::move(ready)](const beast::error_code& ec) {
-        wait_error_ = ec;
-        ready();
-      });
+      stream_.async_wait(tcp::socket::wait_read,
+                         [self = this->shared_from_this(), ready = std::move(ready)](const beast::error_code& ec) {
+                           self->wait_error_ = ec;
+                           ready();
+                         });
     } else {
       asio::post(stream_.get_executor(), std::move(ready));
     }
@@ -528,6 +535,7 @@ class WebSocketImpl final : public WebSocket {
   static constexpr std::size_t kReadPiece = 2048;
   static constexpr std::size_t kDiscardLimit = 1 << 20;
 
+  std::shared_ptr<void> lease_;  // first: destroyed last, after everything that uses the stream
   Stream& stream_;
   Connection& conn_;
   std::chrono::milliseconds idle_;
@@ -549,11 +557,12 @@ class WebSocketImpl final : public WebSocket {
   bool binary_ = false;
 };
 
-// An accepted upgrade: the WebSocket (the 101 already sent) and the session to run on it. The
-// session runs after the HTTP request's coroutines have returned (Impl::Session), so an open
+// An accepted upgrade: the WebSocket (the 101 already sent) and the session to start on it. The
+// session starts after the HTTP request's coroutines have returned (Impl::Session), so an open
 // WebSocket keeps none of their frames, parser or request fields.
+template <class Stream>
 struct UpgradedConnection {
-  std::unique_ptr<WebSocket> ws;
+  std::shared_ptr<WebSocketImpl<Stream>> ws;
   WebSocketSession session;
 };
 
@@ -566,15 +575,15 @@ class WebSocketUpgradeImpl final : public WebSocketUpgrade {
 
   asio::awaitable<void> Accept(const WebSocketSession& session) override {
     accepted_ = true;
-    auto ws = std::make_unique<WebSocketImpl<Stream>>(stream_, conn_, route_);
+    auto ws = std::make_shared<WebSocketImpl<Stream>>(stream_, conn_, route_);
     std::string_view after(static_cast<const char*>(buffer_.data().data()), buffer_.size());
     auto ec = co_await ws->AcceptUpgrade(accept_, after);
     if (ec) co_return;
-    upgraded_ = UpgradedConnection{std::move(ws), session};
+    upgraded_ = UpgradedConnection<Stream>{std::move(ws), session};
   }
   bool accepted() const { return accepted_; }
   // The WebSocket to run, unless the handshake failed.
-  std::optional<UpgradedConnection> Take() { return std::move(upgraded_); }
+  std::optional<UpgradedConnection<Stream>> Take() { return std::move(upgraded_); }
 
  private:
   Stream& stream_;
@@ -583,20 +592,8 @@ class WebSocketUpgradeImpl final : public WebSocketUpgrade {
   const RouteOptions& route_;
   beast::flat_buffer& buffer_;
   bool accepted_ = false;
-  std::optional<UpgradedConnection> upgraded_;
+  std::optional<UpgradedConnection<Stream>> upgraded_;
 };
-
-// Runs an upgraded connection's session; an exception closes it with 1011.
-asio::awaitable<void> RunUpgraded(UpgradedConnection& upgraded) {
-  bool threw = false;
-  try {
-    co_await upgraded.session(*upgraded.ws);
-  } catch (const std::exception& e) {
-    log::Error("websocket session threw", {{"error", e.what()}});
-    threw = true;
-  }
-  if (threw) co_await upgraded.ws->Close(1011, "internal error");
-}
 
 }  // namespace
 
@@ -743,7 +740,10 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
         auto [ec] = co_await conn->stream.async_handshake(asio::ssl::stream_base::server, kTuple);
         if (!ec) {
           auto upgraded = co_await Serve(conn->stream, *conn, remote, proxy);
-          if (upgraded) co_await RunUpgraded(*upgraded);
+          if (upgraded) {
+            co_await StartUpgraded(std::move(*upgraded), self, conn, std::move(registration));
+            co_return;  // the WebSocket owns the connection now, and counts it closed
+          }
           conn->ExpiresAfter(2s);
           co_await conn->stream.async_shutdown(kTuple);
         }
@@ -753,7 +753,10 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
         conn->stream.non_blocking(true, ignored);  // lets Write try a direct send first
         auto registration = Register(*conn);
         auto upgraded = co_await Serve(conn->stream, *conn, remote, proxy);
-        if (upgraded) co_await RunUpgraded(*upgraded);
+        if (upgraded) {
+          co_await StartUpgraded(std::move(*upgraded), self, conn, std::move(registration));
+          co_return;  // the WebSocket owns the connection now, and counts it closed
+        }
         // The socket's destructor closes it; a shutdown(SHUT_WR) first would add a syscall and
         // nothing else, as nothing is read after the last response.
       }
@@ -764,13 +767,18 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
   }
 
   // Unregisters on every way out of Session, exceptions included: a destroyed connection must
-  // never stay linked.
+  // never stay linked. Moved into the Lease of an upgraded connection.
   struct Registration {
-    Impl& impl;
-    Connection& conn;
+    Impl* impl;
+    Connection* conn;
+    Registration(Impl& i, Connection& c) : impl(&i), conn(&c) {}
+    Registration(Registration&& other) noexcept
+        : impl(std::exchange(other.impl, nullptr)), conn(std::exchange(other.conn, nullptr)) {}
+    Registration& operator=(Registration&&) = delete;
     ~Registration() {
-      std::lock_guard lock(impl.conns_mu);
-      impl.conns.erase(impl.conns.iterator_to(conn));
+      if (!impl) return;
+      std::lock_guard lock(impl->conns_mu);
+      impl->conns.erase(impl->conns.iterator_to(*conn));
     }
   };
 
@@ -778,6 +786,31 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
     std::lock_guard lock(conns_mu);
     conns.push_back(conn);
     return Registration{*this, conn};
+  }
+
+  // An upgraded connection, kept by its WebSocket: when the last holder of the WebSocket lets
+  // go, the connection is unregistered, counted closed and its stream closed.
+  struct Lease {
+    std::shared_ptr<Impl> server;
+    std::shared_ptr<Connection> conn;
+    Registration registration;  // last: unlinked before conn goes
+    ~Lease() { server->metrics.ConnectionClosed(); }
+  };
+
+  // Hands the connection to its WebSocket and starts the session; a session that throws while
+  // starting gets its connection closed with 1011.
+  template <class Stream>
+  asio::awaitable<void> StartUpgraded(UpgradedConnection<Stream> upgraded, std::shared_ptr<Impl> self,
+                                      std::shared_ptr<Connection> conn, Registration registration) {
+    upgraded.ws->Adopt(std::make_shared<Lease>(std::move(self), std::move(conn), std::move(registration)));
+    bool threw = false;
+    try {
+      upgraded.session(upgraded.ws);
+    } catch (const std::exception& e) {
+      log::Error("websocket session threw", {{"error", e.what()}});
+      threw = true;
+    }
+    if (threw) co_await upgraded.ws->Close(1011, "internal error");
   }
 
   // String responses (every API answer) are serialized by hand into one buffer and sent with one
@@ -931,7 +964,7 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
   // only when the buffer runs dry: no composed operation (and no posted completion) per request.
   // Ends when the connection is done with HTTP: closed, or upgraded (returned to run outside).
   template <class Stream>
-  asio::awaitable<std::optional<UpgradedConnection>> Serve(Stream& stream, Connection& conn,
+  asio::awaitable<std::optional<UpgradedConnection<Stream>>> Serve(Stream& stream, Connection& conn,
                                                            const std::string& peer_address,
                                                            const std::optional<asio::ip::address>& proxy) {
     beast::flat_buffer buffer;

@@ -4,6 +4,8 @@
 #include <gtest/gtest.h>
 
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
 #include <boost/asio/read.hpp>
 #include <boost/asio/ssl.hpp>
 #include <boost/asio/write.hpp>
@@ -32,6 +34,67 @@ using namespace std::chrono_literals;
 using veza::test::Get;
 using veza::test::Http;
 using veza::test::SendRaw;
+
+// Answers one message of the echo sessions below: "close" closes; a read error closes with its
+// code. False when the session is over.
+asio::awaitable<bool> EchoOne(WebSocket& ws, const Result<std::string>& m) {
+  if (!m.ok()) {
+    if (m.error().code == ErrorCode::kTimeout) co_await ws.Close(1001, "idle");
+    if (m.error().code == ErrorCode::kPayloadTooLarge) co_await ws.Close(1009, "too big");
+    co_return false;
+  }
+  if (*m == "close") {
+    co_await ws.Close(1000, "bye");
+    co_return false;
+  }
+  std::string reply = (ws.LastReadWasBinary() ? "binary:" : "echo:") + *m;
+  co_return (co_await ws.Write(reply)).ok();
+}
+
+// WebSocket echo with Read.
+asio::awaitable<void> Echo(std::shared_ptr<WebSocket> ws) {
+  for (;;) {
+    auto m = co_await ws->Read();
+    if (!co_await EchoOne(*ws, m)) co_return;
+  }
+}
+
+// The same echo waiting with WhenReadable and reading with ReadReady, as the chat socket does
+// (which holds no coroutine while idle; here the wait is turned back into a coroutine's).
+asio::awaitable<void> EchoWhenReadable(std::shared_ptr<WebSocket> ws) {
+  asio::steady_timer readable(ws->Executor(), asio::steady_timer::time_point::max());
+  for (;;) {
+    bool ready = false;
+    ws->WhenReadable([&] {
+      ready = true;
+      readable.cancel();
+    });
+    while (!ready) co_await readable.async_wait(asio::as_tuple(asio::use_awaitable));
+    for (;;) {
+      auto m = co_await ws->ReadReady();
+      if (m.ok() && !*m) break;  // nothing more now: wait again
+      Result<std::string> message = m.ok() ? Result<std::string>(std::move(**m)) : Result<std::string>(m.error());
+      if (!co_await EchoOne(*ws, message)) co_return;
+    }
+  }
+}
+
+// A WebSocket route whose session runs `echo`; the ticket query is the "authentication".
+using EchoSession = asio::awaitable<void> (*)(std::shared_ptr<WebSocket>);
+void AddEchoRoute(Router& router, const char* path, EchoSession echo) {
+  router.Add(
+      bhttp::verb::get, path,
+      [echo](RequestContext& ctx) -> asio::awaitable<Response> {
+        if (ctx.query != "ticket=good") co_return Problem(Error{ErrorCode::kUnauthenticated, "bad ticket"}, ctx);
+        const WebSocketSession session = [echo](std::shared_ptr<WebSocket> ws) {
+          auto executor = ws->Executor();
+          asio::co_spawn(executor, echo(std::move(ws)), asio::detached);
+        };
+        co_await ctx.websocket->Accept(session);
+        co_return Text(bhttp::status::ok, "ignored", "text/plain", ctx.request);
+      },
+      RouteOptions{.websocket = true, .max_message_bytes = 1024, .idle_timeout = 400ms});
+}
 
 class HttpServerTest : public ::testing::Test {
  protected:
@@ -81,66 +144,9 @@ class HttpServerTest : public ::testing::Test {
           co_return Text(bhttp::status::conflict, "refused", "text/plain", ctx.request);
         },
         RouteOptions{.streams_body = true, .max_body_bytes = 8 << 20});
-    // WebSocket echo; "close" ends the session; the ticket query is the "authentication".
-    router_.Add(
-        bhttp::verb::get, "/ws",
-        [](RequestContext& ctx) -> asio::awaitable<Response> {
-          if (ctx.query != "ticket=good") co_return Problem(Error{ErrorCode::kUnauthenticated, "bad ticket"}, ctx);
-          static const WebSocketSession echo = [](WebSocket& ws) -> asio::awaitable<void> {
-            for (;;) {
-              auto m = co_await ws.Read();
-              if (!m.ok()) {
-                if (m.error().code == ErrorCode::kTimeout) co_await ws.Close(1001, "idle");
-                if (m.error().code == ErrorCode::kPayloadTooLarge) co_await ws.Close(1009, "too big");
-                co_return;
-              }
-              if (*m == "close") {
-                co_await ws.Close(1000, "bye");
-                co_return;
-              }
-              std::string reply = (ws.LastReadWasBinary() ? "binary:" : "echo:") + *m;
-              if (!(co_await ws.Write(reply)).ok()) co_return;
-            }
-          };
-          co_await ctx.websocket->Accept(echo);
-          co_return Text(bhttp::status::ok, "ignored", "text/plain", ctx.request);
-        },
-        RouteOptions{.websocket = true, .max_message_bytes = 1024, .idle_timeout = 400ms});
-    // The same echo as a session that waits with WhenReadable and reads with ReadReady, the way
-    // the chat socket holds no coroutine while idle.
-    router_.Add(
-        bhttp::verb::get, "/ws-ready",
-        [](RequestContext& ctx) -> asio::awaitable<Response> {
-          static const WebSocketSession echo = [](WebSocket& ws) -> asio::awaitable<void> {
-            asio::steady_timer readable(co_await asio::this_coro::executor, asio::steady_timer::time_point::max());
-            for (;;) {
-              bool ready = false;
-              ws.WhenReadable([&] {
-                ready = true;
-                readable.cancel();
-              });
-              while (!ready) co_await readable.async_wait(asio::as_tuple(asio::use_awaitable));
-              for (;;) {
-                auto m = co_await ws.ReadReady();
-                if (!m.ok()) {
-                  if (m.error().code == ErrorCode::kTimeout) co_await ws.Close(1001, "idle");
-                  if (m.error().code == ErrorCode::kPayloadTooLarge) co_await ws.Close(1009, "too big");
-                  co_return;
-                }
-                if (!*m) break;  // nothing more now: wait again
-                if (**m == "close") {
-                  co_await ws.Close(1000, "bye");
-                  co_return;
-                }
-                std::string reply = (ws.LastReadWasBinary() ? "binary:" : "echo:") + **m;
-                if (!(co_await ws.Write(reply)).ok()) co_return;
-              }
-            }
-          };
-          co_await ctx.websocket->Accept(echo);
-          co_return Text(bhttp::status::ok, "ignored", "text/plain", ctx.request);
-        },
-        RouteOptions{.websocket = true, .max_message_bytes = 1024, .idle_timeout = 400ms});
+    // WebSocket echoes; "close" ends a session.
+    AddEchoRoute(router_, "/ws", Echo);
+    AddEchoRoute(router_, "/ws-ready", EchoWhenReadable);
     router_.Add(bhttp::verb::get, "/throws", [](RequestContext&) -> asio::awaitable<Response> {
       throw std::runtime_error("boom");
       co_return StringResponse{};

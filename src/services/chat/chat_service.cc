@@ -886,6 +886,10 @@ Result<ChatService::TicketOwner> ChatService::RedeemTicket(std::string_view tick
   VEZA_ASSIGN_OR_RETURN(auto value, cache_.Get("chat:ticket:" + hash));
   if (uses != 1 || !value) return Error{ErrorCode::kUnauthenticated, "invalid or expired ticket"};
   (void)cache_.Delete("chat:ticket:" + hash);
+  // The use counter only settles concurrent redemptions; with the ticket gone, a later one
+  // fails on the missing record, so the counter need not wait for its TTL (a reconnect storm
+  // would otherwise keep one per socket for kTicketTtl).
+  (void)cache_.Delete("chat:ticket-used:" + hash);
   boost::system::error_code ec;
   json::value v = json::parse(*value, ec);
   if (ec || !v.is_object()) return Internal("corrupt ticket record");
