@@ -487,7 +487,11 @@ Result<std::unique_ptr<Connection>> OpenConnection(const std::string& path, bool
   auto conn = std::make_unique<Connection>(raw);
   sqlite3_extended_result_codes(raw, 1);
   sqlite3_busy_timeout(raw, busy_timeout_ms);
-  std::string pragmas = "PRAGMA foreign_keys=ON; PRAGMA synchronous=NORMAL;";
+  // mmap_size: pages are read through a shared mapping instead of a pread and a copy into each
+  // connection's own 2 MiB page cache; at 100k tracks a search re-read most of its pages from
+  // the kernel every time (copy_to_iter and page-cache lookups were the top of a perf profile).
+  // The mapping is address space, not memory: the pages are the kernel's page cache either way.
+  std::string pragmas = "PRAGMA foreign_keys=ON; PRAGMA synchronous=NORMAL; PRAGMA mmap_size=1073741824;";
   if (reader) pragmas += " PRAGMA query_only=ON;";
   if (Status st = conn->Exec(pragmas); !st.ok()) {
     return Unavailable("sqlite: cannot configure " + path + ": " + st.error().message);
