@@ -146,4 +146,15 @@ measure() {
   requests=$(echo "$out" | awk '$2 == "requests" && $3 == "in" {print $1}')
   cpu=$(awk -v t="$((cpu1 - cpu0))" -v hz="$(getconf CLK_TCK)" -v n="$requests" 'BEGIN {printf "%.2f", (n > 0 ? t * 1000 / hz / n : 0)}')
   echo "$label p50 $p50 p99 $p99 req/s $rps cpu-ms/req $cpu load $(cut -d' ' -f1 /proc/loadavg)"
+  # For scripts/bench-all: the p99 in ms; no peer (the goal is p99 <= 20 ms).
+  echo "RESULT ${BENCH}_$label ms-p99 $(to_ms "$p99") - - lower"
+}
+
+# wrk's durations ("824.00us", "15.24ms", "1.02s") in milliseconds.
+to_ms() {
+  awk -v d="$1" 'BEGIN {
+    if (d ~ /us$/) printf "%.2f", substr(d, 1, length(d) - 2) / 1000
+    else if (d ~ /ms$/) printf "%.2f", substr(d, 1, length(d) - 2)
+    else if (d ~ /s$/) printf "%.2f", substr(d, 1, length(d) - 1) * 1000
+    else print d }'
 }
