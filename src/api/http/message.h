@@ -101,7 +101,7 @@ class WebSocket {
 // Starts a session on an upgraded connection and returns; the session goes on in whatever it
 // started (coroutines, completion handlers). The connection stays open while anything holds
 // the WebSocket and closes when the last holder lets go, so an idle session need hold no
-// coroutine at all: its pending waits hold it (docs/websocket.md, server side). Over TLS the
+// coroutine at all: its pending waits hold it (docs/architecture.md, WebSocket routes). Over TLS the
 // connection ends without a TLS close_notify (the WebSocket close handshake comes first).
 using WebSocketSession = std::function<void(std::shared_ptr<WebSocket>)>;
 
