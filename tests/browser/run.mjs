@@ -1086,6 +1086,13 @@ step('phone-sized screens', async (w) => {
   await page.getByRole('button', { name: 'Sign in' }).click();
   await page.waitForURL(`${baseUrl}/`);
   await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: /^Notifications/ }).waitFor();
+  // No section's name is cut off in the bottom bar ("Dis…", "Upl…").
+  const clipped = await page.evaluate(() =>
+    [...document.querySelectorAll('nav[aria-label="Main"] .nav-label')]
+      .filter((e) => e.offsetParent !== null && e.scrollWidth > e.clientWidth)
+      .map((e) => e.textContent),
+  );
+  expect(clipped.length === 0, `bottom bar names cut off: ${clipped.join(', ')}`);
   await screenshot(page, '13-phone-home-signed-in');
   await page.goto(w.roomUrl);
   await page.getByTestId('composer').waitFor();

@@ -2,6 +2,8 @@
 // gaps under concurrent senders, idempotent resends, visibility, DMs, history pages, tickets.
 #include <gtest/gtest.h>
 
+#include <boost/json/parse.hpp>
+
 #include <algorithm>
 #include <atomic>
 #include <mutex>
@@ -100,6 +102,109 @@ TEST_P(ChatContractTest, ResendReturnsTheStoredMessage) {
   auto elsewhere = chat_->Send(a, other->id, "k1", "x");
   ASSERT_FALSE(elsewhere.ok());
   EXPECT_EQ(elsewhere.error().code, ErrorCode::kConflict);
+}
+
+TEST_P(ChatContractTest, ABatchGivesEachRequestItsOwnOutcomeAndPublishesInSeqOrder) {
+  std::string a = MakeUser("alice"), b = MakeUser("bob"), outsider = MakeUser("eve");
+  auto room = chat_->CreateRoom(a, {"one", "", chat::RoomKind::kPublic, 0});
+  auto other = chat_->CreateRoom(b, {"two", "", chat::RoomKind::kPublic, 0});
+  auto secret = chat_->CreateRoom(a, {"secret", "", chat::RoomKind::kPrivate, 0});
+  ASSERT_OK(room);
+  ASSERT_OK(other);
+  ASSERT_OK(secret);
+  ASSERT_OK(chat_->Join(b, room->id));
+  auto earlier = chat_->Send(a, room->id, "k0", "before the batch");
+  ASSERT_OK(earlier);
+  std::mutex mu;
+  std::vector<std::int64_t> published;
+  auto sub = bus_->Subscribe(chat::RoomSubject(room->id), [&](const Event& e) {
+    auto v = boost::json::parse(e.payload).as_object();
+    std::lock_guard lock(mu);
+    published.push_back(v.at("message").as_object().at("seq").as_int64());
+  });
+  ASSERT_OK(sub);
+
+  std::vector<chat::SendRequest> batch = {
+      {a, room->id, "k1", "first", ""},
+      {b, other->id, "k1", "other room, same key, other sender", ""},
+      {outsider, room->id, "e1", "not joined", ""},
+      {outsider, secret->id, "e2", "private room", ""},
+      {a, room->id, "k0", "a resend after a lost ack", ""},
+      {b, room->id, "k2", "second", earlier->id},
+      {a, room->id, "k1", "the same key twice in one batch", ""},
+      {a, room->id, "k3", "", ""},
+      {a, other->id, "k4", "a room alice never joined", ""},
+      {b, room->id, "k3", "third", ""},
+  };
+  auto out = chat_->SendMany(batch);
+  ASSERT_EQ(out.size(), batch.size());
+  ASSERT_OK(out[0]);
+  EXPECT_EQ(out[0]->seq, 2);
+  ASSERT_OK(out[1]);
+  EXPECT_EQ(out[1]->seq, 1);
+  ASSERT_FALSE(out[2].ok());
+  EXPECT_EQ(out[2].error().code, ErrorCode::kPermissionDenied);
+  ASSERT_FALSE(out[3].ok());
+  EXPECT_EQ(out[3].error().code, ErrorCode::kNotFound);
+  ASSERT_OK(out[4]);
+  EXPECT_EQ(out[4]->id, earlier->id);
+  EXPECT_EQ(out[4]->body, "before the batch");
+  ASSERT_OK(out[5]);
+  EXPECT_EQ(out[5]->seq, 3);
+  EXPECT_EQ(out[5]->reply_to, earlier->id);
+  ASSERT_OK(out[6]);
+  EXPECT_EQ(out[6]->id, out[0]->id);  // one message, not two
+  ASSERT_FALSE(out[7].ok());
+  EXPECT_EQ(out[7].error().code, ErrorCode::kInvalidArgument);
+  ASSERT_FALSE(out[8].ok());
+  EXPECT_EQ(out[8].error().code, ErrorCode::kPermissionDenied);
+  ASSERT_OK(out[9]);
+  EXPECT_EQ(out[9]->seq, 4);
+
+  auto history = chat_->History(a, room->id, std::nullopt, 0, 100);
+  ASSERT_OK(history);
+  ASSERT_EQ(history->size(), 4u);
+  for (std::size_t i = 0; i < history->size(); ++i) EXPECT_EQ((*history)[i].seq, static_cast<std::int64_t>(i + 1));
+  for (int i = 0; i < 100; ++i) {
+    {
+      std::lock_guard lock(mu);
+      if (published.size() >= 3) break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  std::lock_guard lock(mu);
+  EXPECT_EQ(published, (std::vector<std::int64_t>{2, 3, 4}));  // new messages only, in seq order
+}
+
+TEST_P(ChatContractTest, AStatementFailingInABatchFailsOnlyItsRequest) {
+  std::string a = MakeUser("alice");
+  auto room = chat_->CreateRoom(a, {"one", "", chat::RoomKind::kPublic, 0});
+  ASSERT_OK(room);
+  // A trigger stands for any statement failing (another node's resend winning the unique
+  // check, a lost connection): the batch is rolled back and each request stored alone.
+  if (GetParam() == "sqlite") {
+    ASSERT_OK(db_->db().ExecScript("CREATE TRIGGER refuse_explode BEFORE INSERT ON chat_messages "
+                                   "WHEN NEW.body = 'explode' BEGIN SELECT RAISE(ABORT, 'refused'); END;"));
+  } else {
+    ASSERT_OK(db_->db().ExecScript(
+        "CREATE FUNCTION refuse_explode() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+        "IF NEW.body = 'explode' THEN RAISE EXCEPTION 'refused'; END IF; RETURN NEW; END $$; "
+        "CREATE TRIGGER refuse_explode BEFORE INSERT ON chat_messages "
+        "FOR EACH ROW EXECUTE FUNCTION refuse_explode();"));
+  }
+  auto out = chat_->SendMany({{a, room->id, "k1", "before", ""},
+                              {a, room->id, "k2", "explode", ""},
+                              {a, room->id, "k3", "after", ""}});
+  ASSERT_EQ(out.size(), 3u);
+  ASSERT_OK(out[0]);
+  ASSERT_OK(out[2]);
+  EXPECT_FALSE(out[1].ok());
+  auto history = chat_->History(a, room->id, std::nullopt, 0, 100);
+  ASSERT_OK(history);
+  ASSERT_EQ(history->size(), 2u);
+  EXPECT_EQ((*history)[0].body, "before");
+  EXPECT_EQ((*history)[1].body, "after");
+  EXPECT_EQ((*history)[1].seq, (*history)[0].seq + 1);  // the refused one left no gap
 }
 
 TEST_P(ChatContractTest, PrivateRoomsAreNotFoundForOutsiders) {

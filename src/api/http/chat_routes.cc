@@ -3,6 +3,7 @@
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
@@ -385,6 +386,93 @@ class ChatHub {
   std::unique_ptr<Subscription> sessions_sub_;
 };
 
+// Group commit of this node's chat sends: while one worker stores a batch (one transaction,
+// one commit), the sends arriving from every socket wait here and go together in the next.
+// Under load a commit is shared by many messages instead of costing one each, and no worker
+// sits blocked per waiting message; alone, a send is stored at once as before. One batch at a
+// time: SQLite has a single writer anyway, and on PostgreSQL a room's sequence row is locked
+// until commit, so parallel batches of one node would mostly wait for each other.
+class SendQueue : public std::enable_shared_from_this<SendQueue> {
+ public:
+  static constexpr std::size_t kMaxBatch = 256;
+
+  // Moderation's look at a message before it is stored (on a worker): a frame refusing it, or
+  // empty to go on (the body may have been masked).
+  using Review = std::function<std::string(chat::SendRequest&)>;
+  struct Outcome {
+    std::string refusal;  // the review's frame: nothing was stored
+    Result<chat::Message> message;
+  };
+
+  SendQueue(chat::ChatService& chat, asio::thread_pool& workers) : chat_(chat), workers_(workers) {}
+
+  // The review and the store share one trip to the workers: the worker that reviewed the
+  // message stores the batch too when no other worker is storing one.
+  asio::awaitable<Outcome> Send(chat::SendRequest request, Review review) {
+    return asio::async_initiate<decltype(asio::use_awaitable), void(Outcome)>(
+        [this](auto handler, chat::SendRequest request, Review review) {
+          // The caller's executor stays alive while the message is stored elsewhere.
+          auto work = asio::prefer(asio::get_associated_executor(handler), asio::execution::outstanding_work.tracked);
+          auto shared = std::make_shared<decltype(handler)>(std::move(handler));
+          Done done = [shared, work = std::move(work)](Outcome outcome) {
+            asio::dispatch(work, [shared, outcome = std::move(outcome)]() mutable { std::move(*shared)(std::move(outcome)); });
+          };
+          asio::post(workers_, [self = shared_from_this(), request = std::move(request), review = std::move(review),
+                                done = std::move(done)]() mutable {
+            if (review) {
+              if (std::string refusal = review(request); !refusal.empty()) {
+                done(Outcome{std::move(refusal), Error{ErrorCode::kPermissionDenied, "refused"}});
+                return;
+              }
+            }
+            self->Store({std::move(request), std::move(done)});
+          });
+        },
+        asio::use_awaitable, std::move(request), std::move(review));
+  }
+
+ private:
+  using Done = std::function<void(Outcome)>;
+  struct Waiting {
+    chat::SendRequest request;
+    Done done;
+  };
+
+  // On a worker: queued behind the batch being stored, or stored now by this worker.
+  void Store(Waiting w) {
+    {
+      std::lock_guard lock(mu_);
+      queue_.push_back(std::move(w));
+      if (storing_) return;
+      storing_ = true;
+    }
+    for (;;) {
+      std::vector<Waiting> batch;
+      {
+        std::lock_guard lock(mu_);
+        if (queue_.empty()) {
+          storing_ = false;
+          return;
+        }
+        std::size_t n = std::min(queue_.size(), kMaxBatch);
+        batch.assign(std::make_move_iterator(queue_.begin()), std::make_move_iterator(queue_.begin() + n));
+        queue_.erase(queue_.begin(), queue_.begin() + n);
+      }
+      std::vector<chat::SendRequest> requests;
+      requests.reserve(batch.size());
+      for (auto& w : batch) requests.push_back(std::move(w.request));
+      std::vector<Result<chat::Message>> results = chat_.SendMany(requests);
+      for (std::size_t i = 0; i < batch.size(); ++i) batch[i].done(Outcome{"", std::move(results[i])});
+    }
+  }
+
+  chat::ChatService& chat_;
+  asio::thread_pool& workers_;
+  std::mutex mu_;
+  std::vector<Waiting> queue_;
+  bool storing_ = false;  // guarded by mu_: a worker is storing batches
+};
+
 std::string ErrorFrame(const Error& e, std::string_view ref = {}) {
   json::object o;
   o["type"] = "error";
@@ -400,6 +488,7 @@ struct SessionDeps {
   Cache& cache;
   asio::thread_pool& workers;
   ChatHub& hub;
+  SendQueue& sends;
   ChatSocketOptions options;
   moderation::ModerationService* moderation = nullptr;
 };
@@ -516,21 +605,25 @@ class ChatSession {
   }
 
   asio::awaitable<std::string> Send(const ClientFrame& f) {
-    std::string body = f.body;
+    SendQueue::Review review;
     if (d_.moderation) {  // bans, mutes, word filter, spam rules, classifier
-      auto review = co_await RunBlocking(
-          d_.workers, [&] { return d_.moderation->ReviewMessage(owner_.user_id, f.room, f.client_id, f.body); });
-      if (!review.ok()) co_return ErrorFrame(review.error(), f.client_id);
-      if (review->refusal) co_return moderation::RefusalFrame(*review->refusal, f.client_id);
-      body = std::move(review->text);  // masked words replaced
+      review = [moderation = d_.moderation](chat::SendRequest& r) -> std::string {
+        auto verdict = moderation->ReviewMessage(r.user_id, r.room_id, r.client_id, r.body);
+        if (!verdict.ok()) return ErrorFrame(verdict.error(), r.client_id);
+        if (verdict->refusal) return moderation::RefusalFrame(*verdict->refusal, r.client_id);
+        r.body = std::move(verdict->text);  // masked words replaced
+        return {};
+      };
     }
-    auto m = co_await RunBlocking(
-        d_.workers, [&] { return d_.chat.Send(owner_.user_id, f.room, f.client_id, body, f.reply_to); });
-    if (!m.ok()) co_return ErrorFrame(m.error(), f.client_id);
+    // Named, not temporaries inside the co_await (GCC 12 would destroy them twice).
+    chat::SendRequest request{owner_.user_id, f.room, f.client_id, f.body, f.reply_to};
+    auto outcome = co_await d_.sends.Send(std::move(request), std::move(review));
+    if (!outcome.refusal.empty()) co_return std::move(outcome.refusal);
+    if (!outcome.message.ok()) co_return ErrorFrame(outcome.message.error(), f.client_id);
     json::object reply;
     reply["type"] = "ack";
     reply["client_id"] = f.client_id;
-    reply["message"] = MessageValue(*m);
+    reply["message"] = MessageValue(*outcome.message);
     co_return json::serialize(reply);
   }
 
@@ -924,6 +1017,7 @@ void AddChatRoutes(Router& router, auth::AuthService& auth, chat::ChatService& c
                    asio::thread_pool& workers, ChatSocketOptions options,
                    moderation::ModerationService* moderation, Metrics* metrics) {
   auto hub = std::make_shared<ChatHub>(bus, chat);
+  auto sends = std::make_shared<SendQueue>(chat, workers);
   chat.SetPresenceLostSink([weak = std::weak_ptr<ChatHub>(hub)](const std::string& user, const std::vector<std::string>& rooms) {
     if (auto h = weak.lock()) h->AnnounceOfflineHere(user, rooms);
   });
@@ -954,13 +1048,13 @@ void AddChatRoutes(Router& router, auth::AuthService& auth, chat::ChatService& c
 
   router.Add(
       bhttp::verb::get, "/ws",
-      [&, hub, options, moderation](RequestContext& ctx) -> asio::awaitable<Response> {
+      [&, hub, sends, options, moderation](RequestContext& ctx) -> asio::awaitable<Response> {
         std::string ticket(QueryValue(ctx.query, "ticket"));
         auto owner = co_await RunBlocking(workers, [&] { return chat.RedeemTicket(ticket); });
         if (!owner.ok()) co_return AuthProblem(owner.error(), ctx);
         // The session runs after this handler has returned (server.h): it owns what it uses.
         // Named, not a temporary inside the co_await (GCC 12 would destroy its captures twice).
-        const WebSocketSession session = [deps = SessionDeps{auth, chat, cache, workers, *hub, options, moderation},
+        const WebSocketSession session = [deps = SessionDeps{auth, chat, cache, workers, *hub, *sends, options, moderation},
                                           owner = *owner](std::shared_ptr<WebSocket> ws) {
           std::make_shared<ChatConnection>(std::move(ws), deps, owner)->Start();
         };

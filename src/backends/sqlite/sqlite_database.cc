@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <mutex>
 #include <string>
+#include <thread>
 #include <unordered_map>
 #include <utility>
 #include <vector>
@@ -333,12 +334,77 @@ class TxSession final : public SqlSession, public AbortOnFirstError {
   Connection& conn_;
 };
 
+// Copies the write-ahead log back into the database file on its own thread and connection.
+// SQLite's automatic checkpoint runs inside whichever commit takes the log past 1,000 pages
+// and ends with an fsync, so that commit (a chat message on the single writer, and every
+// message queued behind it) waited for the disk: at 700 chat sends/s the p99 delivery of
+// bench/chat_fanout was 9.8 ms with it and 2.5 ms without. A PASSIVE checkpoint blocks
+// neither the writer nor readers.
+class Checkpointer {
+ public:
+  static constexpr int kLogPages = 1000;  // SQLite's own threshold
+
+  explicit Checkpointer(std::unique_ptr<Connection> conn) : conn_(std::move(conn)), thread_([this] { Run(); }) {}
+  ~Checkpointer() {
+    {
+      std::lock_guard lock(mu_);
+      stop_ = true;
+    }
+    cv_.notify_one();
+    thread_.join();
+  }
+  Checkpointer(const Checkpointer&) = delete;
+  Checkpointer& operator=(const Checkpointer&) = delete;
+
+  // Installed on the writer connection: called after each commit with the log's size.
+  static int OnCommit(void* self, sqlite3*, const char*, int log_pages) {
+    if (log_pages >= kLogPages) static_cast<Checkpointer*>(self)->Wake();
+    return SQLITE_OK;
+  }
+
+ private:
+  void Wake() {
+    {
+      std::lock_guard lock(mu_);
+      due_ = true;
+    }
+    cv_.notify_one();
+  }
+
+  void Run() {
+    std::unique_lock lock(mu_);
+    for (;;) {
+      cv_.wait(lock, [&] { return due_ || stop_; });
+      if (stop_) return;
+      due_ = false;
+      lock.unlock();
+      int log_pages = 0, copied = 0;
+      int rc = sqlite3_wal_checkpoint_v2(conn_->handle(), nullptr, SQLITE_CHECKPOINT_PASSIVE, &log_pages, &copied);
+      if (rc != SQLITE_OK && rc != SQLITE_BUSY) {  // BUSY: another checkpoint is running
+        log::Warn("sqlite checkpoint failed", {{"error", sqlite3_errstr(rc)}, {"log_pages", log_pages}});
+      }
+      lock.lock();
+    }
+  }
+
+  std::unique_ptr<Connection> conn_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool due_ = false;   // guarded by mu_
+  bool stop_ = false;  // guarded by mu_
+  std::thread thread_;
+};
+
 class SqliteDatabase final : public Database {
  public:
-  SqliteDatabase(std::unique_ptr<Connection> writer,
-                 std::vector<std::unique_ptr<Connection>> readers, int busy_timeout_ms)
-      : writer_(std::move(writer)), readers_(std::move(readers)), busy_timeout_(busy_timeout_ms) {
+  SqliteDatabase(std::unique_ptr<Connection> writer, std::vector<std::unique_ptr<Connection>> readers,
+                 std::unique_ptr<Connection> checkpoints, int busy_timeout_ms)
+      : checkpointer_(std::move(checkpoints)),
+        writer_(std::move(writer)),
+        readers_(std::move(readers)),
+        busy_timeout_(busy_timeout_ms) {
     for (auto& r : readers_) idle_readers_.push_back(r.get());
+    sqlite3_wal_hook(writer_->handle(), &Checkpointer::OnCommit, &checkpointer_);
   }
 
   std::string_view Dialect() const override { return "sqlite"; }
@@ -462,6 +528,7 @@ class SqliteDatabase final : public Database {
     bool held_ = false;
   };
 
+  Checkpointer checkpointer_;  // first: outlives the writer, whose commits may wake it
   std::mutex writer_mu_;
   std::condition_variable writer_cv_;
   bool writer_busy_ = false;  // guarded by writer_mu_; the writer itself is used outside it
@@ -492,7 +559,8 @@ Result<std::unique_ptr<Connection>> OpenConnection(const std::string& path, bool
   // the kernel every time (copy_to_iter and page-cache lookups were the top of a perf profile).
   // The mapping is address space, not memory: the pages are the kernel's page cache either way.
   std::string pragmas = "PRAGMA foreign_keys=ON; PRAGMA synchronous=NORMAL; PRAGMA mmap_size=1073741824;";
-  if (reader) pragmas += " PRAGMA query_only=ON;";
+  // Writers leave checkpoints to the Checkpointer's thread (below).
+  pragmas += reader ? " PRAGMA query_only=ON;" : " PRAGMA wal_autocheckpoint=0;";
   if (Status st = conn->Exec(pragmas); !st.ok()) {
     return Unavailable("sqlite: cannot configure " + path + ": " + st.error().message);
   }
@@ -589,9 +657,11 @@ Result<std::unique_ptr<Database>> OpenSqliteDatabase(std::string_view url) {
                           OpenConnection(path, /*reader=*/true, busy_timeout_ms));
     pool.push_back(std::move(r));
   }
+  VEZA_ASSIGN_OR_RETURN(std::unique_ptr<Connection> checkpoints,
+                        OpenConnection(path, /*reader=*/false, busy_timeout_ms));
   log::Info("sqlite database open", {{"path", path}, {"readers", readers}});
   return std::unique_ptr<Database>(
-      new SqliteDatabase(std::move(writer), std::move(pool), busy_timeout_ms));
+      new SqliteDatabase(std::move(writer), std::move(pool), std::move(checkpoints), busy_timeout_ms));
 }
 
 }  // namespace veza

@@ -573,82 +573,142 @@ Result<bool> ChatService::IsMember(std::string_view user_id, std::string_view ro
 
 Result<Message> ChatService::Send(std::string_view user_id, std::string_view room_id, std::string_view client_id,
                                   std::string_view body, std::string_view reply_to) {
-  VEZA_TRY(CheckText("client_id", client_id, 1, 64));
-  VEZA_TRY(CheckText("body", body, 1, kMaxMessageBytes));
-  if (!reply_to.empty() && !IsUuid(reply_to)) return InvalidArgument("reply_to must be a message id");
+  auto outcomes = SendMany({SendRequest{std::string(user_id), std::string(room_id), std::string(client_id),
+                                        std::string(body), std::string(reply_to)}});
+  return std::move(outcomes.at(0));
+}
+
+std::vector<Result<Message>> ChatService::SendMany(const std::vector<SendRequest>& requests) {
   std::int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(clock_.Now().time_since_epoch()).count();
-  std::optional<Message> stored;
-  bool fresh = false;
-  RoomKind room_kind = RoomKind::kPublic;
-  std::string reply_author;
-  VEZA_TRY(db_.Transaction([&](SqlSession& s) -> Status {
-    VEZA_ASSIGN_OR_RETURN(auto existing,
-                          s.Query(std::string("SELECT ") + kMessageColumns +
-                                      " FROM chat_messages WHERE sender_id = $1 AND client_id = $2",
-                                  {SqlText(user_id), SqlText(client_id)}));
-    if (!existing.rows.empty()) {  // a resend after a lost ack: the same message again
-      stored = MessageFromRow(existing.rows[0]);
-      if (stored->room_id != room_id) return Conflict("client_id was already used in another room");
-      return Ok();
+  std::vector<std::optional<Result<StoredSend>>> outcomes(requests.size());
+  std::vector<std::size_t> order;  // the requests that reach the database
+  for (std::size_t i = 0; i < requests.size(); ++i) {
+    const SendRequest& r = requests[i];
+    Status valid = CheckText("client_id", r.client_id, 1, 64);
+    if (valid.ok()) valid = CheckText("body", r.body, 1, kMaxMessageBytes);
+    if (valid.ok() && !r.reply_to.empty() && !IsUuid(r.reply_to)) valid = InvalidArgument("reply_to must be a message id");
+    if (valid.ok()) {
+      order.push_back(i);
+    } else {
+      outcomes[i] = valid.error();
     }
-    VEZA_ASSIGN_OR_RETURN(std::optional<Room> room, LoadRoom(s, user_id, room_id));
-    if (!room || (room->kind != RoomKind::kPublic && room->my_role.empty())) return NotFound("no such room");
-    if (room->my_role.empty()) return Error{ErrorCode::kPermissionDenied, "join the room before sending"};
-    if (room->slow_mode_seconds > 0 && room->my_role == "member") {
-      VEZA_ASSIGN_OR_RETURN(auto last, s.Query("SELECT MAX(created_at) FROM chat_messages WHERE room_id = $1 "
-                                               "AND sender_id = $2",
-                                               {SqlText(room_id), SqlText(user_id)}));
-      if (!last.rows.empty() && !last.rows[0].IsNull(0) &&
-          now - last.rows[0].Int(0) < static_cast<std::int64_t>(room->slow_mode_seconds) * 1000) {
-        return Error{ErrorCode::kRateLimited,
-                     "slow mode: one message every " + std::to_string(room->slow_mode_seconds) + " s"};
+  }
+  // Rooms in one order on every node, so two nodes' batches (PostgreSQL) take the rooms' row
+  // locks in the same order instead of deadlocking; a room's requests keep their arrival order.
+  std::stable_sort(order.begin(), order.end(),
+                   [&](std::size_t a, std::size_t b) { return requests[a].room_id < requests[b].room_id; });
+  auto store = [&](const std::vector<std::size_t>& which) {
+    return db_.Transaction([&](SqlSession& s) -> Status {
+      for (std::size_t i : which) VEZA_TRY(StoreSend(s, requests[i], now, outcomes[i]));
+      return Ok();
+    });
+  };
+  if (Status batch = store(order); !batch.ok()) {
+    // A statement failed (another node's resend raced this one's unique check, the database
+    // went away): nothing of the batch is stored. Alone, each request gets its own outcome.
+    for (std::size_t i : order) {
+      if (order.size() == 1) {
+        outcomes[i] = batch.error();
+      } else if (Status alone = store({i}); !alone.ok()) {
+        outcomes[i] = alone.error();
       }
     }
-    room_kind = room->kind;
-    if (!reply_to.empty()) {
-      VEZA_ASSIGN_OR_RETURN(auto parent, s.Query("SELECT COALESCE(sender_id, '') FROM chat_messages "
-                                                 "WHERE id = $1 AND room_id = $2",
-                                                 {SqlText(reply_to), SqlText(room_id)}));
-      if (parent.rows.empty()) return NotFound("no such message to reply to in this room");
-      reply_author = parent.rows[0].Text(0);
-    }
-    VEZA_ASSIGN_OR_RETURN(auto seq, s.Query("UPDATE chat_rooms SET last_seq = last_seq + 1 WHERE id = $1 "
-                                            "RETURNING last_seq",
-                                            {SqlText(room_id)}));
-    Message m;
-    m.id = NewId();
-    m.room_id = std::string(room_id);
-    m.seq = seq.rows.at(0).Int(0);
-    m.sender_id = std::string(user_id);
-    m.client_id = std::string(client_id);
-    m.body = std::string(body);
-    m.created_at = now;
-    m.reply_to = std::string(reply_to);
-    VEZA_ASSIGN_OR_RETURN(auto sender, s.Query("SELECT username FROM users WHERE id = $1", {SqlText(user_id)}));
-    if (!sender.rows.empty()) m.sender_username = sender.rows[0].Text(0);
-    VEZA_TRY(s.Query("INSERT INTO chat_messages (id, room_id, seq, sender_id, client_id, body, created_at, reply_to) "
-                     "VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-                     {SqlText(m.id), SqlText(m.room_id), SqlInt(m.seq), SqlText(m.sender_id), SqlText(m.client_id),
-                      SqlText(m.body), SqlInt(m.created_at), m.reply_to.empty() ? SqlValue{} : SqlText(m.reply_to)}));
-    stored = std::move(m);
-    fresh = true;
-    return Ok();
-  }));
-  if (fresh) {
-    // Committed: a publish failure loses only the live copy; history has it. The live frame is
-    // shared by every member's socket: it embeds only tracks anyone may see.
-    Message live = *stored;
+  }
+
+  // Committed: a publish failure loses only the live copy; history has it. The live frame is
+  // shared by every member's socket: it embeds only tracks anyone may see.
+  for (std::size_t i : order) {
+    if (!outcomes[i]->ok() || !(*outcomes[i])->fresh) continue;
+    Message live = (*outcomes[i])->message;
     live.embeds = Embeds("", live.body);
-    Publish(room_id, MessageFrame("message", live));
-    NotifyAfterSend(*stored, room_kind, reply_author);
+    Publish(live.room_id, MessageFrame("message", live));
   }
-  if (fresh) {  // nobody has reacted yet: only the sender's embeds to add
-    stored->embeds = Embeds(user_id, stored->body);
-    return std::move(*stored);
+  std::vector<Result<Message>> results;
+  results.reserve(requests.size());
+  for (std::size_t i = 0; i < requests.size(); ++i) {
+    Result<StoredSend>& outcome = *outcomes[i];
+    if (!outcome.ok()) {
+      results.emplace_back(outcome.error());
+      continue;
+    }
+    StoredSend& stored = *outcome;
+    if (stored.fresh) {  // nobody has reacted yet: only the sender's embeds to add
+      NotifyAfterSend(stored.message, stored.room_kind, stored.reply_author);
+      stored.message.embeds = Embeds(requests[i].user_id, stored.message.body);
+      results.emplace_back(std::move(stored.message));
+      continue;
+    }
+    std::vector<Message> one{std::move(stored.message)};
+    if (Status decorated = Decorate(requests[i].user_id, one); !decorated.ok()) {
+      results.emplace_back(decorated.error());
+    } else {
+      results.emplace_back(std::move(one[0]));
+    }
   }
-  std::vector<Message> one{std::move(*stored)};
-  VEZA_TRY(Decorate(user_id, one));
-  return std::move(one[0]);
+  return results;
+}
+
+Status ChatService::StoreSend(SqlSession& s, const SendRequest& r, std::int64_t now,
+                              std::optional<Result<StoredSend>>& outcome) {
+  auto refuse = [&](Error e) {
+    outcome = std::move(e);
+    return Ok();
+  };
+  VEZA_ASSIGN_OR_RETURN(auto existing,
+                        s.Query(std::string("SELECT ") + kMessageColumns +
+                                    " FROM chat_messages WHERE sender_id = $1 AND client_id = $2",
+                                {SqlText(r.user_id), SqlText(r.client_id)}));
+  if (!existing.rows.empty()) {  // a resend after a lost ack: the same message again
+    Message m = MessageFromRow(existing.rows[0]);
+    if (m.room_id != r.room_id) return refuse(Conflict("client_id was already used in another room"));
+    StoredSend resent;
+    resent.message = std::move(m);
+    outcome = std::move(resent);
+    return Ok();
+  }
+  VEZA_ASSIGN_OR_RETURN(std::optional<Room> room, LoadRoom(s, r.user_id, r.room_id));
+  if (!room || (room->kind != RoomKind::kPublic && room->my_role.empty())) return refuse(NotFound("no such room"));
+  if (room->my_role.empty()) return refuse(Error{ErrorCode::kPermissionDenied, "join the room before sending"});
+  if (room->slow_mode_seconds > 0 && room->my_role == "member") {
+    VEZA_ASSIGN_OR_RETURN(auto last, s.Query("SELECT MAX(created_at) FROM chat_messages WHERE room_id = $1 "
+                                             "AND sender_id = $2",
+                                             {SqlText(r.room_id), SqlText(r.user_id)}));
+    if (!last.rows.empty() && !last.rows[0].IsNull(0) &&
+        now - last.rows[0].Int(0) < static_cast<std::int64_t>(room->slow_mode_seconds) * 1000) {
+      return refuse(Error{ErrorCode::kRateLimited,
+                          "slow mode: one message every " + std::to_string(room->slow_mode_seconds) + " s"});
+    }
+  }
+  StoredSend stored;
+  stored.fresh = true;
+  stored.room_kind = room->kind;
+  if (!r.reply_to.empty()) {
+    VEZA_ASSIGN_OR_RETURN(auto parent, s.Query("SELECT COALESCE(sender_id, '') FROM chat_messages "
+                                               "WHERE id = $1 AND room_id = $2",
+                                               {SqlText(r.reply_to), SqlText(r.room_id)}));
+    if (parent.rows.empty()) return refuse(NotFound("no such message to reply to in this room"));
+    stored.reply_author = parent.rows[0].Text(0);
+  }
+  VEZA_ASSIGN_OR_RETURN(auto seq, s.Query("UPDATE chat_rooms SET last_seq = last_seq + 1 WHERE id = $1 "
+                                          "RETURNING last_seq",
+                                          {SqlText(r.room_id)}));
+  Message& m = stored.message;
+  m.id = NewId();
+  m.room_id = r.room_id;
+  m.seq = seq.rows.at(0).Int(0);
+  m.sender_id = r.user_id;
+  m.client_id = r.client_id;
+  m.body = r.body;
+  m.created_at = now;
+  m.reply_to = r.reply_to;
+  VEZA_ASSIGN_OR_RETURN(auto sender, s.Query("SELECT username FROM users WHERE id = $1", {SqlText(r.user_id)}));
+  if (!sender.rows.empty()) m.sender_username = sender.rows[0].Text(0);
+  VEZA_TRY(s.Query("INSERT INTO chat_messages (id, room_id, seq, sender_id, client_id, body, created_at, reply_to) "
+                   "VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                   {SqlText(m.id), SqlText(m.room_id), SqlInt(m.seq), SqlText(m.sender_id), SqlText(m.client_id),
+                    SqlText(m.body), SqlInt(m.created_at), m.reply_to.empty() ? SqlValue{} : SqlText(m.reply_to)}));
+  outcome = std::move(stored);
+  return Ok();
 }
 
 void ChatService::Publish(std::string_view room_id, const std::string& frame) {

@@ -140,6 +140,15 @@ std::vector<std::string> MentionedUsernames(std::string_view body);
 // The track ids a body refers to (`track:<id>`, `/tracks/<id>`), unique, at most kMaxEmbeds.
 std::vector<std::string> ReferencedTrackIds(std::string_view body);
 
+// One message to store (ChatService::SendMany).
+struct SendRequest {
+  std::string user_id;
+  std::string room_id;
+  std::string client_id;
+  std::string body;
+  std::string reply_to;
+};
+
 class ChatService {
  public:
   ChatService(Database& db, EventBus& bus, Cache& cache, Clock& clock,
@@ -161,6 +170,10 @@ class ChatService {
   // Members only (public rooms too: join first). reply_to: a message of the same room.
   Result<Message> Send(std::string_view user_id, std::string_view room_id, std::string_view client_id,
                        std::string_view body, std::string_view reply_to = {});
+  // Group commit: stores every request in one transaction (one commit and one log write for all
+  // of them), each with the outcome Send would give it alone; a refused request (not a member,
+  // slow mode, ...) does not affect the others. Live frames are published in seq order.
+  std::vector<Result<Message>> SendMany(const std::vector<SendRequest>& requests);
   // Messages with seq < before (newest first when before is set) or seq > after (oldest first),
   // at most limit (1..100). Readable rooms only. thread: only the replies to that message.
   Result<std::vector<Message>> History(std::string_view user_id, std::string_view room_id,
@@ -227,6 +240,16 @@ class ChatService {
   // Stores and pushes a notification; failures are logged, never returned (the cause succeeded).
   void NotifyQuietly(const notifications::NewNotification& n);
   void NotifyAfterSend(const Message& m, RoomKind kind, const std::string& reply_author);
+  // A message stored by SendMany (fresh: new; else the one a resend refers to).
+  struct StoredSend {
+    Message message;
+    bool fresh = false;
+    RoomKind room_kind = RoomKind::kPublic;
+    std::string reply_author;
+  };
+  // Stores one request inside the batch's transaction. The request's own outcome (stored, or
+  // refused) goes to outcome; an error returned is the database's and aborts the transaction.
+  Status StoreSend(SqlSession& s, const SendRequest& r, std::int64_t now, std::optional<Result<StoredSend>>& outcome);
   // A readable room's message (deleted ones too) with the caller's role in its room.
   struct Located {
     Message message;
