@@ -32,7 +32,7 @@ function NavItem({ to, icon, label, short, badge = 0, wideOnly = false }: { to: 
       to={to}
       end={to === '/'}
       className={({ isActive }) => `nav-item${isActive ? ' active' : ''}${wideOnly ? ' wide-only' : ''}`}
-      aria-label={badge ? `${label}, ${badge} unread` : short ? label : undefined}
+      aria-label={badge ? `${label}, ${badge} unread` : label}
     >
       <span className="nav-icon">
         <Icon name={icon} />
