@@ -452,6 +452,35 @@ TEST_F(StaticFilesServerTest, RangesAndUnsatisfiableRanges) {
   EXPECT_EQ(stale.body, "0123456789");
 }
 
+TEST_F(StaticFilesServerTest, BigFilesArriveWholeAndClientsLeavingMidFileHarmNobody) {
+  // Far more than a socket buffer: the kernel's sendfile has to wait for the reader many times.
+  std::string big(24 << 20, '\0');
+  for (std::size_t i = 0; i < big.size(); ++i) big[i] = static_cast<char>('a' + (i * 7 + i / 4096) % 26);
+  std::ofstream(dir_.path() / "big.bin", std::ios::binary) << big;
+  auto whole = Get(port_, "/big.bin");
+  ASSERT_EQ(whole.status, 200);
+  EXPECT_TRUE(whole.body == big) << "got " << whole.body.size() << " bytes";
+  auto part = Get(port_, "/big.bin", {{"Range", "bytes=10000000-10999999"}});
+  EXPECT_EQ(part.status, 206);
+  EXPECT_TRUE(part.body == big.substr(10000000, 1000000));
+  // Clients that read a little and hang up: each write to them fails (EPIPE, a reset), and
+  // that must end only their connection (a SIGPIPE would end the process).
+  asio::io_context client;
+  for (int i = 0; i < 5; ++i) {
+    asio::ip::tcp::socket sock(client);
+    sock.connect({asio::ip::make_address("127.0.0.1"), port_});
+    asio::write(sock, asio::buffer(std::string("GET /big.bin HTTP/1.1\r\nHost: x\r\n\r\n")));
+    std::array<char, 4096> some{};
+    asio::read(sock, asio::buffer(some));
+    sock.set_option(asio::socket_base::linger(true, 0));  // close with a reset
+    sock.close();
+  }
+  std::this_thread::sleep_for(200ms);
+  auto after = Get(port_, "/data.bin");
+  EXPECT_EQ(after.status, 200);
+  EXPECT_EQ(after.body, "0123456789");
+}
+
 TEST_F(StaticFilesServerTest, PrecompressedVariantAndImmutableAssets) {
   auto gz = Get(port_, "/assets/app.js", {{"Accept-Encoding", "gzip, deflate"}});
   EXPECT_EQ(gz.status, 200);
