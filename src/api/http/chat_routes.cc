@@ -461,7 +461,13 @@ class SendQueue : public std::enable_shared_from_this<SendQueue> {
       std::vector<chat::SendRequest> requests;
       requests.reserve(batch.size());
       for (auto& w : batch) requests.push_back(std::move(w.request));
-      std::vector<Result<chat::Message>> results = chat_.SendMany(requests);
+      std::vector<Result<chat::Message>> results;
+      try {
+        results = chat_.SendMany(requests);
+      } catch (const std::exception& e) {  // the batch fails, not the queue: later sends still go
+        log::Error("chat batch failed", {{"error", e.what()}, {"messages", batch.size()}});
+        results.assign(batch.size(), Result<chat::Message>(Internal("the message could not be stored")));
+      }
       for (std::size_t i = 0; i < batch.size(); ++i) batch[i].done(Outcome{"", std::move(results[i])});
     }
   }
