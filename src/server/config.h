@@ -2,6 +2,7 @@
 // Every setting of `veza`, parsed from flags, VEZA_* environment variables and an optional
 // config file (docs/configuration.md lists them). Plain structs handed down explicitly.
 #include <chrono>
+#include <memory>
 #include <optional>
 #include <set>
 #include <string>
@@ -83,6 +84,21 @@ struct ParseExit {
   std::string text;
 };
 Result<CommandLine> ParseCommandLine(int argc, const char* const* argv, ParseExit& exit);
+
+// The same parse, with the options built once: Parse may be called again, each call starting
+// from the defaults (the config fuzz target parses millions of command lines).
+class CommandLineParser {
+ public:
+  CommandLineParser();
+  ~CommandLineParser();
+  CommandLineParser(const CommandLineParser&) = delete;
+  CommandLineParser& operator=(const CommandLineParser&) = delete;
+  Result<CommandLine> Parse(int argc, const char* const* argv, ParseExit& exit);
+
+ private:
+  class Impl;
+  std::unique_ptr<Impl> impl_;
+};
 
 inline constexpr const char* kAllRoles[] = {"http", "ws", "grpc", "media"};
 

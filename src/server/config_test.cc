@@ -61,6 +61,65 @@ TEST_F(ConfigTest, CommandLineBeatsEnvironmentBeatsConfigFile) {
   EXPECT_EQ(from_flag->options.http.listen, (std::vector<std::string>{"127.0.0.1:1003", "[::1]:1004"}));
 }
 
+TEST_F(ConfigTest, AReusedParserStartsFromTheDefaultsEveryTime) {
+  // What each command line gives, from a fresh parser and from one parser reused in turn.
+  auto summary = [](const Result<CommandLine>& cl, const ParseExit& exit) {
+    if (!cl.ok()) return "error " + std::to_string(exit.exit_code) + ": " + exit.text;
+    const ServeOptions& o = cl->options;
+    std::string s = std::to_string(static_cast<int>(cl->command)) + " " + o.backends.database + " " +
+                    std::to_string(o.http.idle_timeout.count()) + " " + std::to_string(o.http.access_log) + " " +
+                    std::to_string(o.media.memory_mb) + " " + std::to_string(o.moderation.spam.repeat_limit) + " " +
+                    std::to_string(o.roles.size()) + " " + std::to_string(o.oauth_providers.size()) + " " +
+                    std::to_string(o.http.cors.allowed_origins.size()) + " " + cl->target_username;
+    for (const auto& l : o.http.listen) s += " " + l;
+    return s;
+  };
+  std::vector<std::vector<std::string>> lines = {
+      {"--listen", "127.0.0.1:1,127.0.0.1:2", "--database", "postgres://db/x", "--idle-timeout", "3",
+       "--no-access-log", "--media-memory-mb", "512", "--moderation-repeat-limit", "9", "--roles", "http",
+       "--cors-origins", "https://a.example,https://b.example"},
+      {},
+      {"set-role", "alice", "admin"},
+      {"--idle-timeout", "-1"},
+      {"serve"},
+      {"--oauth-provider", "github:id:secret"},
+      {"migrate"},
+      {"--bogus"},
+      {},
+  };
+  CommandLineParser reused;
+  for (const auto& line : lines) {
+    std::vector<std::string> args = line;
+    args.insert(args.begin(), "veza");
+    std::vector<const char*> argv;
+    for (auto& a : args) argv.push_back(a.c_str());
+    ParseExit fresh_exit{0, ""}, reused_exit{0, ""};
+    auto fresh = ParseCommandLine(static_cast<int>(argv.size()), argv.data(), fresh_exit);
+    auto again = reused.Parse(static_cast<int>(argv.size()), argv.data(), reused_exit);
+    EXPECT_EQ(summary(again, reused_exit), summary(fresh, fresh_exit)) << "after: " << (line.empty() ? "(nothing)" : line[0]);
+  }
+}
+
+TEST_F(ConfigTest, ASettingWithoutAValueInTheConfigFileIsAnError) {
+  // CLI11 handed the option no value and its conversion read one that was not there: the
+  // process crashed (found by the config fuzz target).
+  veza::test::TempDir dir;
+  for (const char* text : {"listen = []\n", "listen = [e", "[http]\nlisten = []\n"}) {
+    auto file = dir.path() / "veza.toml";
+    std::ofstream(file, std::ios::trunc) << text;
+    ParseExit exit{0, ""};
+    auto cl = Parse({"--config", file.string()}, exit);
+    ASSERT_FALSE(cl.ok()) << text;
+    EXPECT_EQ(exit.exit_code, 2) << text;
+    EXPECT_NE(exit.text.find("has no value"), std::string::npos) << exit.text;
+  }
+  auto file = dir.path() / "ok.toml";
+  std::ofstream(file) << "listen = [\"127.0.0.1:1005\"]\n";
+  auto fine = Parse({"--config", file.string()}, exit_);
+  ASSERT_TRUE(fine.ok()) << exit_.text;
+  EXPECT_EQ(fine->options.http.listen[0], "127.0.0.1:1005");
+}
+
 TEST_F(ConfigTest, FlagsMayFollowTheSubcommand) {
   auto cl = Parse({"migrate", "--database", "postgres://db/veza"}, exit_);
   ASSERT_TRUE(cl.ok()) << exit_.text;
